@@ -1,0 +1,97 @@
+# Makefile: builds libkvmrun, the kvmrun command, guests, examples, tests.
+#
+#   make              build everything under build/
+#   make demo         run the built-in demo guest (in the test VM if this
+#                     host has no usable /dev/kvm)
+#   make check        unit tests on the host, KVM tests on real KVM
+#   make check SANITIZE=1   the same under ASan + UBSan, in build-san/
+#   make check SANDBOX=1    force the KVM tests into the test VM
+
+CC ?= gcc
+LD := ld
+OBJCOPY := objcopy
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
+          -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
+          -Wvla -Wpointer-arith -Wundef -fno-common $(SANFLAGS) $(EXTRA_CFLAGS)
+CPPFLAGS := -Iinclude -Isrc -MMD -MP
+LDFLAGS := -pthread $(SANFLAGS)
+
+LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
+              $(wildcard tests/unit/test_*.c))
+GUESTS := $(patsubst %.S,$(BUILD)/guests/%.bin,\
+          $(notdir $(wildcard guests/*.S tests/guests/*.S)))
+
+LIB := $(BUILD)/libkvmrun.a
+KVMRUN := $(BUILD)/kvmrun
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all deps demo check unit-tests clean format
+all: $(KVMRUN) $(EXAMPLES) $(GUESTS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+# 16-bit guests: preprocessed assembly, linked at 0x1000, flat binaries.
+$(BUILD)/guests/%.o: guests/%.S guests/guest.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -Iguests -o $@ $<
+$(BUILD)/guests/%.o: tests/guests/%.S guests/guest.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -Iguests -o $@ $<
+$(BUILD)/guests/%.bin: $(BUILD)/guests/%.o guests/raw.ld
+	$(LD) -m elf_i386 -T guests/raw.ld -o $(@:.bin=.elf) $<
+	$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+
+$(BUILD)/obj/cli/demo_image.o: cli/demo_image.S $(BUILD)/guests/demo.bin
+	@mkdir -p $(dir $@)
+	$(CC) -c -Wa,-I$(BUILD)/guests -o $@ $<
+
+$(KVMRUN): $(call obj,$(CLI_SRCS)) $(BUILD)/obj/cli/demo_image.o $(LIB)
+	$(CC) -o $@ $^ $(LDFLAGS)
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS) -lcmocka
+
+unit-tests: $(UNIT_TESTS)
+
+deps:
+	@scripts/deps
+
+demo: deps all
+	@SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) $(KVMRUN)
+
+check: deps all unit-tests
+	@SANDBOX=$(SANDBOX) tests/check $(BUILD)
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*.h src/*/*.h \
+	    src/*/*/*.h include/*.h cli/*.h examples/*.c tests/unit/*.c)
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

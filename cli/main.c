@@ -1,0 +1,228 @@
+/* main.c: the kvmrun command: options -> VM -> run -> exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "kvmrun.h"
+#include "options.h"
+
+/* The built-in demo guest (guests/demo.S), linked in by demo_image.S. */
+extern const unsigned char demo_image[], demo_image_end[];
+
+#define STOP_TIMEOUT_MS 5000
+
+/* Signals read by the main thread through a signalfd; blocked in every
+ * thread from the first instruction of main() on. */
+static void control_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+}
+
+static int fail(int status, const char *what)
+{
+    fprintf(stderr, "kvmrun: %s\n", what);
+    return status;
+}
+
+static int open_serial(const char *path, int *fd)
+{
+    *fd = STDOUT_FILENO;
+    if (!path)
+        return 0;
+    *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (*fd >= 0)
+        return 0;
+    fprintf(stderr, "kvmrun: --serial %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+static int write_pidfile(const char *path)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    char tmp[4096];
+    int fd;
+
+    /* Written whole under a temporary name, then renamed into place, so a
+     * reader never sees a partial pid. */
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0 ||
+        rename(tmp, path) < 0) {
+        fprintf(stderr, "kvmrun: --pidfile %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_guest(struct kvmrun_vm *vm, const struct options *o)
+{
+    int r;
+
+    if (o->image)
+        r = kvmrun_load_raw_file(vm, o->image, o->load_addr);
+    else
+        r = kvmrun_load_raw(vm, demo_image,
+                            (size_t)(demo_image_end - demo_image),
+                            o->load_addr);
+    if (r == 0)
+        r = kvmrun_boot_real(vm, o->entry, o->load_addr);
+    return r;
+}
+
+/* Waits for the VM to end or a control signal; a signal stops the VM. */
+static int control_loop(struct kvmrun_vm *vm, int sfd)
+{
+    struct pollfd fds[2] = {{.fd = kvmrun_vm_event_fd(vm), .events = POLLIN},
+                            {.fd = sfd, .events = POLLIN}};
+    struct signalfd_siginfo si;
+
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(STATUS_VMM_ERROR, "poll failed");
+        }
+        if (fds[0].revents)
+            return 0;
+        if (read(sfd, &si, sizeof(si)) != sizeof(si))
+            continue;
+        if (kvmrun_vm_stop(vm, si.ssi_signo, STOP_TIMEOUT_MS) < 0)
+            return fail(STATUS_VMM_ERROR, kvmrun_last_error());
+        return 0;
+    }
+}
+
+static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
+{
+    switch (out->end) {
+    case KVMRUN_END_POWEROFF:
+        if (verbose)
+            fprintf(stderr, "kvmrun: %s\n", out->message);
+        return STATUS_OK;
+    case KVMRUN_END_DEBUG_EXIT:
+        if (verbose)
+            fprintf(stderr, "kvmrun: %s: exit status %d\n", out->message,
+                    (int)((out->code << 1 | 1) & 0xff));
+        return (int)((out->code << 1 | 1) & 0xff);
+    case KVMRUN_END_STOPPED:
+        fprintf(stderr, "kvmrun: stopped by SIG%s\n",
+                sigabbrev_np((int)out->code) ? sigabbrev_np((int)out->code)
+                                              : "?");
+        return out->code == SIGUSR1 ? STATUS_OK
+                                    : STATUS_SIGNAL + (int)out->code;
+    case KVMRUN_END_VMM_ERROR:
+        fprintf(stderr, "kvmrun: %s\n", out->message);
+        return STATUS_VMM_ERROR;
+    default:
+        fprintf(stderr, "kvmrun: %s\n", out->message);
+        if (out->detail[0])
+            fprintf(stderr, "%s\n", out->detail);
+        return STATUS_GUEST_FAULT;
+    }
+}
+
+static void log_stderr(void *opaque, enum kvmrun_log_level level,
+                       const char *line)
+{
+    (void)opaque;
+    (void)level;
+    fprintf(stderr, "kvmrun: %s\n", line);
+}
+
+/* Runs a guest that powers off at once: proof that KVM_RUN works here. */
+static int check_kvm(struct kvmrun_vm *vm, const char *device)
+{
+    /* mov $0x2000, %ax; mov $0x604, %dx; out %ax, %dx */
+    static const unsigned char poweroff[] = {0xb8, 0x00, 0x20, 0xba,
+                                             0x04, 0x06, 0xef};
+    struct pollfd pfd = {.fd = kvmrun_vm_event_fd(vm), .events = POLLIN};
+    struct kvmrun_outcome out;
+
+    if (kvmrun_load_raw(vm, poweroff, sizeof(poweroff), 0x1000) < 0 ||
+        kvmrun_boot_real(vm, 0x1000, 0x1000) < 0 || kvmrun_vm_start(vm) < 0)
+        return fail(STATUS_SETUP, kvmrun_last_error());
+    if (poll(&pfd, 1, 10000) <= 0)
+        kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS);
+    kvmrun_vm_wait(vm, &out);
+    if (out.end != KVMRUN_END_POWEROFF) {
+        fprintf(stderr, "kvmrun: %s: a test guest did not run: %s\n",
+                device, out.message);
+        return STATUS_SETUP;
+    }
+    printf("kvmrun: %s is usable\n", device);
+    return STATUS_OK;
+}
+
+static int run(const struct options *o, int sfd)
+{
+    struct kvmrun_config cfg;
+    struct kvmrun_outcome out;
+    struct kvmrun_vm *vm;
+    int status;
+
+    kvmrun_config_init(&cfg);
+    cfg.mem_size = o->mem_size;
+    cfg.irqchip = o->irqchip;
+    cfg.log = log_stderr;
+    if (getenv("KVMRUN_DEVICE"))
+        cfg.kvm_device = getenv("KVMRUN_DEVICE");
+    if (!o->check_kvm && open_serial(o->serial, &cfg.serial_fd) < 0)
+        return STATUS_SETUP;
+    if (kvmrun_vm_create(&cfg, &vm) < 0)
+        return fail(STATUS_SETUP, kvmrun_last_error());
+    if (o->check_kvm) {
+        status = check_kvm(vm, cfg.kvm_device);
+    } else if (load_guest(vm, o) < 0) {
+        status = fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (kvmrun_vm_start(vm) < 0) {
+        status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
+    } else {
+        if (o->pidfile)
+            write_pidfile(o->pidfile);
+        status = control_loop(vm, sfd);
+        kvmrun_vm_wait(vm, &out);
+        if (status == 0)
+            status = outcome_status(&out, o->verbose);
+        if (o->pidfile)
+            unlink(o->pidfile);
+    }
+    kvmrun_vm_destroy(vm);
+    if (cfg.serial_fd != STDOUT_FILENO)
+        close(cfg.serial_fd);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    sigset_t set;
+    int sfd, r;
+
+    control_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed output is reported, not fatal */
+    if ((r = options_parse(argc, argv, &o)) >= 0)
+        return r;
+    sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0) {
+        fprintf(stderr, "kvmrun: signalfd: %s\n", strerror(errno));
+        return STATUS_SETUP;
+    }
+    r = run(&o, sfd);
+    close(sfd);
+    fflush(stdout);
+    return r;
+}

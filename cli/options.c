@@ -1,0 +1,175 @@
+/* options.c: kvmrun's command line, parsed into a struct. */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvmrun.h"
+
+static const char usage_text[] =
+    "Usage: kvmrun [OPTIONS] [IMAGE]\n"
+    "Run IMAGE, raw x86 code started in 16-bit real mode, in a KVM virtual\n"
+    "machine. Without IMAGE, run the built-in demo guest.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --mem SIZE      guest RAM (default 128M); suffixes K, M, G, T;\n"
+    "                      a bare number is MiB, as in QEMU\n"
+    "      --load ADDR     load the image at guest-physical ADDR "
+    "(default 0x1000)\n"
+    "      --entry ADDR    start executing at ADDR (default: the load "
+    "address),\n"
+    "                      below 1 MiB: CS = DS = ES = SS = "
+    "(ADDR & 0xf0000) >> 4,\n"
+    "                      IP = ADDR & 0xffff\n"
+    "      --serial FILE   write the serial port's output to FILE "
+    "(default: stdout)\n"
+    "      --no-irqchip    no in-kernel interrupt controller: every HLT "
+    "exits to\n"
+    "                      kvmrun, which re-enters the guest (as in the "
+    "original note)\n"
+    "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
+    "      --check-kvm     check that KVM is usable here, then exit\n"
+    "  -v, --verbose       also report how the VM ended when it ended "
+    "normally\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "The guest's machine:\n"
+    "  RAM from 0 (up to 3 GiB; the rest from 4 GiB); the image at --load;\n"
+    "  real mode, SP = the load address & 0xffff (stack below the image).\n"
+    "  port 0x3f8-0x3ff  16550A UART (COM1), output to stdout or --serial\n"
+    "  port 0x604        power-off: a 16-bit write of 0x2000 ends the VM,\n"
+    "                    status 0 (the PIIX4 PM1a_CNT value QEMU's pc "
+    "obeys)\n"
+    "  port 0xf4-0xf7    debug exit, like QEMU's isa-debug-exit: a write of "
+    "v\n"
+    "                    ends the VM with status (v << 1) | 1\n"
+    "  other ports/MMIO  ignored, reads as all ones; reported once per "
+    "address\n"
+    "\n"
+    "Signals: SIGUSR1 stops the VM (status 0); SIGINT, SIGTERM and SIGHUP\n"
+    "stop it with status 128 + the signal number.\n"
+    "\n"
+    "Exit status:\n"
+    "  0        the guest powered off, or SIGUSR1 stopped it\n"
+    "  odd      the guest wrote v to the debug-exit port: (v << 1) | 1\n"
+    "  2        kvmrun could not start the VM (bad option, image, or KVM)\n"
+    "  4        the guest crashed: triple fault, entry failure, KVM "
+    "internal\n"
+    "           error or an unknown exit (registers on stderr)\n"
+    "  6        a KVM call failed while the guest ran\n"
+    "  128+N    stopped by signal N\n"
+    "\n"
+    "Environment: KVMRUN_DEVICE overrides the KVM device (default "
+    "/dev/kvm).\n";
+
+enum {
+    OPT_LOAD = 256,
+    OPT_ENTRY,
+    OPT_SERIAL,
+    OPT_NO_IRQCHIP,
+    OPT_PIDFILE,
+    OPT_CHECK_KVM,
+};
+
+static const struct option long_options[] = {
+    {"mem", required_argument, NULL, 'm'},
+    {"load", required_argument, NULL, OPT_LOAD},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int options_bad(const char *option, const char *why)
+{
+    fprintf(stderr, "kvmrun: %s: %s\n", option, why);
+    return STATUS_SETUP;
+}
+
+static int options_mem(struct options *o, const char *arg)
+{
+    char why[160];
+
+    if (kvmrun_parse_size(arg, &o->mem_size) < 0)
+        return options_bad("--mem", kvmrun_last_error());
+    if (o->mem_size >= (1ULL << 20) && o->mem_size % 4096 == 0)
+        return -1;
+    snprintf(why, sizeof(why), "'%s' is %s", arg,
+             o->mem_size < (1ULL << 20) ? "too small (at least 1M is needed)"
+                                        : "not a multiple of 4K");
+    return options_bad("--mem", why);
+}
+
+static int options_addr(const char *option, const char *arg, uint64_t *v)
+{
+    if (kvmrun_parse_u64(arg, v) < 0)
+        return options_bad(option, kvmrun_last_error());
+    return -1;
+}
+
+static int options_one(int c, struct options *o)
+{
+    switch (c) {
+    case 'm':
+        return options_mem(o, optarg);
+    case OPT_LOAD:
+        return options_addr("--load", optarg, &o->load_addr);
+    case OPT_ENTRY:
+        o->entry_set = true;
+        return options_addr("--entry", optarg, &o->entry);
+    case OPT_SERIAL:
+        o->serial = optarg;
+        return -1;
+    case OPT_NO_IRQCHIP:
+        o->irqchip = false;
+        return -1;
+    case OPT_PIDFILE:
+        o->pidfile = optarg;
+        return -1;
+    case OPT_CHECK_KVM:
+        o->check_kvm = true;
+        return -1;
+    case 'v':
+        o->verbose = true;
+        return -1;
+    case 'h':
+        fputs(usage_text, stdout);
+        return STATUS_OK;
+    case 'V':
+        printf("kvmrun %s\n", KVMRUN_VERSION);
+        return STATUS_OK;
+    default:
+        fprintf(stderr, "Try 'kvmrun --help' for more information.\n");
+        return STATUS_SETUP;
+    }
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+    int c, r;
+
+    memset(o, 0, sizeof(*o));
+    o->mem_size = KVMRUN_DEFAULT_MEM;
+    o->load_addr = KVMRUN_DEFAULT_LOAD;
+    o->irqchip = true;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "m:vhV", long_options, NULL)) != -1)
+        if ((r = options_one(c, o)) >= 0)
+            return r;
+    if (argc - optind > 1) {
+        fprintf(stderr, "kvmrun: only one IMAGE may be given (got '%s' "
+                "and '%s')\n", argv[optind], argv[optind + 1]);
+        return STATUS_SETUP;
+    }
+    o->image = optind < argc ? argv[optind] : NULL;
+    if (!o->entry_set)
+        o->entry = o->load_addr;
+    return -1;
+}

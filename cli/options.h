@@ -1,0 +1,34 @@
+/* options.h: kvmrun's command line, parsed into a struct. */
+#ifndef KVMRUN_CLI_OPTIONS_H
+#define KVMRUN_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct options {
+    const char *image;    /* NULL: the built-in demo guest */
+    uint64_t mem_size;
+    uint64_t load_addr;
+    uint64_t entry;
+    bool entry_set;
+    const char *serial;   /* NULL: stdout */
+    const char *pidfile;
+    bool irqchip;
+    bool verbose;
+    bool check_kvm;
+};
+
+/* Exit statuses of kvmrun itself (odd statuses are the guest's own). */
+enum {
+    STATUS_OK = 0,
+    STATUS_SETUP = 2,      /* bad usage or input; the VM could not start */
+    STATUS_GUEST_FAULT = 4, /* triple fault, entry failure, internal error */
+    STATUS_VMM_ERROR = 6,  /* a KVM call failed while the guest ran */
+    STATUS_SIGNAL = 128,   /* + signal number: stopped by that signal */
+};
+
+/* Parses argv into *o. Returns -1 to go on, else an exit status (after
+ * --help or --version: 0; after an error, printed here: 2). */
+int options_parse(int argc, char **argv, struct options *o);
+
+#endif

@@ -1,0 +1,147 @@
+/* kvmrun.h: the public API of libkvmrun, a small virtual machine monitor. */
+#ifndef KVMRUN_H
+#define KVMRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVMRUN_VERSION "0.1.0"
+
+#define KVMRUN_DEFAULT_MEM (128ULL << 20)
+#define KVMRUN_DEFAULT_LOAD 0x1000ULL
+#define KVMRUN_DEFAULT_DEVICE "/dev/kvm"
+
+/*
+ * Ports of the devices every VM has. A raw guest ends the VM with a 16-bit
+ * write of KVMRUN_POWEROFF_VALUE to KVMRUN_POWEROFF_PORT (the PIIX4 PM1a
+ * control register QEMU's PC machine answers the same way), or with a write
+ * of v to the debug-exit port (QEMU's isa-debug-exit: status (v << 1) | 1).
+ */
+#define KVMRUN_SERIAL_PORT 0x3f8
+#define KVMRUN_DEBUG_EXIT_PORT 0xf4
+#define KVMRUN_POWEROFF_PORT 0x604
+#define KVMRUN_POWEROFF_VALUE 0x2000
+
+struct kvmrun_vm;
+struct kvmrun_vcpu;
+
+enum kvmrun_log_level {
+    KVMRUN_LOG_ERROR,
+    KVMRUN_LOG_WARN,
+    KVMRUN_LOG_INFO,
+    KVMRUN_LOG_DEBUG,
+};
+
+/* Receives one line of text (no newline) the library wants a human to see. */
+typedef void (*kvmrun_log_fn)(void *opaque, enum kvmrun_log_level level,
+                              const char *line);
+
+struct kvmrun_config {
+    const char *kvm_device; /* path of the KVM device; NULL: /dev/kvm */
+    uint64_t mem_size;      /* guest RAM in bytes, a multiple of 4 KiB */
+    unsigned ncpus;         /* number of vCPUs (1 for now) */
+    int irqchip;            /* 1: in-kernel LAPIC/PIC/IOAPIC (HLT stays
+                               in the kernel); 0: HLT exits to kvmrun */
+    int serial_fd;          /* where the UART's output goes; -1: nowhere */
+    kvmrun_log_fn log;      /* NULL: "kvmrun: <line>" on stderr */
+    void *log_opaque;
+};
+
+/* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,
+ * serial output to stdout, log to stderr. */
+void kvmrun_config_init(struct kvmrun_config *cfg);
+
+/* How a VM ended: the reason first, then what was reported. */
+enum kvmrun_end {
+    KVMRUN_END_NONE,         /* still running */
+    KVMRUN_END_POWEROFF,     /* the guest powered off */
+    KVMRUN_END_DEBUG_EXIT,   /* the guest wrote code to the debug-exit port */
+    KVMRUN_END_STOPPED,      /* kvmrun_vm_stop() was called; code = its arg */
+    KVMRUN_END_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN */
+    KVMRUN_END_FAIL_ENTRY,   /* KVM_EXIT_FAIL_ENTRY; code = hw reason */
+    KVMRUN_END_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR; code = suberror */
+    KVMRUN_END_UNHANDLED_EXIT, /* an exit reason kvmrun does not know */
+    KVMRUN_END_VMM_ERROR,    /* a KVM call failed while running */
+};
+
+struct kvmrun_outcome {
+    enum kvmrun_end end;
+    int vcpu;          /* index of the vCPU that ended the VM; -1: the host */
+    uint64_t code;     /* see enum kvmrun_end */
+    char message[256]; /* one line, no newline, no "kvmrun: " prefix */
+    char detail[2048]; /* register dump (lines), or empty */
+};
+
+/* Text of the last error of a library call made by this thread. */
+const char *kvmrun_last_error(void);
+
+/* Parses a memory size: a number with an optional K, M, G or T suffix
+ * (powers of 1024); a bare number is MiB, as in QEMU's -m. Returns 0, or
+ * -EINVAL/-ERANGE with kvmrun_last_error() saying why. */
+int kvmrun_parse_size(const char *text, uint64_t *bytes);
+
+/* Parses an address or number: decimal, 0x hex or 0 octal, no junk. */
+int kvmrun_parse_u64(const char *text, uint64_t *value);
+
+/*
+ * Opens the KVM device, checks the API version and the capabilities kvmrun
+ * relies on, creates the VM, its memory, irqchip, vCPUs and devices. On
+ * success *vmp owns all of it; returns 0 or -errno (no /dev/kvm, permission
+ * denied, a missing capability, bad config), nothing left allocated.
+ */
+int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp);
+
+/* Stops the vCPUs if they run, joins them and frees everything. NULL ok. */
+void kvmrun_vm_destroy(struct kvmrun_vm *vm);
+
+/* Copies len bytes to guest-physical load_addr: 0, -EINVAL for an empty
+ * image, -ERANGE if they don't fit in RAM. kvmrun_load_raw_file() does the
+ * same with a file's contents (errors name the file). */
+int kvmrun_load_raw(struct kvmrun_vm *vm, const void *image, size_t len,
+                    uint64_t load_addr);
+int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
+                         uint64_t load_addr);
+
+/*
+ * Puts every vCPU in 16-bit real mode at guest-physical entry (< 1 MiB):
+ * CS = DS = ES = FS = GS = SS = (entry & 0xf0000) >> 4 (so 0 for entries
+ * below 64 KiB, as in the note), IP = entry & 0xffff, SP = sp & 0xffff,
+ * interrupts off. Returns 0, -ERANGE (entry outside RAM) or -EINVAL.
+ */
+int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp);
+
+/* Starts one thread per vCPU running the guest. */
+int kvmrun_vm_start(struct kvmrun_vm *vm);
+
+/* A file descriptor that polls readable once the VM has ended. */
+int kvmrun_vm_event_fd(const struct kvmrun_vm *vm);
+
+/*
+ * Asks every vCPU to stop (the kick protocol: the request is published,
+ * then immediate_exit is set and the vCPU thread is signalled) and waits
+ * until every vCPU thread has acknowledged, re-kicking on each wake-up. The
+ * outcome becomes KVMRUN_END_STOPPED with code, unless the VM had already
+ * ended. Returns 0, or -ETIMEDOUT after timeout_ms naming the vCPU.
+ */
+int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms);
+
+/* Waits for every vCPU thread to finish; fills *out with how the VM ended. */
+int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out);
+
+/* The vCPU with this index, or NULL. */
+struct kvmrun_vcpu *kvmrun_vm_vcpu(struct kvmrun_vm *vm, unsigned index);
+
+/*
+ * Low-level access for programs that drive a vCPU themselves instead of
+ * calling kvmrun_vm_start(). kvmrun_vcpu_run_once() makes one KVM_RUN call
+ * and returns 0 (*exit_reason = KVM_EXIT_*) or -errno: -EINTR when
+ * immediate_exit was set or a signal arrived.
+ */
+int kvmrun_vcpu_run_once(struct kvmrun_vcpu *vcpu, uint32_t *exit_reason);
+void kvmrun_vcpu_set_immediate_exit(struct kvmrun_vcpu *vcpu, int value);
+int kvmrun_vcpu_get_rip(struct kvmrun_vcpu *vcpu, uint64_t *rip);
+
+/* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
+const char *kvmrun_exit_name(uint32_t reason);
+
+#endif

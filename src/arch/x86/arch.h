@@ -1,0 +1,29 @@
+/* arch.h: x86 hooks the generic VM and vCPU code call. */
+#ifndef KVMRUN_ARCH_H
+#define KVMRUN_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Addresses KVM needs below 4 GiB but outside RAM (VMX real-mode help). */
+#define ARCH_IDENTITY_MAP_ADDR 0xfeffc000ULL
+#define ARCH_TSS_ADDR 0xfeffd000ULL
+
+/* Per-VM setup before vCPUs exist: TSS/identity-map addresses and, when
+ * irqchip is set, the in-kernel PIC/IOAPIC/LAPIC. 0 or -errno. */
+int arch_vm_init(int vm_fd, int irqchip);
+
+/* Puts a vCPU in 16-bit real mode at entry (< 1 MiB), every segment
+ * register = (entry & 0xf0000) >> 4, IP = entry & 0xffff, SP = sp & 0xffff.
+ * runnable: also mark it runnable (an AP waiting for SIPI otherwise). */
+int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
+                        int runnable);
+
+/* The vCPU's instruction pointer as a linear address (CS base + RIP). */
+int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);
+int arch_vcpu_rip(int vcpu_fd, uint64_t *rip);
+
+/* Writes the general, segment and control registers as text lines. */
+void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,145 @@
+/* cpu.c: x86 VM setup, CPU modes and register dumps. */
+#include "arch/x86/arch.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "error.h"
+
+#define RFLAGS_RESERVED 0x2ULL
+
+int arch_vm_init(int vm_fd, int irqchip)
+{
+    uint64_t ident = ARCH_IDENTITY_MAP_ADDR;
+
+    if (ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
+        return err_errno(errno, "KVM_SET_IDENTITY_MAP_ADDR");
+    if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)ARCH_TSS_ADDR) < 0)
+        return err_errno(errno, "KVM_SET_TSS_ADDR");
+    if (irqchip && ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+        return err_errno(errno, "KVM_CREATE_IRQCHIP");
+    return 0;
+}
+
+static void arch_real_segment(struct kvm_segment *seg, uint16_t selector)
+{
+    seg->selector = selector;
+    seg->base = (uint64_t)selector << 4;
+    seg->limit = 0xffff;
+}
+
+int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
+                        int runnable)
+{
+    struct kvm_sregs sregs;
+    struct kvm_regs regs;
+    uint16_t cs = (uint16_t)((entry & 0xf0000) >> 4);
+
+    if (entry >= 0x100000)
+        return err_set(EINVAL, "real-mode entry %#llx is not below 1 MiB",
+                       (unsigned long long)entry);
+    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return err_errno(errno, "KVM_GET_SREGS");
+    /* One segment for all, as a DOS .COM program gets: 0 below 64 KiB. */
+    arch_real_segment(&sregs.cs, cs);
+    arch_real_segment(&sregs.ds, cs);
+    arch_real_segment(&sregs.es, cs);
+    arch_real_segment(&sregs.fs, cs);
+    arch_real_segment(&sregs.gs, cs);
+    arch_real_segment(&sregs.ss, cs);
+    if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return err_errno(errno, "KVM_SET_SREGS");
+    memset(&regs, 0, sizeof(regs));
+    regs.rip = entry & 0xffff;
+    regs.rsp = sp & 0xffff;
+    regs.rflags = RFLAGS_RESERVED;
+    if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return err_errno(errno, "KVM_SET_REGS");
+    if (runnable) {
+        struct kvm_mp_state mp = {KVM_MP_STATE_RUNNABLE};
+
+        if (ioctl(vcpu_fd, KVM_SET_MP_STATE, &mp) < 0)
+            return err_errno(errno, "KVM_SET_MP_STATE");
+    }
+    return 0;
+}
+
+int arch_vcpu_rip(int vcpu_fd, uint64_t *rip)
+{
+    struct kvm_regs regs;
+
+    if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) < 0)
+        return err_errno(errno, "KVM_GET_REGS");
+    *rip = regs.rip;
+    return 0;
+}
+
+int arch_vcpu_pc(int vcpu_fd, uint64_t *pc)
+{
+    struct kvm_sregs sregs;
+    uint64_t rip = 0;
+    int r = arch_vcpu_rip(vcpu_fd, &rip);
+
+    if (r < 0)
+        return r;
+    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return err_errno(errno, "KVM_GET_SREGS");
+    *pc = sregs.cs.base + rip;
+    return 0;
+}
+
+static size_t arch_dump_seg(char *buf, size_t len, const char *name,
+                            const struct kvm_segment *s)
+{
+    int n = snprintf(buf, len, "  %-2s sel=%04x base=%016llx limit=%08x "
+                     "type=%x dpl=%u db=%u l=%u present=%u\n", name,
+                     s->selector, (unsigned long long)s->base, s->limit,
+                     s->type, s->dpl, s->db, s->l, s->present);
+    if (n < 0 || len == 0)
+        return 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+#define U(x) ((unsigned long long)(x))
+
+void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    size_t n;
+    int k;
+
+    if (len == 0)
+        return;
+    buf[0] = 0;
+    if (ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
+        ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+        snprintf(buf, len, "  (registers unavailable: %s)\n",
+                 strerror(errno));
+        return;
+    }
+    k = snprintf(buf, len,
+                 "  rip=%016llx rflags=%016llx\n"
+                 "  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
+                 "  rsi=%016llx rdi=%016llx rsp=%016llx rbp=%016llx\n"
+                 "  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n"
+                 "  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n"
+                 "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx "
+                 "efer=%llx\n"
+                 "  gdt=%016llx/%04x idt=%016llx/%04x\n",
+                 U(r.rip), U(r.rflags), U(r.rax), U(r.rbx), U(r.rcx),
+                 U(r.rdx), U(r.rsi), U(r.rdi), U(r.rsp), U(r.rbp), U(r.r8),
+                 U(r.r9), U(r.r10), U(r.r11), U(r.r12), U(r.r13), U(r.r14),
+                 U(r.r15), U(s.cr0), U(s.cr2), U(s.cr3), U(s.cr4),
+                 U(s.efer), U(s.gdt.base), s.gdt.limit, U(s.idt.base),
+                 s.idt.limit);
+    n = k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+    n += arch_dump_seg(buf + n, len - n, "cs", &s.cs);
+    n += arch_dump_seg(buf + n, len - n, "ss", &s.ss);
+    n += arch_dump_seg(buf + n, len - n, "ds", &s.ds);
+    if (n && buf[n - 1] == '\n')
+        buf[n - 1] = 0; /* the caller adds line ends */
+}

@@ -1,0 +1,26 @@
+/* debug_exit.c: QEMU isa-debug-exit: a write of v ends the VM, (v<<1)|1. */
+#include "dev/debug_exit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void debug_exit_init(struct debug_exit *d, const struct dev_env *env)
+{
+    d->env = *env;
+}
+
+void debug_exit_io(void *dev, const struct bus_access *a)
+{
+    struct debug_exit *d = dev;
+    char msg[96];
+
+    if (!a->write) {
+        memset(a->data, 0, a->size); /* QEMU's model reads as 0 too */
+        return;
+    }
+    uint64_t v = dev_get_le(a->data, a->size);
+    snprintf(msg, sizeof(msg), "guest wrote %#" PRIx64 " to the debug-exit "
+             "port", v);
+    d->env.end(d->env.machine, a->vcpu, KVMRUN_END_DEBUG_EXIT, v, msg);
+}

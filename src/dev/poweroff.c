@@ -1,0 +1,54 @@
+/* poweroff.c: PM1a control register: SLP_EN with sleep type 0 powers off. */
+#include "dev/poweroff.h"
+
+#include <stdio.h>
+
+#define SLP_EN 0x2000
+#define SLP_TYP(v) (((v) >> 10) & 7)
+
+void poweroff_init(struct poweroff *p, const struct dev_env *env)
+{
+    pthread_mutex_init(&p->lock, NULL);
+    p->cnt = 0;
+    p->env = *env;
+}
+
+void poweroff_fini(struct poweroff *p)
+{
+    pthread_mutex_destroy(&p->lock);
+}
+
+void poweroff_io(void *dev, const struct bus_access *a)
+{
+    struct poweroff *p = dev;
+    uint16_t cnt;
+    char line[96];
+
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < a->size; i++) {
+        unsigned shift = 8 * (unsigned)(a->offset + i);
+
+        if (shift >= 16) {
+            if (!a->write)
+                a->data[i] = 0xff;
+        } else if (a->write) {
+            p->cnt = (uint16_t)((p->cnt & ~(0xff << shift)) |
+                                a->data[i] << shift);
+        } else {
+            a->data[i] = (uint8_t)(p->cnt >> shift);
+        }
+    }
+    cnt = p->cnt;
+    p->cnt &= ~SLP_EN; /* SLP_EN is write-only: it triggers, reads as 0 */
+    pthread_mutex_unlock(&p->lock);
+    if (!a->write || !(cnt & SLP_EN))
+        return;
+    if (SLP_TYP(cnt) == 0) {
+        p->env.end(p->env.machine, a->vcpu, KVMRUN_END_POWEROFF, 0,
+                   "guest powered off");
+        return;
+    }
+    snprintf(line, sizeof(line), "power management: sleep type %u is not "
+             "supported; ignored", SLP_TYP(cnt));
+    p->env.report(p->env.machine, line);
+}

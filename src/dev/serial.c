@@ -1,0 +1,186 @@
+/* serial.c: a 16550A UART whose transmitter writes to a file descriptor. */
+#include "dev/serial.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
+
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_FIFO 0xc0
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+/* Modem status with the lines a terminal would raise: DCD, DSR, CTS. */
+#define MSR_IDLE 0xb0
+
+void serial_init(struct serial *s, int out_fd, const struct dev_env *env)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    s->out_fd = out_fd;
+    s->env = *env;
+    s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
+    s->lcr = 0x03; /* 8N1 */
+}
+
+void serial_fini(struct serial *s)
+{
+    pthread_mutex_destroy(&s->lock);
+}
+
+static void serial_rx_push(struct serial *s, uint8_t byte)
+{
+    if (s->rx_count == SERIAL_FIFO)
+        return; /* overrun: the byte is lost, as on the chip */
+    s->rx[(s->rx_head + s->rx_count++) % SERIAL_FIFO] = byte;
+}
+
+/* Writes one byte out; on failure reports once and stops writing. */
+static void serial_emit(struct serial *s, uint8_t byte)
+{
+    char line[128];
+    ssize_t n;
+
+    if (s->out_fd < 0)
+        return;
+    do
+        n = write(s->out_fd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 1)
+        return;
+    snprintf(line, sizeof(line), "serial: cannot write output: %s; "
+             "discarding further output", n < 0 ? strerror(errno) : "EOF");
+    s->out_fd = -1;
+    s->env.report(s->env.machine, line);
+}
+
+static void serial_write_thr(struct serial *s, uint8_t byte)
+{
+    if (s->mcr & MCR_LOOP)
+        serial_rx_push(s, byte);
+    else
+        serial_emit(s, byte);
+    s->thr_irq_pending = 1; /* transmission is instant */
+}
+
+static uint8_t serial_iir(struct serial *s)
+{
+    uint8_t fifo = s->fcr & FCR_ENABLE ? IIR_FIFO : 0;
+
+    if ((s->ier & IER_RDI) && s->rx_count)
+        return fifo | IIR_RDI;
+    if ((s->ier & IER_THRI) && s->thr_irq_pending) {
+        s->thr_irq_pending = 0; /* reading IIR acknowledges THRE */
+        return fifo | IIR_THRI;
+    }
+    return fifo | IIR_NONE;
+}
+
+static uint8_t serial_msr(const struct serial *s)
+{
+    if (!(s->mcr & MCR_LOOP))
+        return MSR_IDLE;
+    /* Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
+    return (uint8_t)((s->mcr & 0x01) << 5 | (s->mcr & 0x02) << 3 |
+                     (s->mcr & 0x04) << 4 | (s->mcr & 0x08) << 4);
+}
+
+static uint8_t serial_read(struct serial *s, unsigned reg)
+{
+    uint8_t v = 0;
+
+    switch (reg) {
+    case RBR_THR:
+        if (s->lcr & LCR_DLAB)
+            return s->dll;
+        if (s->rx_count) {
+            v = s->rx[s->rx_head];
+            s->rx_head = (s->rx_head + 1) % SERIAL_FIFO;
+            s->rx_count--;
+        }
+        return v;
+    case IER:
+        return s->lcr & LCR_DLAB ? s->dlm : s->ier;
+    case IIR_FCR:
+        return serial_iir(s);
+    case LCR:
+        return s->lcr;
+    case MCR:
+        return s->mcr;
+    case LSR:
+        return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+    case MSR:
+        return serial_msr(s);
+    default:
+        return s->scr;
+    }
+}
+
+static void serial_write(struct serial *s, unsigned reg, uint8_t v)
+{
+    switch (reg) {
+    case RBR_THR:
+        if (s->lcr & LCR_DLAB)
+            s->dll = v;
+        else
+            serial_write_thr(s, v);
+        break;
+    case IER:
+        if (s->lcr & LCR_DLAB) {
+            s->dlm = v;
+            break;
+        }
+        if ((v & IER_THRI) && !(s->ier & IER_THRI))
+            s->thr_irq_pending = 1; /* enabling THRI on an empty THR */
+        s->ier = v & 0x0f;
+        break;
+    case IIR_FCR:
+        s->fcr = v & 0xc9;
+        if (v & FCR_CLEAR_RX)
+            s->rx_count = 0;
+        break;
+    case LCR:
+        s->lcr = v;
+        break;
+    case MCR:
+        s->mcr = v & 0x1f;
+        break;
+    case SCR:
+        s->scr = v;
+        break;
+    default:
+        break; /* LSR and MSR are read-only */
+    }
+}
+
+void serial_io(void *dev, const struct bus_access *a)
+{
+    struct serial *s = dev;
+
+    pthread_mutex_lock(&s->lock);
+    /* Wider accesses touch consecutive registers, one byte each. */
+    for (unsigned i = 0; i < a->size; i++) {
+        unsigned reg = (unsigned)(a->offset + i);
+
+        if (reg >= SERIAL_NPORTS) {
+            if (!a->write)
+                a->data[i] = 0xff;
+        } else if (a->write) {
+            serial_write(s, reg, a->data[i]);
+        } else {
+            a->data[i] = serial_read(s, reg);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,30 @@
+/* serial.h: a 16550A UART whose transmitter writes to a file descriptor. */
+#ifndef KVMRUN_SERIAL_H
+#define KVMRUN_SERIAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "dev/dev.h"
+
+#define SERIAL_NPORTS 8
+#define SERIAL_FIFO 16
+
+struct serial {
+    pthread_mutex_t lock; /* taken by bus accesses; leaf lock */
+    int out_fd;           /* -1: output discarded */
+    struct dev_env env;
+    uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+    int thr_irq_pending;  /* THR-empty interrupt waiting for IIR read */
+    uint8_t rx[SERIAL_FIFO];
+    unsigned rx_head, rx_count;
+};
+
+void serial_init(struct serial *s, int out_fd, const struct dev_env *env);
+void serial_fini(struct serial *s);
+
+/* Bus handler for the 8 registers starting at the UART's base port. */
+void serial_io(void *dev, const struct bus_access *access);
+
+#endif

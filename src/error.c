@@ -1,0 +1,45 @@
+/* error.c: per-thread error text for library calls that return -errno. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvmrun.h"
+
+static __thread char last_error[512];
+
+static int err_vset(int err, int with_errno, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
+
+    if (with_errno && n >= 0 && (size_t)n < sizeof(last_error))
+        snprintf(last_error + n, sizeof(last_error) - n, ": %s",
+                 strerror(err));
+    return -err;
+}
+
+int err_set(int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(err, 0, fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+int err_errno(int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(err, 1, fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+const char *kvmrun_last_error(void)
+{
+    return last_error;
+}

@@ -1,0 +1,118 @@
+/* raw.c: raw images: bytes copied to a guest-physical address. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch/x86/arch.h"
+#include "error.h"
+#include "load/load.h"
+#include "vm.h"
+
+int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
+                   size_t *len)
+{
+    struct stat st;
+    uint8_t *buf;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_errno(errno, "%s", path);
+    if (fstat(fd, &st) < 0) {
+        int r = err_errno(errno, "%s: fstat", path);
+
+        close(fd);
+        return r;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
+                       "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max_len) {
+        close(fd);
+        return err_set(EFBIG, "%s: %" PRIu64 " bytes do not fit in guest "
+                       "memory (%" PRIu64 " MiB)", path,
+                       (uint64_t)st.st_size, max_len >> 20);
+    }
+    buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+    if (!buf) {
+        close(fd);
+        return err_set(ENOMEM, "%s: out of memory", path);
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int r = n < 0 ? err_errno(errno, "%s: read", path)
+                          : err_set(EIO, "%s: file shrank while reading",
+                                    path);
+            free(buf);
+            close(fd);
+            return r;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+int kvmrun_load_raw(struct kvmrun_vm *vm, const void *image, size_t len,
+                    uint64_t load_addr)
+{
+    void *dst = mem_ptr(&vm->mem, load_addr, len);
+
+    if (len == 0)
+        return err_set(EINVAL, "empty image");
+    if (!dst)
+        return err_set(ERANGE, "%zu bytes at %#" PRIx64 " do not fit in "
+                       "guest memory (%" PRIu64 " MiB)", len, load_addr,
+                       vm->mem.size >> 20);
+    memcpy(dst, image, len);
+    return 0;
+}
+
+int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
+                         uint64_t load_addr)
+{
+    uint8_t *data;
+    size_t len;
+    int r = load_read_file(path, vm->mem.size, &data, &len);
+
+    if (r < 0)
+        return r;
+    r = kvmrun_load_raw(vm, data, len, load_addr);
+    if (r < 0) {
+        char why[256];
+
+        snprintf(why, sizeof(why), "%s", kvmrun_last_error());
+        err_set(-r, "%s: %s", path, why);
+    }
+    free(data);
+    return r;
+}
+
+int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp)
+{
+    int r;
+
+    if (!mem_ptr(&vm->mem, entry, 1))
+        return err_set(ERANGE, "entry point %#" PRIx64 " is outside guest "
+                       "memory (%" PRIu64 " MiB)", entry, vm->mem.size >> 20);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        r = arch_vcpu_real_mode(vm->vcpus[i].fd, entry, sp,
+                                i > 0 && vm->cfg.irqchip);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
