@@ -72,9 +72,11 @@ static enum vcpu_next vcpu_fault(struct kvmrun_vcpu *v, enum kvmrun_end why,
     uint64_t pc = 0;
     int n;
 
-    arch_vcpu_pc(v->fd, &pc);
-    snprintf(msg, sizeof(msg), "vcpu%u: %s at %#" PRIx64, v->index, what,
-             pc);
+    if (arch_vcpu_pc(v->fd, &pc) == 0 && pc != ARCH_RESET_VECTOR)
+        snprintf(msg, sizeof(msg), "vcpu%u: %s at %#" PRIx64, v->index,
+                 what, pc);
+    else
+        snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, what);
     n = snprintf(detail, sizeof(detail), "%s", extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(detail))
         n = 0;
@@ -122,6 +124,14 @@ static enum vcpu_next vcpu_exit_hlt(struct kvmrun_vcpu *v)
 
 static enum vcpu_next vcpu_exit_shutdown(struct kvmrun_vcpu *v)
 {
+    uint64_t pc = 0;
+
+    /* On AMD, KVM re-initialises the vCPU after a shutdown intercept: the
+     * registers are then the reset state, not where the fault was. */
+    if (arch_vcpu_pc(v->fd, &pc) == 0 && pc == ARCH_RESET_VECTOR)
+        return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
+                          "triple fault (KVM_EXIT_SHUTDOWN); the faulting "
+                          "address is lost: KVM reset the vCPU", NULL);
     return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
                       "triple fault (KVM_EXIT_SHUTDOWN)", NULL);
 }

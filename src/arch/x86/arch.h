@@ -9,6 +9,9 @@
 #define ARCH_IDENTITY_MAP_ADDR 0xfeffc000ULL
 #define ARCH_TSS_ADDR 0xfeffd000ULL
 
+/* Where an x86 CPU starts after reset: CS base 0xffff0000 + IP 0xfff0. */
+#define ARCH_RESET_VECTOR 0xfffffff0ULL
+
 /* Per-VM setup before vCPUs exist: TSS/identity-map addresses and, when
  * irqchip is set, the in-kernel PIC/IOAPIC/LAPIC. 0 or -errno. */
 int arch_vm_init(int vm_fd, int irqchip);
