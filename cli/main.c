@@ -26,6 +26,7 @@ static void control_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
     sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGUSR2);
 }
 
 static int fail(int status, const char *what)
@@ -82,12 +83,64 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
     return r;
 }
 
-/* Waits for the VM to end or a control signal; a signal stops the VM. */
-static int control_loop(struct kvmrun_vm *vm, int sfd)
+/* With --verbose, after a pause: where each vCPU stopped. */
+static void report_paused(struct kvmrun_vm *vm)
+{
+    for (unsigned i = 0; i < kvmrun_vm_ncpus(vm); i++) {
+        struct kvmrun_vcpu *v = kvmrun_vm_vcpu(vm, i);
+        struct kvmrun_vcpu_stats st;
+        uint64_t rip = 0, exits;
+
+        kvmrun_vcpu_get_stats(v, &st);
+        exits = st.exits_other;
+        for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++)
+            exits += st.exits[k];
+        kvmrun_vcpu_get_rip(v, &rip);
+        fprintf(stderr, "kvmrun: vcpu%u: %s, rip %#llx, %llu exits, "
+                "%llu kicks acknowledged\n", i, kvmrun_vcpu_state(v),
+                (unsigned long long)rip, (unsigned long long)exits,
+                (unsigned long long)st.kicks_acked);
+    }
+}
+
+/* SIGUSR2: pause a running VM, resume a paused one. */
+static int toggle_pause(struct kvmrun_vm *vm, bool verbose)
+{
+    if (kvmrun_vm_paused(vm)) {
+        if (kvmrun_vm_resume(vm, STOP_TIMEOUT_MS) < 0)
+            return fail(STATUS_VMM_ERROR, kvmrun_last_error());
+        fprintf(stderr, "kvmrun: resumed\n");
+        return -1;
+    }
+    int r = kvmrun_vm_pause(vm, STOP_TIMEOUT_MS);
+
+    if (r == -EINVAL)
+        return -1; /* the VM ended meanwhile: the event fd says so */
+    if (r < 0)
+        return fail(STATUS_VMM_ERROR, kvmrun_last_error());
+    fprintf(stderr, "kvmrun: paused (SIGUSR2 again resumes)\n");
+    if (verbose)
+        report_paused(vm);
+    return -1;
+}
+
+/* Acts on one control signal: -1 to go on, else an exit status. */
+static int control_signal(struct kvmrun_vm *vm, int signo, bool verbose)
+{
+    if (signo == SIGUSR2)
+        return toggle_pause(vm, verbose);
+    if (kvmrun_vm_stop(vm, (uint64_t)signo, STOP_TIMEOUT_MS) < 0)
+        return fail(STATUS_VMM_ERROR, kvmrun_last_error());
+    return 0;
+}
+
+/* Waits for the VM to end, acting on control signals meanwhile. */
+static int control_loop(struct kvmrun_vm *vm, int sfd, bool verbose)
 {
     struct pollfd fds[2] = {{.fd = kvmrun_vm_event_fd(vm), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN}};
     struct signalfd_siginfo si;
+    int r;
 
     for (;;) {
         if (poll(fds, 2, -1) < 0) {
@@ -99,9 +152,39 @@ static int control_loop(struct kvmrun_vm *vm, int sfd)
             return 0;
         if (read(sfd, &si, sizeof(si)) != sizeof(si))
             continue;
-        if (kvmrun_vm_stop(vm, si.ssi_signo, STOP_TIMEOUT_MS) < 0)
-            return fail(STATUS_VMM_ERROR, kvmrun_last_error());
-        return 0;
+        if ((r = control_signal(vm, (int)si.ssi_signo, verbose)) >= 0)
+            return r;
+    }
+}
+
+static void print_stats(struct kvmrun_vm *vm)
+{
+    for (unsigned i = 0; i < kvmrun_vm_ncpus(vm); i++) {
+        struct kvmrun_vcpu_stats st;
+        char exits[512];
+        uint64_t total = 0;
+        int n = 0;
+
+        kvmrun_vcpu_get_stats(kvmrun_vm_vcpu(vm, i), &st);
+        exits[0] = 0;
+        for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++) {
+            if (!st.exits[k] || n < 0 || (size_t)n >= sizeof(exits))
+                continue;
+            total += st.exits[k];
+            n += snprintf(exits + n, sizeof(exits) - (size_t)n, "%s%s %llu",
+                          n ? ", " : "", kvmrun_exit_name(k),
+                          (unsigned long long)st.exits[k]);
+        }
+        total += st.exits_other;
+        fprintf(stderr, "kvmrun: stats: vcpu%u: %llu exits (%s), %llu "
+                "KVM_RUN -EINTR, kicks %llu sent / %llu acknowledged / "
+                "%llu re-sent, paused %llu times for %.3f s\n", i,
+                (unsigned long long)total, n ? exits : "none",
+                (unsigned long long)st.eintr,
+                (unsigned long long)st.kicks_sent,
+                (unsigned long long)st.kicks_acked,
+                (unsigned long long)st.rekicks,
+                (unsigned long long)st.pauses, st.paused_ns / 1e9);
     }
 }
 
@@ -175,6 +258,7 @@ static int run(const struct options *o, int sfd)
 
     kvmrun_config_init(&cfg);
     cfg.mem_size = o->mem_size;
+    cfg.ncpus = o->ncpus;
     cfg.irqchip = o->irqchip;
     cfg.log = log_stderr;
     if (getenv("KVMRUN_DEVICE"))
@@ -192,10 +276,12 @@ static int run(const struct options *o, int sfd)
     } else {
         if (o->pidfile)
             write_pidfile(o->pidfile);
-        status = control_loop(vm, sfd);
+        status = control_loop(vm, sfd, o->verbose);
         kvmrun_vm_wait(vm, &out);
         if (status == 0)
             status = outcome_status(&out, o->verbose);
+        if (o->stats)
+            print_stats(vm);
         if (o->pidfile)
             unlink(o->pidfile);
     }

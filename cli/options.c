@@ -15,6 +15,9 @@ static const char usage_text[] =
     "Options:\n"
     "  -m, --mem SIZE      guest RAM (default 128M); suffixes K, M, G, T;\n"
     "                      a bare number is MiB, as in QEMU\n"
+    "  -c, --cpus N        number of vCPUs, one thread each (default 1); "
+    "all start\n"
+    "                      at the entry with DI = vCPU index, SI = N\n"
     "      --load ADDR     load the image at guest-physical ADDR "
     "(default 0x1000)\n"
     "      --entry ADDR    start executing at ADDR (default: the load "
@@ -30,8 +33,12 @@ static const char usage_text[] =
     "original note)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
     "      --check-kvm     check that KVM is usable here, then exit\n"
+    "      --stats         at exit, print per-vCPU counters: exits by "
+    "reason,\n"
+    "                      kicks sent and acknowledged, time paused\n"
     "  -v, --verbose       also report how the VM ended when it ended "
-    "normally\n"
+    "normally,\n"
+    "                      and each vCPU's state when paused\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -49,7 +56,9 @@ static const char usage_text[] =
     "address\n"
     "\n"
     "Signals: SIGUSR1 stops the VM (status 0); SIGINT, SIGTERM and SIGHUP\n"
-    "stop it with status 128 + the signal number.\n"
+    "stop it with status 128 + the signal number; SIGUSR2 pauses every "
+    "vCPU,\n"
+    "and the next SIGUSR2 resumes them.\n"
     "\n"
     "Exit status:\n"
     "  0        the guest powered off, or SIGUSR1 stopped it\n"
@@ -71,10 +80,13 @@ enum {
     OPT_NO_IRQCHIP,
     OPT_PIDFILE,
     OPT_CHECK_KVM,
+    OPT_STATS,
 };
 
 static const struct option long_options[] = {
     {"mem", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, 'c'},
+    {"stats", no_argument, NULL, OPT_STATS},
     {"load", required_argument, NULL, OPT_LOAD},
     {"entry", required_argument, NULL, OPT_ENTRY},
     {"serial", required_argument, NULL, OPT_SERIAL},
@@ -114,11 +126,31 @@ static int options_addr(const char *option, const char *arg, uint64_t *v)
     return -1;
 }
 
+static int options_cpus(struct options *o, const char *arg)
+{
+    uint64_t n;
+    char why[96];
+
+    if (kvmrun_parse_u64(arg, &n) < 0)
+        return options_bad("--cpus", kvmrun_last_error());
+    if (n >= 1 && n <= UINT32_MAX) {
+        o->ncpus = (unsigned)n;
+        return -1;
+    }
+    snprintf(why, sizeof(why), "'%s' is not a vCPU count (1 or more)", arg);
+    return options_bad("--cpus", why);
+}
+
 static int options_one(int c, struct options *o)
 {
     switch (c) {
     case 'm':
         return options_mem(o, optarg);
+    case 'c':
+        return options_cpus(o, optarg);
+    case OPT_STATS:
+        o->stats = true;
+        return -1;
     case OPT_LOAD:
         return options_addr("--load", optarg, &o->load_addr);
     case OPT_ENTRY:
@@ -157,10 +189,11 @@ int options_parse(int argc, char **argv, struct options *o)
 
     memset(o, 0, sizeof(*o));
     o->mem_size = KVMRUN_DEFAULT_MEM;
+    o->ncpus = 1;
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "m:vhV", long_options, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "m:c:vhV", long_options, NULL)) != -1)
         if ((r = options_one(c, o)) >= 0)
             return r;
     if (argc - optind > 1) {

@@ -8,6 +8,7 @@
 struct options {
     const char *image;    /* NULL: the built-in demo guest */
     uint64_t mem_size;
+    unsigned ncpus;
     uint64_t load_addr;
     uint64_t entry;
     bool entry_set;
@@ -15,6 +16,7 @@ struct options {
     const char *pidfile;
     bool irqchip;
     bool verbose;
+    bool stats;
     bool check_kvm;
 };
 

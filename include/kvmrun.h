@@ -39,16 +39,18 @@ typedef void (*kvmrun_log_fn)(void *opaque, enum kvmrun_log_level level,
 struct kvmrun_config {
     const char *kvm_device; /* path of the KVM device; NULL: /dev/kvm */
     uint64_t mem_size;      /* guest RAM in bytes, a multiple of 4 KiB */
-    unsigned ncpus;         /* number of vCPUs (1 for now) */
+    unsigned ncpus;         /* number of vCPUs, 1..KVM_CAP_MAX_VCPUS */
     int irqchip;            /* 1: in-kernel LAPIC/PIC/IOAPIC (HLT stays
                                in the kernel); 0: HLT exits to kvmrun */
     int serial_fd;          /* where the UART's output goes; -1: nowhere */
     kvmrun_log_fn log;      /* NULL: "kvmrun: <line>" on stderr */
     void *log_opaque;
+    unsigned rekick_ms;     /* re-kick a vCPU that has not acknowledged a
+                               kick after this long; 0: 10 ms */
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,
- * serial output to stdout, log to stderr. */
+ * serial output to stdout, log to stderr, re-kicks every 10 ms. */
 void kvmrun_config_init(struct kvmrun_config *cfg);
 
 /* How a VM ended: the reason first, then what was reported. */
@@ -70,6 +72,21 @@ struct kvmrun_outcome {
     uint64_t code;     /* see enum kvmrun_end */
     char message[256]; /* one line, no newline, no "kvmrun: " prefix */
     char detail[2048]; /* register dump (lines), or empty */
+};
+
+/* Exit reasons counted one by one; higher ones are counted together. */
+#define KVMRUN_STATS_EXITS 64
+
+/* What a vCPU did, counted by its thread. */
+struct kvmrun_vcpu_stats {
+    uint64_t exits[KVMRUN_STATS_EXITS]; /* by KVM_EXIT_* reason */
+    uint64_t exits_other;   /* reasons >= KVMRUN_STATS_EXITS */
+    uint64_t eintr;         /* KVM_RUN returns with -EINTR (kicks seen) */
+    uint64_t kicks_sent;    /* kicks published for this vCPU */
+    uint64_t kicks_acked;   /* of those, acknowledged by the vCPU */
+    uint64_t rekicks;       /* signals re-sent to a vCPU slow to ack */
+    uint64_t pauses;        /* times it paused */
+    uint64_t paused_ns;     /* time spent paused */
 };
 
 /* Text of the last error of a library call made by this thread. */
@@ -106,7 +123,9 @@ int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
  * Puts every vCPU in 16-bit real mode at guest-physical entry (< 1 MiB):
  * CS = DS = ES = FS = GS = SS = (entry & 0xf0000) >> 4 (so 0 for entries
  * below 64 KiB, as in the note), IP = entry & 0xffff, SP = sp & 0xffff,
- * interrupts off. Returns 0, -ERANGE (entry outside RAM) or -EINVAL.
+ * interrupts off, DI = the vCPU's index, SI = the number of vCPUs, other
+ * registers 0. Every vCPU starts there at once (no INIT/SIPI). Returns 0,
+ * -ERANGE (entry outside RAM) or -EINVAL.
  */
 int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp);
 
@@ -124,6 +143,43 @@ int kvmrun_vm_event_fd(const struct kvmrun_vm *vm);
  * ended. Returns 0, or -ETIMEDOUT after timeout_ms naming the vCPU.
  */
 int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms);
+
+/*
+ * Kicks one vCPU out of KVM_RUN and waits until it has acknowledged the
+ * kick (drained its requests) or is paused or stopped. 0, -ETIMEDOUT after
+ * timeout_ms (re-kicking meanwhile), -EINVAL if the VM is not running.
+ */
+int kvmrun_vcpu_kick(struct kvmrun_vcpu *vcpu, unsigned timeout_ms);
+
+/*
+ * Pauses every vCPU: each leaves KVM_RUN (completing any pending port or
+ * MMIO access first) and waits; KVM_KVMCLOCK_CTRL tells a guest using
+ * kvmclock that it was paused. Returns once every vCPU has acknowledged:
+ * 0, or -ETIMEDOUT naming the first laggard (the VM is then partly paused;
+ * resume or stop it). Pausing a paused VM does nothing.
+ */
+int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms);
+
+/* Resumes a paused VM; returns once every vCPU runs again. 0 or
+ * -ETIMEDOUT. Resuming a running VM does nothing. */
+int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms);
+
+/* 1 while pause is in force (between kvmrun_vm_pause and resume). */
+int kvmrun_vm_paused(struct kvmrun_vm *vm);
+
+/* Number of vCPUs. */
+unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm);
+
+/* Copies a vCPU's counters (consistent per field, live while it runs). */
+void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *vcpu,
+                           struct kvmrun_vcpu_stats *out);
+
+/* A vCPU's state: "created", "running", "paused" or "exited". */
+const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);
+
+/* Host pointer to guest-physical [gpa, gpa + len) if it is all RAM, else
+ * NULL. Valid until kvmrun_vm_destroy(). */
+void *kvmrun_vm_mem(struct kvmrun_vm *vm, uint64_t gpa, uint64_t len);
 
 /* Waits for every vCPU thread to finish; fills *out with how the VM ended. */
 int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out);

@@ -1,16 +1,24 @@
 /*
  * kick.c: the kick protocol that takes a vCPU out of KVM_RUN.
  *
- * A kicker publishes its request in vcpu->requests (seq_cst RMW), then
- * stores run->immediate_exit = 1 and sends the kick signal to the vCPU
- * thread. The handler stores immediate_exit = 1 too, so a signal landing
- * just before the thread enters KVM_RUN still makes KVM_RUN return -EINTR
- * at once. The vCPU thread, on -EINTR, clears immediate_exit and only then
- * takes the requests. In the single total order of seq_cst operations,
- * either the drain's exchange comes after the kicker's publish (the drain
- * sees the request) or before it, and then the kicker's immediate_exit = 1
- * comes after the drain's clear, so the next KVM_RUN returns at once and
- * the following drain sees it. No kick is lost.
+ * A kicker publishes its request (bits in vcpu->requests, then a new
+ * sequence number in vcpu->kick_seq, both seq_cst read-modify-writes),
+ * then stores run->immediate_exit = 1 and sends the kick signal to the
+ * vCPU thread. The handler stores immediate_exit = 1 too, so a signal that
+ * lands just before the thread enters KVM_RUN still makes KVM_RUN return
+ * -EINTR at once.
+ *
+ * The vCPU thread, on -EINTR, clears immediate_exit, then reads kick_seq,
+ * then takes the request bits. In the single total order of seq_cst
+ * operations, either its read of kick_seq comes after a kicker's increment
+ * (so the kicker's bits, published before the increment, are taken by the
+ * exchange that follows) or before it; then the kicker's immediate_exit = 1
+ * comes after the vCPU's clear, the next KVM_RUN returns at once, and the
+ * next drain sees the kick. Either way, no kick is lost.
+ *
+ * Building with -DKICK_TEST_CLEAR_AFTER_DRAIN breaks rule 2 on purpose
+ * (immediate_exit cleared after the drain): tests/kvm/kick_storm must then
+ * catch lost kicks.
  */
 #include "kick.h"
 
@@ -18,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "vm.h"
@@ -76,7 +85,7 @@ void kick_thread_init(struct kvmrun_vcpu *vcpu)
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
-void kick_vcpu(struct kvmrun_vcpu *vcpu)
+static void kick_signal_thread(struct kvmrun_vcpu *vcpu)
 {
     __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
     /* Held across pthread_kill so the thread cannot be joined under us. */
@@ -86,14 +95,100 @@ void kick_vcpu(struct kvmrun_vcpu *vcpu)
     pthread_mutex_unlock(&vcpu->thread_lock);
 }
 
-void kick_request(struct kvmrun_vcpu *vcpu, unsigned req)
+uint64_t kick_request(struct kvmrun_vcpu *vcpu, unsigned req)
 {
-    __atomic_fetch_or(&vcpu->requests, req, __ATOMIC_SEQ_CST);
-    kick_vcpu(vcpu);
+    uint64_t seq;
+
+    if (req)
+        __atomic_fetch_or(&vcpu->requests, req, __ATOMIC_SEQ_CST);
+    seq = __atomic_add_fetch(&vcpu->kick_seq, 1, __ATOMIC_SEQ_CST);
+    kick_signal_thread(vcpu);
+    return seq;
+}
+
+void kick_again(struct kvmrun_vcpu *vcpu)
+{
+    __atomic_fetch_add(&vcpu->stats.rekicks, 1, __ATOMIC_RELAXED);
+    kick_signal_thread(vcpu);
+}
+
+uint64_t kick_acked(struct kvmrun_vcpu *vcpu)
+{
+    return __atomic_load_n(&vcpu->kick_ack, __ATOMIC_ACQUIRE);
+}
+
+static void kick_ack(struct kvmrun_vcpu *vcpu, uint64_t seen)
+{
+    if (seen == __atomic_load_n(&vcpu->kick_ack, __ATOMIC_RELAXED))
+        return; /* nothing new: no waiter to wake */
+    pthread_mutex_lock(&vcpu->ack_lock);
+    __atomic_store_n(&vcpu->kick_ack, seen, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&vcpu->ack_cond);
+    pthread_mutex_unlock(&vcpu->ack_lock);
+}
+
+void kick_ack_all(struct kvmrun_vcpu *vcpu)
+{
+    kick_ack(vcpu, __atomic_load_n(&vcpu->kick_seq, __ATOMIC_SEQ_CST));
 }
 
 unsigned kick_drain(struct kvmrun_vcpu *vcpu)
 {
+    uint64_t seen;
+    unsigned req;
+
+#ifndef KICK_TEST_CLEAR_AFTER_DRAIN
     __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-    return __atomic_exchange_n(&vcpu->requests, 0, __ATOMIC_SEQ_CST);
+#endif
+    seen = __atomic_load_n(&vcpu->kick_seq, __ATOMIC_SEQ_CST);
+    req = __atomic_exchange_n(&vcpu->requests, 0, __ATOMIC_SEQ_CST);
+    kick_ack(vcpu, seen);
+#ifdef KICK_TEST_CLEAR_AFTER_DRAIN
+    __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+#endif
+    return req;
+}
+
+static void kick_deadline(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int kick_done(struct kvmrun_vcpu *vcpu, uint64_t seq)
+{
+    enum vcpu_state state = __atomic_load_n(&vcpu->state, __ATOMIC_ACQUIRE);
+
+    return kick_acked(vcpu) >= seq || state == VCPU_PAUSED ||
+           state == VCPU_EXITED;
+}
+
+int kick_wait(struct kvmrun_vcpu *vcpu, uint64_t seq, unsigned timeout_ms,
+              unsigned rekick_ms)
+{
+    struct timespec tick;
+    unsigned waited = 0;
+    int r = 0;
+
+    pthread_mutex_lock(&vcpu->ack_lock);
+    while (!kick_done(vcpu, seq)) {
+        if (waited >= timeout_ms) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        kick_deadline(&tick, rekick_ms);
+        if (pthread_cond_timedwait(&vcpu->ack_cond, &vcpu->ack_lock,
+                                   &tick) == ETIMEDOUT &&
+            !kick_done(vcpu, seq)) {
+            waited += rekick_ms;
+            kick_again(vcpu);
+        }
+    }
+    pthread_mutex_unlock(&vcpu->ack_lock);
+    return r;
 }

@@ -1,6 +1,7 @@
 /* vcpu.c: one thread per vCPU: the KVM_RUN loop and the exit dispatch. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
@@ -226,25 +227,57 @@ int kvmrun_vcpu_get_rip(struct kvmrun_vcpu *v, uint64_t *rip)
     return arch_vcpu_rip(v->fd, rip);
 }
 
+static void vcpu_count(uint64_t *counter)
+{
+    /* One writer (this thread): a relaxed load and store is enough for
+     * readers elsewhere to see whole values. */
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+}
+
+static void vcpu_count_exit(struct kvmrun_vcpu *v, uint32_t reason)
+{
+    vcpu_count(reason < KVMRUN_STATS_EXITS ? &v->stats.exits[reason]
+                                           : &v->stats.exits_other);
+}
+
+/* After KVM_RUN returned -EINTR: acts on the requests; false: stop. */
+static bool vcpu_handle_kick(struct kvmrun_vcpu *v)
+{
+    unsigned req = kick_drain(v);
+
+    vcpu_count(&v->stats.eintr);
+    if (req & KICK_REQ_STOP)
+        return false;
+    if (req & KICK_REQ_PAUSE)
+        vm_vcpu_pause(v);
+    return true;
+}
+
+static void vcpu_run_failed(struct kvmrun_vcpu *v, int r)
+{
+    char msg[256];
+
+    snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, kvmrun_last_error());
+    vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, (uint64_t)-r, msg,
+           "");
+}
+
 static void vcpu_loop(struct kvmrun_vcpu *v)
 {
     for (;;) {
         int r = kvmrun_vcpu_run_once(v, NULL);
 
         if (r == -EINTR) {
-            if (kick_drain(v) & KICK_REQ_STOP)
+            if (!vcpu_handle_kick(v))
                 return;
             continue;
         }
         if (r < 0) {
-            char msg[256];
-
-            snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index,
-                     kvmrun_last_error());
-            vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, (uint64_t)-r,
-                   msg, "");
+            vcpu_run_failed(v, r);
             return;
         }
+        vcpu_count_exit(v, v->run->exit_reason);
         if (vcpu_dispatch(v) == VCPU_STOP)
             return;
     }
@@ -256,6 +289,7 @@ void *vcpu_thread(void *arg)
 
     kick_thread_init(v);
     vcpu_loop(v);
-    vm_vcpu_exited(v);
+    vm_vcpu_set_state(v, VCPU_EXITED, false);
+    kick_ack_all(v);
     return NULL;
 }

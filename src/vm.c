@@ -147,6 +147,20 @@ static int vm_check_caps(const struct kvmrun_vm *vm)
     return 0;
 }
 
+static int vm_check_ncpus(const struct kvmrun_vm *vm)
+{
+    int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+    if (max <= 0)
+        max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+    if (max <= 0)
+        max = 4; /* what KVM_CAP_NR_VCPUS's absence means (api.rst) */
+    if (vm->cfg.ncpus <= (unsigned)max)
+        return 0;
+    return err_set(EINVAL, "%u vCPUs requested: this host's KVM allows at "
+                   "most %d per VM (KVM_CAP_MAX_VCPUS)", vm->cfg.ncpus, max);
+}
+
 static int vm_create_fd(struct kvmrun_vm *vm)
 {
     do
@@ -183,6 +197,25 @@ static int vm_setup_memory(struct kvmrun_vm *vm)
     return 0;
 }
 
+/* Condition variables here time out on CLOCK_MONOTONIC. */
+static void vm_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+uint64_t vm_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static int vm_create_vcpu(struct kvmrun_vm *vm, struct kvmrun_vcpu *v,
                           unsigned index, size_t run_size)
 {
@@ -201,11 +234,15 @@ static int vm_create_vcpu(struct kvmrun_vm *vm, struct kvmrun_vcpu *v,
         return r;
     }
     pthread_mutex_init(&v->thread_lock, NULL);
+    pthread_mutex_init(&v->ack_lock, NULL);
+    vm_cond_init(&v->ack_cond);
     return 0;
 }
 
 static void vm_destroy_vcpu(struct kvmrun_vcpu *v)
 {
+    pthread_cond_destroy(&v->ack_cond);
+    pthread_mutex_destroy(&v->ack_lock);
     pthread_mutex_destroy(&v->thread_lock);
     munmap(v->run, v->run_size);
     close(v->fd);
@@ -321,17 +358,15 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
         vm->cfg.kvm_device = KVMRUN_DEFAULT_DEVICE;
     if (!vm->cfg.log)
         vm->cfg.log = vm_log_stderr;
-    pthread_condattr_t cattr;
-
     pthread_mutex_init(&vm->lock, NULL);
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&vm->vcpu_exited, &cattr);
-    pthread_condattr_destroy(&cattr);
+    vm_cond_init(&vm->state_changed);
+    vm_cond_init(&vm->resume);
+    if (!vm->cfg.rekick_ms)
+        vm->cfg.rekick_ms = 10;
 
     if ((r = vm_open_kvm(vm)) < 0)
         goto err_free;
-    if ((r = vm_check_caps(vm)) < 0)
+    if ((r = vm_check_caps(vm)) < 0 || (r = vm_check_ncpus(vm)) < 0)
         goto err_close_kvm;
     if ((r = vm_create_fd(vm)) < 0)
         goto err_close_kvm;
@@ -362,7 +397,8 @@ err_close_vm:
 err_close_kvm:
     close(vm->kvm_fd);
 err_free:
-    pthread_cond_destroy(&vm->vcpu_exited);
+    pthread_cond_destroy(&vm->resume);
+    pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);
     free(vm);
     return r;
@@ -399,16 +435,53 @@ void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
         return;
     for (unsigned i = 0; i < vm->ncpus; i++)
         kick_request(&vm->vcpus[i], KICK_REQ_STOP);
+    pthread_mutex_lock(&vm->lock);
+    pthread_cond_broadcast(&vm->resume); /* paused vCPUs must stop too */
+    pthread_mutex_unlock(&vm->lock);
     if (write(vm->event_fd, &one, sizeof(one)) < 0)
         return; /* the counter cannot overflow with one write */
 }
 
-void vm_vcpu_exited(struct kvmrun_vcpu *v)
+void vm_vcpu_set_state(struct kvmrun_vcpu *v, enum vcpu_state state,
+                       bool locked)
 {
-    pthread_mutex_lock(&v->vm->lock);
-    v->state = VCPU_EXITED;
-    pthread_cond_broadcast(&v->vm->vcpu_exited);
-    pthread_mutex_unlock(&v->vm->lock);
+    if (!locked)
+        pthread_mutex_lock(&v->vm->lock);
+    __atomic_store_n(&v->state, state, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&v->vm->state_changed);
+    if (!locked)
+        pthread_mutex_unlock(&v->vm->lock);
+    /* Kick waiters stop waiting for a vCPU that paused or exited. */
+    pthread_mutex_lock(&v->ack_lock);
+    pthread_cond_broadcast(&v->ack_cond);
+    pthread_mutex_unlock(&v->ack_lock);
+}
+
+static bool vm_stop_pending(struct kvmrun_vcpu *v)
+{
+    return __atomic_load_n(&v->requests, __ATOMIC_SEQ_CST) & KICK_REQ_STOP;
+}
+
+void vm_vcpu_pause(struct kvmrun_vcpu *v)
+{
+    struct kvmrun_vm *vm = v->vm;
+    uint64_t start = vm_now_ns();
+    uint64_t *ns = &v->stats.paused_ns, *n = &v->stats.pauses;
+
+    arch_vcpu_paused(v->fd);
+    pthread_mutex_lock(&vm->lock);
+    if (!vm->pause_requested || vm_stop_pending(v)) {
+        pthread_mutex_unlock(&vm->lock);
+        return; /* resumed or stopped before we got here */
+    }
+    vm_vcpu_set_state(v, VCPU_PAUSED, true);
+    kick_ack_all(v);
+    while (vm->pause_requested && !vm_stop_pending(v))
+        pthread_cond_wait(&vm->resume, &vm->lock);
+    vm_vcpu_set_state(v, VCPU_RUNNING, true);
+    pthread_mutex_unlock(&vm->lock);
+    __atomic_store_n(ns, *ns + (vm_now_ns() - start), __ATOMIC_RELAXED);
+    __atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
 }
 
 int kvmrun_vm_start(struct kvmrun_vm *vm)
@@ -430,20 +503,20 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
         struct kvmrun_vcpu *v = &vm->vcpus[i];
         char name[16];
 
-        v->state = VCPU_RUNNING;
+        vm_vcpu_set_state(v, VCPU_RUNNING, false);
         pthread_mutex_lock(&v->thread_lock);
         r = pthread_create(&v->thread, NULL, vcpu_thread, v);
         v->thread_live = r == 0;
         pthread_mutex_unlock(&v->thread_lock);
         if (r != 0) {
-            v->state = VCPU_EXITED;
+            vm_vcpu_set_state(v, VCPU_EXITED, false);
             break;
         }
         snprintf(name, sizeof(name), "vcpu%u", i);
         pthread_setname_np(v->thread, name);
     }
     for (; i < vm->ncpus; i++)
-        vm->vcpus[i].state = VCPU_EXITED;
+        vm_vcpu_set_state(&vm->vcpus[i], VCPU_EXITED, false);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (r != 0) {
         char msg[128];
@@ -467,43 +540,55 @@ static void vm_deadline(struct timespec *ts, unsigned ms)
     }
 }
 
-static bool vm_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec ||
-           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
+#define VM_STATE_BIT(s) (1u << (s))
 
-/* The first vCPU still running, or -1. Under vm->lock. */
-static int vm_first_running(const struct kvmrun_vm *vm)
+/* The first vCPU whose state is in the mask, or -1. Under vm->lock. */
+static int vm_first_in(const struct kvmrun_vm *vm, unsigned states)
 {
     for (unsigned i = 0; i < vm->ncpus; i++)
-        if (vm->vcpus[i].state == VCPU_RUNNING)
+        if (states & VM_STATE_BIT(vm->vcpus[i].state))
             return (int)i;
     return -1;
 }
 
-/* Waits until every vCPU thread left its loop, re-kicking the laggards
- * every 10 ms. Returns the index of one still running at the deadline,
- * or -1 when all acknowledged. */
-static int vm_wait_acks(struct kvmrun_vm *vm, unsigned timeout_ms)
+/*
+ * Waits until no vCPU is in one of the states of the mask, re-kicking
+ * those in RUNNING every rekick_ms (a kick's request may not have been
+ * acted on yet). Returns a laggard's index at the deadline, or -1.
+ */
+static int vm_wait_leave(struct kvmrun_vm *vm, unsigned states,
+                         unsigned timeout_ms)
 {
-    struct timespec deadline, now, tick;
-    int running;
+    uint64_t deadline = vm_now_ns() + timeout_ms * 1000000ULL;
+    struct timespec tick;
+    int laggard;
 
-    vm_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&vm->lock);
-    while ((running = vm_first_running(vm)) >= 0) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!vm_before(&now, &deadline))
-            break;
-        vm_deadline(&tick, 10);
-        pthread_cond_timedwait(&vm->vcpu_exited, &vm->lock, &tick);
+    while ((laggard = vm_first_in(vm, states)) >= 0 &&
+           vm_now_ns() < deadline) {
+        vm_deadline(&tick, vm->cfg.rekick_ms);
+        if (pthread_cond_timedwait(&vm->state_changed, &vm->lock, &tick) !=
+            ETIMEDOUT)
+            continue;
         for (unsigned i = 0; i < vm->ncpus; i++)
-            if (vm->vcpus[i].state == VCPU_RUNNING)
-                kick_vcpu(&vm->vcpus[i]);
+            if (vm->vcpus[i].state == VCPU_RUNNING &&
+                (states & VM_STATE_BIT(VCPU_RUNNING)))
+                kick_again(&vm->vcpus[i]);
     }
     pthread_mutex_unlock(&vm->lock);
-    return running;
+    return laggard;
+}
+
+static int vm_check_running(struct kvmrun_vm *vm, const char *op)
+{
+    enum kvmrun_end end;
+
+    pthread_mutex_lock(&vm->lock);
+    end = vm->outcome.end;
+    pthread_mutex_unlock(&vm->lock);
+    if (!vm->started || end != KVMRUN_END_NONE)
+        return err_set(EINVAL, "%s: the VM is not running", op);
+    return 0;
 }
 
 int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms)
@@ -511,11 +596,113 @@ int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms)
     int laggard;
 
     vm_end(vm, -1, KVMRUN_END_STOPPED, code, "stopped by the host", "");
-    laggard = vm_wait_acks(vm, timeout_ms);
+    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_RUNNING) |
+                                    VM_STATE_BIT(VCPU_PAUSED),
+                            timeout_ms);
     if (laggard >= 0)
         return err_set(ETIMEDOUT, "stop: vcpu%d did not leave KVM_RUN "
                        "within %u ms", laggard, timeout_ms);
     return 0;
+}
+
+int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms)
+{
+    int r = vm_check_running(vm, "pause"), laggard;
+
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&vm->lock);
+    vm->pause_requested = true;
+    pthread_mutex_unlock(&vm->lock);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if (__atomic_load_n(&vm->vcpus[i].state, __ATOMIC_ACQUIRE) ==
+            VCPU_RUNNING)
+            kick_request(&vm->vcpus[i], KICK_REQ_PAUSE);
+    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_RUNNING), timeout_ms);
+    if (laggard >= 0)
+        return err_set(ETIMEDOUT, "pause: vcpu%d did not acknowledge within "
+                       "%u ms", laggard, timeout_ms);
+    return 0;
+}
+
+int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms)
+{
+    int laggard;
+
+    if (!vm->started)
+        return err_set(EINVAL, "resume: the VM was never started");
+    pthread_mutex_lock(&vm->lock);
+    vm->pause_requested = false;
+    pthread_cond_broadcast(&vm->resume);
+    pthread_mutex_unlock(&vm->lock);
+    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_PAUSED), timeout_ms);
+    if (laggard >= 0)
+        return err_set(ETIMEDOUT, "resume: vcpu%d did not resume within %u "
+                       "ms", laggard, timeout_ms);
+    return 0;
+}
+
+int kvmrun_vm_paused(struct kvmrun_vm *vm)
+{
+    int paused;
+
+    pthread_mutex_lock(&vm->lock);
+    paused = vm->pause_requested;
+    pthread_mutex_unlock(&vm->lock);
+    return paused;
+}
+
+int kvmrun_vcpu_kick(struct kvmrun_vcpu *v, unsigned timeout_ms)
+{
+    uint64_t seq;
+
+    if (!v->vm->started ||
+        __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
+        return err_set(EINVAL, "kick: vcpu%u is not running", v->index);
+    seq = kick_request(v, 0);
+    if (kick_wait(v, seq, timeout_ms, v->vm->cfg.rekick_ms) < 0)
+        return err_set(ETIMEDOUT, "kick: vcpu%u did not acknowledge within "
+                       "%u ms", v->index, timeout_ms);
+    return 0;
+}
+
+unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm)
+{
+    return vm->ncpus;
+}
+
+void *kvmrun_vm_mem(struct kvmrun_vm *vm, uint64_t gpa, uint64_t len)
+{
+    return mem_ptr(&vm->mem, gpa, len);
+}
+
+static uint64_t vm_load(const uint64_t *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v,
+                           struct kvmrun_vcpu_stats *out)
+{
+    const struct kvmrun_vcpu_stats *s = &v->stats;
+
+    for (unsigned i = 0; i < KVMRUN_STATS_EXITS; i++)
+        out->exits[i] = vm_load(&s->exits[i]);
+    out->exits_other = vm_load(&s->exits_other);
+    out->eintr = vm_load(&s->eintr);
+    out->kicks_sent = vm_load(&v->kick_seq);
+    out->kicks_acked = vm_load(&v->kick_ack);
+    out->rekicks = vm_load(&s->rekicks);
+    out->pauses = vm_load(&s->pauses);
+    out->paused_ns = vm_load(&s->paused_ns);
+}
+
+const char *kvmrun_vcpu_state(struct kvmrun_vcpu *v)
+{
+    static const char *const names[] = {"created", "running", "paused",
+                                        "exited"};
+
+    return names[__atomic_load_n(&v->state, __ATOMIC_ACQUIRE)];
 }
 
 int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out)
@@ -524,8 +711,9 @@ int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out)
         return err_set(EINVAL, "the VM was never started");
     if (!vm->joined) {
         pthread_mutex_lock(&vm->lock);
-        while (vm_first_running(vm) >= 0)
-            pthread_cond_wait(&vm->vcpu_exited, &vm->lock);
+        while (vm_first_in(vm, VM_STATE_BIT(VCPU_RUNNING) |
+                                   VM_STATE_BIT(VCPU_PAUSED)) >= 0)
+            pthread_cond_wait(&vm->state_changed, &vm->lock);
         pthread_mutex_unlock(&vm->lock);
         for (unsigned i = 0; i < vm->ncpus; i++) {
             struct kvmrun_vcpu *v = &vm->vcpus[i];
@@ -563,7 +751,8 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     mem_fini(&vm->mem);
     close(vm->vm_fd);
     close(vm->kvm_fd);
-    pthread_cond_destroy(&vm->vcpu_exited);
+    pthread_cond_destroy(&vm->resume);
+    pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);
     free(vm);
 }

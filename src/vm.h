@@ -17,6 +17,7 @@
 enum vcpu_state {
     VCPU_CREATED, /* no thread yet */
     VCPU_RUNNING, /* its thread runs the KVM_RUN loop */
+    VCPU_PAUSED,  /* its thread waits for resume, out of KVM_RUN */
     VCPU_EXITED,  /* its thread left the loop (acknowledged the stop) */
 };
 
@@ -27,10 +28,18 @@ struct kvmrun_vcpu {
     struct kvm_run *run; /* shared with KVM; immediate_exit lives here */
     size_t run_size;
     pthread_t thread;
-    unsigned requests;   /* KICK_REQ_* bits, atomic (see kick.c) */
+    /* The kick protocol (kick.c): atomics, see the proof there. */
+    unsigned requests;   /* KICK_REQ_* bits */
+    uint64_t kick_seq;   /* kicks published */
+    uint64_t kick_ack;   /* kicks acknowledged; written by the vCPU only */
+    pthread_mutex_t ack_lock; /* with ack_cond: waiters for kick_ack */
+    pthread_cond_t ack_cond;
     pthread_mutex_t thread_lock; /* leaf lock: guards thread_live */
     bool thread_live;    /* thread exists and is not yet joined */
-    enum vcpu_state state; /* under vm->lock */
+    /* Written under vm->lock with atomic stores; read anywhere. */
+    enum vcpu_state state;
+    /* Written by the vCPU thread only (relaxed atomics); rekicks by any. */
+    struct kvmrun_vcpu_stats stats;
 };
 
 struct kvmrun_vm {
@@ -53,7 +62,9 @@ struct kvmrun_vm {
      * thread_lock (a leaf) may be taken, to kick it.
      */
     pthread_mutex_t lock;
-    pthread_cond_t vcpu_exited; /* broadcast when a vCPU thread exits */
+    pthread_cond_t state_changed; /* a vCPU changed state */
+    pthread_cond_t resume;        /* pause_requested went false, or stop */
+    bool pause_requested;         /* under lock */
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
@@ -74,7 +85,16 @@ void vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
 /* The vCPU thread body (vcpu.c). */
 void *vcpu_thread(void *arg);
 
-/* Marks the calling vCPU's thread exited and wakes waiters (vm.c). */
-void vm_vcpu_exited(struct kvmrun_vcpu *vcpu);
+/* Sets a vCPU's state and wakes everyone waiting on it. Takes vm->lock
+ * unless locked is true (the caller holds it). */
+void vm_vcpu_set_state(struct kvmrun_vcpu *vcpu, enum vcpu_state state,
+                       bool locked);
+
+/* In the vCPU thread, after a pause request: reports PAUSED and waits
+ * until resumed or stopped (vm.c). */
+void vm_vcpu_pause(struct kvmrun_vcpu *vcpu);
+
+/* Nanoseconds of CLOCK_MONOTONIC. */
+uint64_t vm_now_ns(void);
 
 #endif

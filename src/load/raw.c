@@ -109,7 +109,7 @@ int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp)
         return err_set(ERANGE, "entry point %#" PRIx64 " is outside guest "
                        "memory (%" PRIu64 " MiB)", entry, vm->mem.size >> 20);
     for (unsigned i = 0; i < vm->ncpus; i++) {
-        r = arch_vcpu_real_mode(vm->vcpus[i].fd, entry, sp,
+        r = arch_vcpu_real_mode(vm->vcpus[i].fd, entry, sp, i, vm->ncpus,
                                 i > 0 && vm->cfg.irqchip);
         if (r < 0)
             return r;

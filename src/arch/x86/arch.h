@@ -17,10 +17,16 @@
 int arch_vm_init(int vm_fd, int irqchip);
 
 /* Puts a vCPU in 16-bit real mode at entry (< 1 MiB), every segment
- * register = (entry & 0xf0000) >> 4, IP = entry & 0xffff, SP = sp & 0xffff.
- * runnable: also mark it runnable (an AP waiting for SIPI otherwise). */
+ * register = (entry & 0xf0000) >> 4, IP = entry & 0xffff, SP = sp & 0xffff,
+ * DI = rdi, SI = rsi. runnable: also mark it runnable (an AP would wait
+ * for INIT/SIPI otherwise). */
 int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        int runnable);
+                        uint64_t rdi, uint64_t rsi, int runnable);
+
+/* Tells KVM the vCPU is paused by the host (KVM_KVMCLOCK_CTRL), so a guest
+ * using kvmclock does not take the pause for a soft lockup. No-op when the
+ * guest has no kvmclock. */
+void arch_vcpu_paused(int vcpu_fd);
 
 /* The vCPU's instruction pointer as a linear address (CS base + RIP). */
 int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);

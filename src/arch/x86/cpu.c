@@ -32,7 +32,7 @@ static void arch_real_segment(struct kvm_segment *seg, uint16_t selector)
 }
 
 int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        int runnable)
+                        uint64_t rdi, uint64_t rsi, int runnable)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -55,6 +55,8 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
     memset(&regs, 0, sizeof(regs));
     regs.rip = entry & 0xffff;
     regs.rsp = sp & 0xffff;
+    regs.rdi = rdi;
+    regs.rsi = rsi;
     regs.rflags = RFLAGS_RESERVED;
     if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return err_errno(errno, "KVM_SET_REGS");
@@ -65,6 +67,12 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
             return err_errno(errno, "KVM_SET_MP_STATE");
     }
     return 0;
+}
+
+void arch_vcpu_paused(int vcpu_fd)
+{
+    /* EINVAL means the guest never enabled kvmclock: nothing to tell. */
+    ioctl(vcpu_fd, KVM_KVMCLOCK_CTRL, 0);
 }
 
 int arch_vcpu_rip(int vcpu_fd, uint64_t *rip)
