@@ -48,12 +48,12 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
                  const char *name, bus_fn fn, void *dev)
 {
     if (len == 0 || base + (len - 1) < base)
-        return err_set(EINVAL, "%s: %s range %#" PRIx64 "+%#" PRIx64
+        return err_set(EINVAL, "%s: %s range 0x%" PRIx64 "+0x%" PRIx64
                        " is empty or wraps", name, bus->kind, base, len);
     unsigned i = bus_lower_bound(bus, base);
     if (i < bus->nranges && bus->ranges[i].base <= base + (len - 1))
-        return err_set(EEXIST, "%s: %s range %#" PRIx64 "-%#" PRIx64
-                       " overlaps %s at %#" PRIx64 "-%#" PRIx64, name,
+        return err_set(EEXIST, "%s: %s range 0x%" PRIx64 "-0x%" PRIx64
+                       " overlaps %s at 0x%" PRIx64 "-0x%" PRIx64, name,
                        bus->kind, base, base + (len - 1),
                        bus->ranges[i].name, bus->ranges[i].base,
                        bus->ranges[i].base + (bus->ranges[i].len - 1));
@@ -105,7 +105,7 @@ static void bus_report_unclaimed(struct bus *bus, uint64_t addr,
 
     if (bus_first_sighting(bus, addr, &full)) {
         snprintf(line, sizeof(line),
-                 "vcpu%u: unclaimed %s %#" PRIx64 " %s (%u byte%s): "
+                 "vcpu%u: unclaimed %s 0x%" PRIx64 " %s (%u byte%s): "
                  "ignored%s", vcpu, bus->kind, addr,
                  write ? "write" : "read", size, size == 1 ? "" : "s",
                  write ? "" : ", reads as all ones");

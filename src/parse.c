@@ -33,8 +33,8 @@ int kvmrun_parse_size(const char *text, uint64_t *bytes)
         goto bad;
     errno = 0;
     v = strtoull(text, &end, 10);
-    if (errno == ERANGE)
-        return err_set(ERANGE, "'%s' is too large", text);
+    if (errno == ERANGE) /* junk after the digits still makes it invalid */
+        v = UINT64_MAX;
     switch (toupper((unsigned char)*end)) {
     case 0:
         break;
@@ -55,7 +55,7 @@ int kvmrun_parse_size(const char *text, uint64_t *bytes)
     }
     if (*end && end[1] && !(toupper((unsigned char)end[1]) == 'B' && !end[2]))
         goto bad;
-    if (v > (UINT64_MAX >> shift))
+    if (errno == ERANGE || v > (UINT64_MAX >> shift))
         return err_set(ERANGE, "'%s' is too large", text);
     *bytes = (uint64_t)v << shift;
     return 0;

@@ -19,6 +19,7 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define FCR_ENABLE 0x01
 #define FCR_CLEAR_RX 0x02
 #define LSR_DR 0x01
+#define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 /* Modem status with the lines a terminal would raise: DCD, DSR, CTS. */
@@ -41,15 +42,17 @@ void serial_fini(struct serial *s)
 
 static void serial_rx_push(struct serial *s, uint8_t byte)
 {
-    if (s->rx_count == SERIAL_FIFO)
-        return; /* overrun: the byte is lost, as on the chip */
+    if (s->rx_count == SERIAL_FIFO) {
+        s->overrun = true; /* the byte is lost, as on the chip */
+        return;
+    }
     s->rx[(s->rx_head + s->rx_count++) % SERIAL_FIFO] = byte;
 }
 
-/* Writes one byte out; on failure reports once and stops writing. */
+/* Writes one byte out; on failure stops writing and leaves a line for
+ * serial_io() to report after dropping the lock. */
 static void serial_emit(struct serial *s, uint8_t byte)
 {
-    char line[128];
     ssize_t n;
 
     if (s->out_fd < 0)
@@ -59,10 +62,10 @@ static void serial_emit(struct serial *s, uint8_t byte)
     while (n < 0 && errno == EINTR);
     if (n == 1)
         return;
-    snprintf(line, sizeof(line), "serial: cannot write output: %s; "
-             "discarding further output", n < 0 ? strerror(errno) : "EOF");
+    snprintf(s->report, sizeof(s->report), "serial: cannot write output: "
+             "%s; discarding further output",
+             n < 0 ? strerror(errno) : "EOF");
     s->out_fd = -1;
-    s->env.report(s->env.machine, line);
 }
 
 static void serial_write_thr(struct serial *s, uint8_t byte)
@@ -119,7 +122,10 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
     case MCR:
         return s->mcr;
     case LSR:
-        return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+        v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0) |
+            (s->overrun ? LSR_OE : 0);
+        s->overrun = false; /* reading LSR clears the error bits */
+        return v;
     case MSR:
         return serial_msr(s);
     default:
@@ -167,6 +173,7 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 void serial_io(void *dev, const struct bus_access *a)
 {
     struct serial *s = dev;
+    char report[sizeof(s->report)];
 
     pthread_mutex_lock(&s->lock);
     /* Wider accesses touch consecutive registers, one byte each. */
@@ -182,5 +189,9 @@ void serial_io(void *dev, const struct bus_access *a)
             a->data[i] = serial_read(s, reg);
         }
     }
+    memcpy(report, s->report, sizeof(report));
+    s->report[0] = 0;
     pthread_mutex_unlock(&s->lock);
+    if (report[0])
+        s->env.report(s->env.machine, report);
 }

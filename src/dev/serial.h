@@ -3,6 +3,7 @@
 #define KVMRUN_SERIAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -19,6 +20,8 @@ struct serial {
     int thr_irq_pending;  /* THR-empty interrupt waiting for IIR read */
     uint8_t rx[SERIAL_FIFO];
     unsigned rx_head, rx_count;
+    bool overrun;         /* a received byte was lost: LSR OE until read */
+    char report[128];     /* a line to report once the lock is dropped */
 };
 
 void serial_init(struct serial *s, int out_fd, const struct dev_env *env);
