@@ -31,6 +31,8 @@ CLI_SRCS := $(wildcard cli/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
               $(wildcard tests/unit/test_*.c))
+KVM_TESTS := $(patsubst tests/kvm/%.c,$(BUILD)/tests/kvm/%,\
+             $(wildcard tests/kvm/*.c)) $(BUILD)/tests/kvm/kick_storm_broken
 GUESTS := $(patsubst %.S,$(BUILD)/guests/%.bin,\
           $(notdir $(wildcard guests/*.S tests/guests/*.S)))
 
@@ -40,7 +42,7 @@ KVMRUN := $(BUILD)/kvmrun
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps demo check unit-tests clean format
-all: $(KVMRUN) $(EXAMPLES) $(GUESTS)
+all: $(KVMRUN) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +74,21 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
 
+$(BUILD)/tests/kvm/%: $(BUILD)/obj/tests/kvm/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
+
+# The kick storm linked with a kick.c that breaks the protocol on purpose
+# (immediate_exit cleared after the drain): tests/kvm/kick_protocol_broken.sh
+# checks that the storm catches it.
+$(BUILD)/obj/kick_broken.o: src/kick.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DKICK_TEST_CLEAR_AFTER_DRAIN -c -o $@ $<
+$(BUILD)/tests/kvm/kick_storm_broken: $(BUILD)/obj/tests/kvm/kick_storm.o \
+		$(BUILD)/obj/kick_broken.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) -lcmocka
@@ -93,5 +110,8 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# Benchmarks: bench/bench.mk defines `make bench`.
+-include bench/bench.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
