@@ -1,0 +1,33 @@
+#!/bin/sh
+# cli_pause_stats.sh: SIGUSR2 pauses every vCPU (with --verbose, each one's
+# state is shown), the next SIGUSR2 resumes; --stats reports per-vCPU
+# exits by reason, kicks and time paused at exit.
+. "$(dirname "$0")/../lib.sh"
+
+"$KVMRUN" -c 2 --verbose --stats --pidfile "$T/pid" "$GUESTS/hlt_loop.bin" \
+    >"$OUT" 2>"$ERR" &
+pid=$!
+wait_for_file "$T/pid" 20 || fail "no pidfile"
+kill -USR2 $pid
+n=0
+until grep -q '^kvmrun: vcpu1: paused' "$ERR"; do
+    n=$((n + 1)); [ $n -lt 2000 ] || fail "no pause report"; sleep 0.01
+done
+kill -USR2 $pid
+n=0
+until grep -q '^kvmrun: resumed$' "$ERR"; do
+    n=$((n + 1)); [ $n -lt 2000 ] || fail "no resume"; sleep 0.01
+done
+kill -USR1 $pid
+wait $pid
+STATUS=$?
+expect_status 0
+[ "$(sed -n 1p "$ERR")" = "kvmrun: paused (SIGUSR2 again resumes)" ] ||
+    fail "no pause line"
+grep -q '^kvmrun: vcpu0: paused, rip 0x100[01], [0-9]* exits, [0-9]* kicks acknowledged$' "$ERR" ||
+    fail "vcpu0's paused state not shown"
+grep -q '^kvmrun: stopped by SIGUSR1$' "$ERR" || fail "no stop line"
+for v in 0 1; do
+    grep -q "^kvmrun: stats: vcpu$v: [0-9]* exits (.*), [0-9]* KVM_RUN -EINTR, kicks 2 sent / 2 acknowledged / [0-9]* re-sent, paused 1 times for [0-9.]* s\$" "$ERR" ||
+        fail "no stats line for vcpu$v"
+done
