@@ -149,17 +149,6 @@ unsigned kick_drain(struct kvmrun_vcpu *vcpu)
     return req;
 }
 
-static void kick_deadline(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static int kick_done(struct kvmrun_vcpu *vcpu, uint64_t seq)
 {
     enum vcpu_state state = __atomic_load_n(&vcpu->state, __ATOMIC_ACQUIRE);
@@ -181,7 +170,7 @@ int kick_wait(struct kvmrun_vcpu *vcpu, uint64_t seq, unsigned timeout_ms,
             r = -ETIMEDOUT;
             break;
         }
-        kick_deadline(&tick, rekick_ms);
+        vm_deadline(&tick, rekick_ms);
         if (pthread_cond_timedwait(&vcpu->ack_cond, &vcpu->ack_lock,
                                    &tick) == ETIMEDOUT &&
             !kick_done(vcpu, seq)) {

@@ -241,7 +241,13 @@ static void vcpu_count_exit(struct kvmrun_vcpu *v, uint32_t reason)
                                            : &v->stats.exits_other);
 }
 
-/* After KVM_RUN returned -EINTR: acts on the requests; false: stop. */
+/*
+ * After KVM_RUN returned -EINTR: acts on the requests; false: stop.
+ * Requests are only ever taken here, after a KVM_RUN call, and KVM
+ * finishes a pending port or MMIO access before it checks immediate_exit
+ * and signals (api.rst, KVM_EXIT_IO note): so a vCPU that pauses or stops
+ * has no half-done I/O, which is what a snapshot needs (DESIGN rule 3).
+ */
 static bool vcpu_handle_kick(struct kvmrun_vcpu *v)
 {
     unsigned req = kick_drain(v);

@@ -529,7 +529,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     return 0;
 }
 
-static void vm_deadline(struct timespec *ts, unsigned ms)
+void vm_deadline(struct timespec *ts, unsigned ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_sec += ms / 1000;

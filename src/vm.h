@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "kvmrun.h"
 #include "bus.h"
@@ -96,5 +97,8 @@ void vm_vcpu_pause(struct kvmrun_vcpu *vcpu);
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t vm_now_ns(void);
+
+/* *ts = ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait(). */
+void vm_deadline(struct timespec *ts, unsigned ms);
 
 #endif

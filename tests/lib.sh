@@ -69,6 +69,25 @@ wait_for_file() {
     done
 }
 
+# start_kvmrun ARGS...: starts kvmrun in the background with a pidfile
+# (stdout and stderr to $OUT and $ERR) and waits until the guest runs, so
+# a signal sent then reaches kvmrun's own handling. Sets PID.
+start_kvmrun() {
+    rm -f "$T/pid"
+    "$KVMRUN" --pidfile "$T/pid" "$@" >"$OUT" 2>"$ERR" &
+    PID=$!
+    wait_for_file "$T/pid" 20 || fail "kvmrun $* never started the guest"
+    [ "$(cat "$T/pid")" = "$PID" ] || fail "the pidfile holds the wrong pid"
+}
+
+# stop_kvmrun SIGNAL: sends SIGNAL to the kvmrun started last, waits for
+# it and keeps its status.
+stop_kvmrun() {
+    kill -s "$1" "$PID"
+    wait "$PID"
+    STATUS=$?
+}
+
 # random_ms MAX: a random number of milliseconds in [0, MAX).
 random_ms() {
     echo $(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % $1 ))

@@ -4,23 +4,18 @@
 # exits by reason, kicks and time paused at exit.
 . "$(dirname "$0")/../lib.sh"
 
-"$KVMRUN" -c 2 --verbose --stats --pidfile "$T/pid" "$GUESTS/hlt_loop.bin" \
-    >"$OUT" 2>"$ERR" &
-pid=$!
-wait_for_file "$T/pid" 20 || fail "no pidfile"
-kill -USR2 $pid
+start_kvmrun -c 2 --verbose --stats "$GUESTS/hlt_loop.bin"
+kill -USR2 $PID
 n=0
 until grep -q '^kvmrun: vcpu1: paused' "$ERR"; do
     n=$((n + 1)); [ $n -lt 2000 ] || fail "no pause report"; sleep 0.01
 done
-kill -USR2 $pid
+kill -USR2 $PID
 n=0
 until grep -q '^kvmrun: resumed$' "$ERR"; do
     n=$((n + 1)); [ $n -lt 2000 ] || fail "no resume"; sleep 0.01
 done
-kill -USR1 $pid
-wait $pid
-STATUS=$?
+stop_kvmrun USR1
 expect_status 0
 [ "$(sed -n 1p "$ERR")" = "kvmrun: paused (SIGUSR2 again resumes)" ] ||
     fail "no pause line"

@@ -6,14 +6,9 @@
 for sig in TERM:143 INT:130 HUP:129; do
     name=${sig%:*}
     want=${sig#*:}
-    rm -f "$T/pid"
-    "$KVMRUN" --pidfile "$T/pid" "$GUESTS/hlt_loop.bin" >"$OUT" 2>"$ERR" &
-    pid=$!
-    wait_for_file "$T/pid" 20 || fail "no pidfile"
+    start_kvmrun "$GUESTS/hlt_loop.bin"
     sleep_ms "$(random_ms 20)"
-    kill -s "$name" $pid
-    wait $pid
-    STATUS=$?
+    stop_kvmrun "$name"
     expect_status "$want"
     expect_stderr "kvmrun: stopped by SIG$name"
 done

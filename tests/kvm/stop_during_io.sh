@@ -20,15 +20,9 @@ ROUNDS=${ROUNDS:-20}
 i=0
 while [ $i -lt "$ROUNDS" ]; do
     i=$((i + 1))
-    rm -f "$T/pid"
-    "$KVMRUN" --pidfile "$T/pid" --serial "$T/out" "$GUESTS/rep_stream.bin" \
-        >"$OUT" 2>"$ERR" &
-    pid=$!
-    wait_for_file "$T/pid" 20 || fail "no pidfile"
+    start_kvmrun --serial "$T/out" "$GUESTS/rep_stream.bin"
     sleep_ms "$(random_ms 30)"
-    kill -USR1 $pid
-    wait $pid
-    STATUS=$?
+    stop_kvmrun USR1
     expect_status 0
     expect_stderr "kvmrun: stopped by SIGUSR1"
     size=$(wc -c <"$T/out")
