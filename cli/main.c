@@ -277,6 +277,12 @@ static int run(const struct options *o, int sfd)
         if (o->pidfile)
             write_pidfile(o->pidfile);
         status = control_loop(vm, sfd, o->verbose);
+        if (status != 0 && kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS) < 0) {
+            /* A vCPU that cannot be stopped cannot be waited for either:
+             * leave, and let the kernel end its thread. */
+            fprintf(stderr, "kvmrun: %s\n", kvmrun_last_error());
+            _exit(status);
+        }
         kvmrun_vm_wait(vm, &out);
         if (status == 0)
             status = outcome_status(&out, o->verbose);

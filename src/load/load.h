@@ -1,9 +1,11 @@
-/* load.h: guest image loaders. */
+/* load.h: guest image loaders: raw, ELF, multiboot. */
 #ifndef KVMRUN_LOAD_H
 #define KVMRUN_LOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mem.h"
 
 /*
  * Reads a whole regular file into a new buffer (free() it). Refuses
@@ -12,5 +14,82 @@
  */
 int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
                    size_t *len);
+
+/* A guest-physical range [start, end) the VMM keeps for itself. */
+struct load_region {
+    uint64_t start;
+    uint64_t end;
+    const char *what; /* "the VMM's GDT, TSS and page tables", ... */
+};
+
+/* What every loader gets: where to put things, and what not to touch. */
+struct load_ctx {
+    struct guest_mem *mem;            /* copy through mem_ptr() only */
+    const char *name;                 /* the image's file name, for errors */
+    const struct load_region *reserved; /* ranges a loader must not write */
+    unsigned nreserved;
+};
+
+/*
+ * 0 when [start, start + len) is all RAM and touches no reserved range;
+ * else -ERANGE/-EINVAL with a message naming ctx->name, what (e.g.
+ * "segment 2"), the range and the reason.
+ */
+int load_check_range(const struct load_ctx *ctx, const char *what,
+                     uint64_t start, uint64_t len);
+
+/* ELF (load/elf.c) */
+
+/* 1 if image starts with the ELF magic, else 0. */
+int load_elf_probe(const uint8_t *image, size_t len);
+
+struct load_elf_info {
+    uint64_t entry; /* e_entry */
+    unsigned bits;  /* 32 (ELFCLASS32) or 64 (ELFCLASS64) */
+    uint64_t low;   /* lowest guest-physical byte loaded */
+    uint64_t high;  /* one past the highest byte loaded (bss included) */
+};
+
+/*
+ * Loads an x86 ELF32 (EM_386) or ELF64 (EM_X86_64) executable (ET_EXEC):
+ * every PT_LOAD segment copied to its p_paddr, p_memsz - p_filesz zeroed.
+ * Every header field is checked before anything is written: a bad image
+ * leaves guest memory untouched and returns -EINVAL/-ERANGE with a
+ * one-line message naming ctx->name and the field.
+ */
+int load_elf(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+             struct load_elf_info *out);
+
+/* Multiboot v1 (load/multiboot.c) */
+
+/* Offset of a valid multiboot header (magic 0x1BADB002 and checksum) in
+ * the first 8 KiB, 4-byte aligned, or -1. */
+long load_multiboot_probe(const uint8_t *image, size_t len);
+
+struct load_multiboot_args {
+    const char *cmdline;      /* the whole command line, never NULL */
+    const uint8_t *module;    /* module 0 (--initrd/--module), or NULL */
+    size_t module_len;
+    const char *module_string; /* module 0's string, e.g. its path */
+    uint64_t info_addr;       /* where the information block goes */
+    uint64_t info_size;       /* bytes available there */
+};
+
+struct load_multiboot_info {
+    uint64_t entry; /* 32-bit entry point */
+    uint32_t ebx;   /* guest-physical address of the information block */
+};
+
+/*
+ * Loads a multiboot v1 kernel as QEMU's -kernel does: the ELF image (or,
+ * with header flag 16, the a.out-kludge addresses), the module after the
+ * kernel on a page boundary, and the information block (mem_lower/upper,
+ * memory map from ctx->mem, command line, modules; mods_count 0 with a
+ * valid mods_addr when there is none) at args->info_addr. Untrusted input:
+ * same checks and messages as load_elf().
+ */
+int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
+                   size_t len, const struct load_multiboot_args *args,
+                   struct load_multiboot_info *out);
 
 #endif

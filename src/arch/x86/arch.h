@@ -9,6 +9,21 @@
 #define ARCH_IDENTITY_MAP_ADDR 0xfeffc000ULL
 #define ARCH_TSS_ADDR 0xfeffd000ULL
 
+/*
+ * Guest memory the VMM uses in protected and long mode (documented in
+ * kvmrun --help): a GDT, a TSS and identity page tables, and the multiboot
+ * information block. Real-mode raw guests own all of RAM.
+ */
+#define ARCH_GDT_ADDR 0x70000ULL      /* 8 entries */
+#define ARCH_TSS_ADDR_GUEST 0x70100ULL /* 104 bytes */
+#define ARCH_PML4_ADDR 0x71000ULL
+#define ARCH_PDPT_ADDR 0x72000ULL
+#define ARCH_PD_ADDR 0x73000ULL       /* 4 pages: 4 GiB of 2 MiB pages */
+#define ARCH_VMM_AREA_START 0x70000ULL
+#define ARCH_VMM_AREA_END 0x77000ULL
+#define ARCH_BOOT_INFO_ADDR 0x78000ULL /* multiboot information block */
+#define ARCH_BOOT_INFO_END 0x80000ULL
+
 /* Where an x86 CPU starts after reset: CS base 0xffff0000 + IP 0xfff0. */
 #define ARCH_RESET_VECTOR 0xfffffff0ULL
 

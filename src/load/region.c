@@ -1,0 +1,31 @@
+/* region.c: the range check every loader makes before writing. */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "error.h"
+#include "load/load.h"
+
+int load_check_range(const struct load_ctx *ctx, const char *what,
+                     uint64_t start, uint64_t len)
+{
+    uint64_t end = start + len;
+
+    if (end < start)
+        return err_set(EINVAL, "%s: %s: 0x%" PRIx64 "+0x%" PRIx64
+                       " wraps around the address space", ctx->name, what,
+                       start, len);
+    if (len && !mem_ptr(ctx->mem, start, len))
+        return err_set(ERANGE, "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
+                       " is not in guest RAM (%" PRIu64 " MiB)", ctx->name,
+                       what, start, end, ctx->mem->size >> 20);
+    for (unsigned i = 0; i < ctx->nreserved && len; i++) {
+        const struct load_region *r = &ctx->reserved[i];
+
+        if (start < r->end && r->start < end)
+            return err_set(ERANGE, "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
+                           " overlaps %s at 0x%" PRIx64 "-0x%" PRIx64,
+                           ctx->name, what, start, end, r->what, r->start,
+                           r->end);
+    }
+    return 0;
+}
