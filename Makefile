@@ -35,6 +35,15 @@ KVM_TESTS := $(patsubst tests/kvm/%.c,$(BUILD)/tests/kvm/%,\
              $(wildcard tests/kvm/*.c)) $(BUILD)/tests/kvm/kick_storm_broken
 GUESTS := $(patsubst %.S,$(BUILD)/guests/%.bin,\
           $(notdir $(wildcard guests/*.S tests/guests/*.S)))
+# Freestanding C guests: NAME32.c runs in 32-bit, NAME64.c in 64-bit mode;
+# each is built as an ELF (NAME.elf) and a raw image (NAME.bin) at 1 MiB.
+C_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/guests/%,\
+            $(wildcard tests/guests/*32.c tests/guests/*64.c))
+GUESTS += $(addsuffix .bin,$(C_GUESTS)) $(addsuffix .elf,$(C_GUESTS))
+GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
+                -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
+                -Iguests/lib -Itests/guests
 
 LIB := $(BUILD)/libkvmrun.a
 KVMRUN := $(BUILD)/kvmrun
@@ -62,6 +71,41 @@ $(BUILD)/guests/%.o: tests/guests/%.S guests/guest.h
 $(BUILD)/guests/%.bin: $(BUILD)/guests/%.o guests/raw.ld
 	$(LD) -m elf_i386 -T guests/raw.ld -o $(@:.bin=.elf) $<
 	$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+
+$(BUILD)/guests/c32/%.o: guests/lib/%.c guests/lib/guestlib.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/guests/c32/%.o: guests/lib/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $@ $<
+$(BUILD)/guests/c32/%.o: tests/guests/%.c guests/lib/guestlib.h \
+		$(wildcard tests/guests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/guests/c64/%.o: guests/lib/%.c guests/lib/guestlib.h
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/guests/c64/%.o: guests/lib/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -c -o $@ $<
+$(BUILD)/guests/c64/%.o: tests/guests/%.c guests/lib/guestlib.h \
+		$(wildcard tests/guests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/guests/%32.elf: $(BUILD)/guests/c32/start32.o \
+		$(BUILD)/guests/c32/%32.o $(BUILD)/guests/c32/guestlib.o \
+		guests/lib/c.ld
+	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
+	    $(filter %.o,$^)
+$(BUILD)/guests/%64.elf: $(BUILD)/guests/c64/start64.o \
+		$(BUILD)/guests/c64/%64.o $(BUILD)/guests/c64/guestlib.o \
+		guests/lib/c.ld
+	$(LD) -m elf_x86_64 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
+	    $(filter %.o,$^)
+$(BUILD)/guests/%32.bin: $(BUILD)/guests/%32.elf
+	$(OBJCOPY) -O binary $< $@
+$(BUILD)/guests/%64.bin: $(BUILD)/guests/%64.elf
+	$(OBJCOPY) -O binary $< $@
 
 $(BUILD)/obj/cli/demo_image.o: cli/demo_image.S $(BUILD)/guests/demo.bin
 	@mkdir -p $(dir $@)

@@ -78,8 +78,11 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
         r = kvmrun_load_raw(vm, demo_image,
                             (size_t)(demo_image_end - demo_image),
                             o->load_addr);
-    if (r == 0)
-        r = kvmrun_boot_real(vm, o->entry, o->load_addr);
+    if (r == 0) {
+        struct kvmrun_boot b = {o->mode, o->entry, o->load_addr, 1, 0, 0};
+
+        r = kvmrun_boot(vm, &b);
+    }
     return r;
 }
 

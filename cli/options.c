@@ -9,8 +9,8 @@
 
 static const char usage_text[] =
     "Usage: kvmrun [OPTIONS] [IMAGE]\n"
-    "Run IMAGE, raw x86 code started in 16-bit real mode, in a KVM virtual\n"
-    "machine. Without IMAGE, run the built-in demo guest.\n"
+    "Run IMAGE, raw x86 code, in a KVM virtual machine. Without IMAGE, run\n"
+    "the built-in demo guest.\n"
     "\n"
     "Options:\n"
     "  -m, --mem SIZE      guest RAM (default 128M); suffixes K, M, G, T;\n"
@@ -18,13 +18,17 @@ static const char usage_text[] =
     "  -c, --cpus N        number of vCPUs, one thread each (default 1); "
     "all start\n"
     "                      at the entry with DI = vCPU index, SI = N\n"
+    "      --mode MODE     CPU mode the image starts in: real (default), "
+    "protected\n"
+    "                      (flat 32-bit, paging off) or long (64-bit, "
+    "identity-mapped)\n"
     "      --load ADDR     load the image at guest-physical ADDR "
     "(default 0x1000)\n"
     "      --entry ADDR    start executing at ADDR (default: the load "
-    "address),\n"
-    "                      below 1 MiB: CS = DS = ES = SS = "
-    "(ADDR & 0xf0000) >> 4,\n"
-    "                      IP = ADDR & 0xffff\n"
+    "address);\n"
+    "                      real mode: below 1 MiB, CS = DS = ES = SS = "
+    "ADDR >> 4\n"
+    "                      & 0xf000, IP = ADDR & 0xffff\n"
     "      --serial FILE   write the serial port's output to FILE "
     "(default: stdout)\n"
     "      --no-irqchip    no in-kernel interrupt controller: every HLT "
@@ -44,11 +48,23 @@ static const char usage_text[] =
     "\n"
     "The guest's machine:\n"
     "  RAM from 0 (up to 3 GiB; the rest from 4 GiB); the image at --load;\n"
-    "  real mode, SP = the load address & 0xffff (stack below the image).\n"
+    "  every vCPU starts at the entry, SP = the load address (the stack "
+    "grows\n"
+    "  below the image), DI = its index, SI = the vCPU count.\n"
+    "  0x60000-0x76fff   protected and long mode: the VMM's GDT (0x70000; "
+    "0x08\n"
+    "                    64-bit code, 0x10 32-bit code, 0x18 data, 0x20 TSS),"
+    "\n"
+    "                    TSS (0x70100), page tables (PML4 0x71000, PDPT "
+    "0x72000,\n"
+    "                    PDs 0x73000 and 0x60000): images may not overlap it"
+    "\n"
+    "  0xc0000000-4 GiB  never RAM (MMIO: IOAPIC, LAPIC)\n"
     "  port 0x3f8-0x3ff  16550A UART (COM1), output to stdout or --serial\n"
     "  port 0x604        power-off: a 16-bit write of 0x2000 ends the VM,\n"
     "                    status 0 (the PIIX4 PM1a_CNT value QEMU's pc "
     "obeys)\n"
+    "  port 0x510-0x511  fw_cfg (QEMU's): signature, RAM size, CPU count\n"
     "  port 0xf4-0xf7    debug exit, like QEMU's isa-debug-exit: a write of "
     "v\n"
     "                    ends the VM with status (v << 1) | 1\n"
@@ -81,6 +97,7 @@ enum {
     OPT_PIDFILE,
     OPT_CHECK_KVM,
     OPT_STATS,
+    OPT_MODE,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +105,7 @@ static const struct option long_options[] = {
     {"cpus", required_argument, NULL, 'c'},
     {"stats", no_argument, NULL, OPT_STATS},
     {"load", required_argument, NULL, OPT_LOAD},
+    {"mode", required_argument, NULL, OPT_MODE},
     {"entry", required_argument, NULL, OPT_ENTRY},
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
@@ -153,6 +171,10 @@ static int options_one(int c, struct options *o)
         return -1;
     case OPT_LOAD:
         return options_addr("--load", optarg, &o->load_addr);
+    case OPT_MODE:
+        if (kvmrun_parse_mode(optarg, &o->mode) < 0)
+            return options_bad("--mode", kvmrun_last_error());
+        return -1;
     case OPT_ENTRY:
         o->entry_set = true;
         return options_addr("--entry", optarg, &o->entry);

@@ -5,11 +5,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kvmrun.h"
+
 struct options {
     const char *image;    /* NULL: the built-in demo guest */
     uint64_t mem_size;
     unsigned ncpus;
     uint64_t load_addr;
+    enum kvmrun_mode mode;
     uint64_t entry;
     bool entry_set;
     const char *serial;   /* NULL: stdout */

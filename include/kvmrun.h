@@ -129,6 +129,36 @@ int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
  */
 int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp);
 
+enum kvmrun_mode {
+    KVMRUN_MODE_REAL,      /* 16-bit real mode */
+    KVMRUN_MODE_PROTECTED, /* flat 32-bit protected mode, paging off */
+    KVMRUN_MODE_LONG,      /* 64-bit long mode, identity paging */
+};
+
+struct kvmrun_boot {
+    enum kvmrun_mode mode;
+    uint64_t entry;  /* guest-physical start address */
+    uint64_t sp;     /* initial stack pointer */
+    int all_vcpus;   /* 1: every vCPU starts at entry with DI/EDI/RDI =
+                        its index and SI/ESI/RSI = the vCPU count (raw
+                        images); 0: vCPU 0 only (EAX/EBX = rax/rbx), the
+                        others wait for INIT/SIPI from the guest */
+    uint64_t rax, rbx;
+};
+
+/*
+ * Sets every vCPU up to start. Protected and long mode write the VMM's
+ * GDT (selectors 0x08 64-bit code, 0x10 32-bit code, 0x18 data, 0x20 TSS)
+ * and TSS at 0x70000, long mode identity page tables at 0x71000-0x76fff
+ * and 0x60000-0x6ffff: an image loaded over 0x60000-0x76fff is refused.
+ * Returns 0 or -errno.
+ */
+int kvmrun_boot(struct kvmrun_vm *vm, const struct kvmrun_boot *boot);
+
+/* Name of a mode ("real", "protected", "long"), and back: 0 or -EINVAL. */
+const char *kvmrun_mode_name(enum kvmrun_mode mode);
+int kvmrun_parse_mode(const char *text, enum kvmrun_mode *mode);
+
 /* Starts one thread per vCPU running the guest. */
 int kvmrun_vm_start(struct kvmrun_vm *vm);
 

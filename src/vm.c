@@ -248,6 +248,19 @@ static void vm_destroy_vcpu(struct kvmrun_vcpu *v)
     close(v->fd);
 }
 
+/* Every vCPU gets KVM's supported CPUID with its own APIC ID. */
+static int vm_set_cpuid(struct kvmrun_vm *vm)
+{
+    int deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+                         KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    int r = arch_cpuid_supported(vm->kvm_fd, &vm->cpuid);
+
+    for (unsigned i = 0; r == 0 && i < vm->ncpus; i++)
+        r = arch_vcpu_set_cpuid(vm->vcpus[i].fd, vm->cpuid, i, vm->ncpus,
+                                deadline);
+    return r;
+}
+
 static int vm_create_vcpus(struct kvmrun_vm *vm)
 {
     int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -309,13 +322,18 @@ static int vm_create_devices(struct kvmrun_vm *vm)
     serial_init(&vm->serial, vm->cfg.serial_fd, &env);
     debug_exit_init(&vm->debug_exit, &env);
     poweroff_init(&vm->poweroff, &env);
+    fw_cfg_init(&vm->fw_cfg, vm->cfg.mem_size, (uint16_t)vm->cfg.ncpus,
+                (uint16_t)vm->cfg.ncpus);
     if ((r = bus_register(&vm->pio, KVMRUN_SERIAL_PORT, SERIAL_NPORTS,
                           "serial", serial_io, &vm->serial)) < 0 ||
         (r = bus_register(&vm->pio, KVMRUN_DEBUG_EXIT_PORT,
                           DEBUG_EXIT_NPORTS, "debug-exit", debug_exit_io,
                           &vm->debug_exit)) < 0 ||
         (r = bus_register(&vm->pio, KVMRUN_POWEROFF_PORT, POWEROFF_NPORTS,
-                          "poweroff", poweroff_io, &vm->poweroff)) < 0) {
+                          "poweroff", poweroff_io, &vm->poweroff)) < 0 ||
+        (r = bus_register(&vm->pio, FW_CFG_PORT, FW_CFG_NPORTS, "fw_cfg",
+                          fw_cfg_io, &vm->fw_cfg)) < 0) {
+        fw_cfg_fini(&vm->fw_cfg);
         poweroff_fini(&vm->poweroff);
         serial_fini(&vm->serial);
         bus_fini(&vm->mmio);
@@ -327,6 +345,7 @@ static int vm_create_devices(struct kvmrun_vm *vm)
 
 static void vm_destroy_devices(struct kvmrun_vm *vm)
 {
+    fw_cfg_fini(&vm->fw_cfg);
     poweroff_fini(&vm->poweroff);
     serial_fini(&vm->serial);
     bus_fini(&vm->mmio);
@@ -376,6 +395,8 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
         goto err_memory;
     if ((r = vm_create_vcpus(vm)) < 0)
         goto err_memory;
+    if ((r = vm_set_cpuid(vm)) < 0)
+        goto err_vcpus;
     if ((r = vm_create_devices(vm)) < 0)
         goto err_vcpus;
     vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -389,6 +410,7 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
 err_devices:
     vm_destroy_devices(vm);
 err_vcpus:
+    free(vm->cpuid);
     vm_destroy_vcpus(vm);
 err_memory:
     mem_fini(&vm->mem);
@@ -402,6 +424,19 @@ err_free:
     pthread_mutex_destroy(&vm->lock);
     free(vm);
     return r;
+}
+
+void vm_note_image(struct kvmrun_vm *vm, uint64_t start, uint64_t end,
+                   const char *name)
+{
+    struct vm_image *im;
+
+    if (vm->nimages == VM_MAX_IMAGES)
+        return; /* only overlap checks lose: they see the first ones */
+    im = &vm->images[vm->nimages++];
+    im->start = start;
+    im->end = end;
+    snprintf(im->name, sizeof(im->name), "%s", name);
 }
 
 struct kvmrun_vcpu *kvmrun_vm_vcpu(struct kvmrun_vm *vm, unsigned index)
@@ -747,6 +782,7 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     }
     close(vm->event_fd);
     vm_destroy_devices(vm);
+    free(vm->cpuid);
     vm_destroy_vcpus(vm);
     mem_fini(&vm->mem);
     close(vm->vm_fd);

@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "mem.h"
 #include "dev/debug_exit.h"
+#include "dev/fw_cfg.h"
 #include "dev/poweroff.h"
 #include "dev/serial.h"
 
@@ -43,8 +44,19 @@ struct kvmrun_vcpu {
     struct kvmrun_vcpu_stats stats;
 };
 
+/* Something a loader put in guest memory, for overlap checks. */
+struct vm_image {
+    uint64_t start, end;
+    char name[64];
+};
+
+#define VM_MAX_IMAGES 8
+
 struct kvmrun_vm {
     struct kvmrun_config cfg;
+    struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+    struct vm_image images[VM_MAX_IMAGES];
+    unsigned nimages;
     int kvm_fd;
     int vm_fd;
     int event_fd; /* readable once outcome is set */
@@ -56,6 +68,7 @@ struct kvmrun_vm {
     struct serial serial;
     struct debug_exit debug_exit;
     struct poweroff poweroff;
+    struct fw_cfg fw_cfg;
     /*
      * Lock order: a device lock may not be held when vm->lock is taken
      * (devices call vm_end() unlocked); vm->lock is never held while
@@ -78,6 +91,10 @@ struct kvmrun_vm {
  */
 void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
             uint64_t code, const char *message, const char *detail);
+
+/* Records that [start, end) holds the image name (loaders call this). */
+void vm_note_image(struct kvmrun_vm *vm, uint64_t start, uint64_t end,
+                   const char *name);
 
 /* Reports a line through the configured log function. */
 void vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,

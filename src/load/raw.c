@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arch/x86/arch.h"
 #include "error.h"
 #include "load/load.h"
 #include "vm.h"
@@ -66,8 +65,8 @@ int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
     return 0;
 }
 
-int kvmrun_load_raw(struct kvmrun_vm *vm, const void *image, size_t len,
-                    uint64_t load_addr)
+static int load_raw_named(struct kvmrun_vm *vm, const void *image,
+                          size_t len, uint64_t load_addr, const char *name)
 {
     void *dst = mem_ptr(&vm->mem, load_addr, len);
 
@@ -78,7 +77,14 @@ int kvmrun_load_raw(struct kvmrun_vm *vm, const void *image, size_t len,
                        "guest memory (%" PRIu64 " MiB)", len, load_addr,
                        vm->mem.size >> 20);
     memcpy(dst, image, len);
+    vm_note_image(vm, load_addr, load_addr + len, name);
     return 0;
+}
+
+int kvmrun_load_raw(struct kvmrun_vm *vm, const void *image, size_t len,
+                    uint64_t load_addr)
+{
+    return load_raw_named(vm, image, len, load_addr, "the image");
 }
 
 int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
@@ -90,7 +96,7 @@ int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
 
     if (r < 0)
         return r;
-    r = kvmrun_load_raw(vm, data, len, load_addr);
+    r = load_raw_named(vm, data, len, load_addr, path);
     if (r < 0) {
         char why[256];
 
@@ -99,20 +105,4 @@ int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
     }
     free(data);
     return r;
-}
-
-int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp)
-{
-    int r;
-
-    if (!mem_ptr(&vm->mem, entry, 1))
-        return err_set(ERANGE, "entry point %#" PRIx64 " is outside guest "
-                       "memory (%" PRIu64 " MiB)", entry, vm->mem.size >> 20);
-    for (unsigned i = 0; i < vm->ncpus; i++) {
-        r = arch_vcpu_real_mode(vm->vcpus[i].fd, entry, sp, i, vm->ncpus,
-                                i > 0 && vm->cfg.irqchip);
-        if (r < 0)
-            return r;
-    }
-    return 0;
 }

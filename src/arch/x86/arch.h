@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mem.h"
+
+struct kvm_cpuid2;
+
 /* Addresses KVM needs below 4 GiB but outside RAM (VMX real-mode help). */
 #define ARCH_IDENTITY_MAP_ADDR 0xfeffc000ULL
 #define ARCH_TSS_ADDR 0xfeffd000ULL
@@ -14,12 +18,15 @@
  * kvmrun --help): a GDT, a TSS and identity page tables, and the multiboot
  * information block. Real-mode raw guests own all of RAM.
  */
+#define ARCH_PD_HIGH_ADDR 0x60000ULL  /* 16 pages: RAM above 4 GiB in
+                                         2 MiB pages, without 1 GiB ones */
+#define ARCH_PD_HIGH_PAGES 16
 #define ARCH_GDT_ADDR 0x70000ULL      /* 8 entries */
 #define ARCH_TSS_ADDR_GUEST 0x70100ULL /* 104 bytes */
 #define ARCH_PML4_ADDR 0x71000ULL
 #define ARCH_PDPT_ADDR 0x72000ULL
 #define ARCH_PD_ADDR 0x73000ULL       /* 4 pages: 4 GiB of 2 MiB pages */
-#define ARCH_VMM_AREA_START 0x70000ULL
+#define ARCH_VMM_AREA_START 0x60000ULL
 #define ARCH_VMM_AREA_END 0x77000ULL
 #define ARCH_BOOT_INFO_ADDR 0x78000ULL /* multiboot information block */
 #define ARCH_BOOT_INFO_END 0x80000ULL
@@ -42,6 +49,38 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
  * using kvmclock does not take the pause for a soft lockup. No-op when the
  * guest has no kvmclock. */
 void arch_vcpu_paused(int vcpu_fd);
+
+/* Registers a vCPU starts with in protected or long mode. */
+struct arch_boot_regs {
+    uint64_t entry, sp, rax, rbx, rdi, rsi;
+};
+
+/* Writes the GDT (selectors: 0x08 64-bit code, 0x10 32-bit code, 0x18
+ * data, 0x20 TSS) and a zeroed TSS at ARCH_GDT_ADDR. 0 or -ERANGE. */
+int arch_write_gdt(struct guest_mem *mem);
+
+/* Writes identity page tables: 0-4 GiB in 2 MiB pages, RAM above 4 GiB
+ * in 1 GiB pages if gib_pages (the host offers them), else in 2 MiB pages
+ * (up to 16 GiB of it). 0 or -errno. */
+int arch_write_page_tables(struct guest_mem *mem, int gib_pages);
+
+/* Puts a vCPU in flat 32-bit protected mode (paging off) or 64-bit long
+ * mode (identity paging at ARCH_PML4_ADDR), interrupts off. */
+int arch_vcpu_flat_mode(int vcpu_fd, int long_mode,
+                        const struct arch_boot_regs *regs);
+
+/*
+ * CPUID: *out gets KVM_GET_SUPPORTED_CPUID (free() it). 0 or -errno.
+ * arch_vcpu_set_cpuid() gives one vCPU that list with its APIC ID (leaf 1
+ * EBX[31:24], leaves 0xB and 0x1F EDX), the package's vCPU count, the
+ * hypervisor bit and, when tsc_deadline, the TSC-deadline timer bit.
+ */
+int arch_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out);
+int arch_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported,
+                        unsigned index, unsigned ncpus, int tsc_deadline);
+
+/* 1 if the supported CPUID offers 1 GiB pages (leaf 0x80000001 EDX 26). */
+int arch_cpuid_gib_pages(const struct kvm_cpuid2 *supported);
 
 /* The vCPU's instruction pointer as a linear address (CS base + RIP). */
 int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);

@@ -60,12 +60,7 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
     regs.rflags = RFLAGS_RESERVED;
     if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return err_errno(errno, "KVM_SET_REGS");
-    if (runnable) {
-        struct kvm_mp_state mp = {KVM_MP_STATE_RUNNABLE};
-
-        if (ioctl(vcpu_fd, KVM_SET_MP_STATE, &mp) < 0)
-            return err_errno(errno, "KVM_SET_MP_STATE");
-    }
+    (void)runnable; /* made runnable by the caller (boot.c) */
     return 0;
 }
 

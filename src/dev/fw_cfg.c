@@ -1,0 +1,107 @@
+/* fw_cfg.c: QEMU's fw_cfg legacy I/O interface: selector and data ports. */
+#include "dev/fw_cfg.h"
+
+#include <string.h>
+
+#include "dev/dev.h"
+
+/* FW_CFG_ID bit 0: the selector/data port interface. Bit 1 (DMA) clear. */
+#define FW_CFG_VERSION 0x01
+
+static struct fw_cfg_item *fw_cfg_add(struct fw_cfg *f, unsigned *n,
+                                      uint16_t key, unsigned len)
+{
+    struct fw_cfg_item *it = &f->items[(*n)++];
+
+    it->key = key;
+    it->len = (uint8_t)len;
+    return it;
+}
+
+static void fw_cfg_add_le(struct fw_cfg *f, unsigned *n, uint16_t key,
+                          unsigned len, uint64_t v)
+{
+    dev_put_le(fw_cfg_add(f, n, key, len)->data, len, v);
+}
+
+void fw_cfg_init(struct fw_cfg *f, uint64_t ram_size, uint16_t ncpus,
+                 uint16_t max_cpus)
+{
+    unsigned n = 0;
+
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    /* Selector 0, offset 0, as QEMU leaves it at reset: the signature. */
+    memcpy(fw_cfg_add(f, &n, FW_CFG_SIGNATURE, 4)->data, "QEMU", 4);
+    fw_cfg_add_le(f, &n, FW_CFG_ID, 4, FW_CFG_VERSION);
+    fw_cfg_add_le(f, &n, FW_CFG_RAM_SIZE, 8, ram_size);
+    fw_cfg_add_le(f, &n, FW_CFG_NB_CPUS, 2, ncpus);
+    fw_cfg_add_le(f, &n, FW_CFG_MAX_CPUS, 2, max_cpus);
+    /* No files: the count, big-endian like the whole directory, is 0. */
+    fw_cfg_add(f, &n, FW_CFG_FILE_DIR, 4);
+}
+
+void fw_cfg_fini(struct fw_cfg *f)
+{
+    pthread_mutex_destroy(&f->lock);
+}
+
+/* The item behind a selector value, or NULL. The table never changes
+ * after init, so this needs no lock. */
+static const struct fw_cfg_item *fw_cfg_find(const struct fw_cfg *f,
+                                             uint16_t selector)
+{
+    /* Keys 0x4000-0x7fff name the same items as 0x0000-0x3fff, opened
+     * for writing, which is gone: reads see the item all the same. */
+    uint16_t key = selector & (uint16_t)~FW_CFG_WRITE_CHANNEL;
+
+    for (unsigned i = 0; i < FW_CFG_NITEMS; i++)
+        if (f->items[i].key == key)
+            return &f->items[i];
+    return NULL;
+}
+
+static void fw_cfg_select(struct fw_cfg *f, uint16_t selector)
+{
+    pthread_mutex_lock(&f->lock);
+    f->selector = selector;
+    f->offset = 0;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * The next size bytes of the selected item, memcpy-like, zeros past its
+ * end. One lock hold per access, so a wide read is one consistent slice.
+ */
+static void fw_cfg_read_data(struct fw_cfg *f, uint8_t *data, unsigned size)
+{
+    const struct fw_cfg_item *it;
+
+    pthread_mutex_lock(&f->lock);
+    it = fw_cfg_find(f, f->selector);
+    for (unsigned i = 0; i < size; i++) {
+        /* The offset stops at the end, so it can never wrap. */
+        if (it && f->offset < it->len)
+            data[i] = it->data[f->offset++];
+        else
+            data[i] = 0;
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+void fw_cfg_io(void *dev, const struct bus_access *a)
+{
+    struct fw_cfg *f = dev;
+
+    if (a->write) {
+        /* The selector is a 16-bit register; data-port writes are gone
+         * (QEMU v2.4+ ignores them). Anything else is dropped. */
+        if (a->offset == FW_CFG_SELECTOR && a->size == 2)
+            fw_cfg_select(f, (uint16_t)dev_get_le(a->data, 2));
+        return;
+    }
+    if (a->offset == FW_CFG_DATA)
+        fw_cfg_read_data(f, a->data, a->size);
+    else
+        memset(a->data, 0, a->size); /* the selector is write-only */
+}
