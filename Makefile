@@ -40,6 +40,9 @@ GUESTS := $(patsubst %.S,$(BUILD)/guests/%.bin,\
 C_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/guests/%,\
             $(wildcard tests/guests/*32.c tests/guests/*64.c))
 GUESTS += $(addsuffix .bin,$(C_GUESTS)) $(addsuffix .elf,$(C_GUESTS))
+# Multiboot guests: mb_NAME.c, 32-bit ELF kernels with start_mb.S's header.
+GUESTS += $(patsubst tests/guests/%.c,$(BUILD)/guests/%.elf,\
+          $(wildcard tests/guests/mb_*.c))
 GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
                 -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
@@ -102,6 +105,11 @@ $(BUILD)/guests/%64.elf: $(BUILD)/guests/c64/start64.o \
 		guests/lib/c.ld
 	$(LD) -m elf_x86_64 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
+$(BUILD)/guests/mb_%.elf: $(BUILD)/guests/c32/start_mb.o \
+		$(BUILD)/guests/c32/mb_%.o $(BUILD)/guests/c32/guestlib.o \
+		guests/lib/c.ld
+	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
+	    $(filter %.o,$^)
 $(BUILD)/guests/%32.bin: $(BUILD)/guests/%32.elf
 	$(OBJCOPY) -O binary $< $@
 $(BUILD)/guests/%64.bin: $(BUILD)/guests/%64.elf
@@ -154,6 +162,42 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# Fuzzing (clang's libFuzzer with ASan + UBSan): tests/fuzz/fuzz_NAME.c
+# runs on a copy of tests/fuzz/corpus/NAME/ for FUZZ_SECONDS each; crashes
+# land in $(BUILD)/fuzz/NAME-crash-*.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+               -Wmissing-prototypes -Wstrict-prototypes \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/region.c \
+             src/mem.c src/error.c
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
+           $(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) \
+		$(wildcard include/*.h src/*.h src/load/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -o $@ $< $(FUZZ_SRCS)
+
+.PHONY: fuzz
+fuzz: deps $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	    t=$${f##*/fuzz_}; work=$$(mktemp -d); \
+	    if [ -d tests/fuzz/corpus/$$t ]; then \
+	        cp tests/fuzz/corpus/$$t/* $$work/; fi; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s, seeds tests/fuzz/corpus/$$t"; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	            -artifact_prefix=$(BUILD)/fuzz/$$t- $$work 2>$$work.log; then \
+	        tail -n 40 $$work.log; \
+	        echo "fuzz_$$t failed: see $(BUILD)/fuzz/$$t-*"; \
+	        rm -rf $$work $$work.log; exit 1; \
+	    fi; \
+	    grep -E '^stat::number_of_executed_units|^stat::new_units_added' \
+	        $$work.log | sed "s/^/fuzz_$$t: /"; \
+	    rm -rf $$work $$work.log; \
+	done
 
 # Benchmarks: bench/bench.mk defines `make bench`.
 -include bench/bench.mk

@@ -68,8 +68,9 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-static int load_guest(struct kvmrun_vm *vm, const struct options *o)
+static int boot_raw(struct kvmrun_vm *vm, const struct options *o)
 {
+    struct kvmrun_boot b = {o->mode, o->entry, o->load_addr, 1, 0, 0};
     int r;
 
     if (o->image)
@@ -78,12 +79,88 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
         r = kvmrun_load_raw(vm, demo_image,
                             (size_t)(demo_image_end - demo_image),
                             o->load_addr);
-    if (r == 0) {
-        struct kvmrun_boot b = {o->mode, o->entry, o->load_addr, 1, 0, 0};
+    return r < 0 ? r : kvmrun_boot(vm, &b);
+}
 
-        r = kvmrun_boot(vm, &b);
+/* Below the VMM's area: a stack for kernels that do not set their own. */
+#define KERNEL_STACK 0x60000
+
+static int boot_elf(struct kvmrun_vm *vm, const char *path)
+{
+    struct kvmrun_elf_info info;
+    struct kvmrun_boot b = {KVMRUN_MODE_PROTECTED, 0, KERNEL_STACK, 0, 0, 0};
+    int r = kvmrun_load_elf_file(vm, path, &info);
+
+    if (r < 0)
+        return r;
+    b.mode = info.bits == 64 ? KVMRUN_MODE_LONG : KVMRUN_MODE_PROTECTED;
+    b.entry = info.entry;
+    return kvmrun_boot(vm, &b);
+}
+
+static int boot_multiboot(struct kvmrun_vm *vm, const struct options *o,
+                          const char *path)
+{
+    struct kvmrun_boot b;
+    int r = kvmrun_load_multiboot_file(vm, path, o->append, o->module, &b);
+
+    return r < 0 ? r : kvmrun_boot(vm, &b);
+}
+
+/* --load, --entry and --mode describe raw images only. */
+static int check_raw_options(const struct options *o, const char *path,
+                             enum kvmrun_format f)
+{
+    const char *opt = o->load_set    ? "--load"
+                      : o->entry_set ? "--entry"
+                      : o->mode_set  ? "--mode"
+                                     : NULL;
+
+    if (!opt)
+        return 0;
+    fprintf(stderr, "kvmrun: %s applies to raw images only; %s is %s\n",
+            opt, path, kvmrun_format_name(f));
+    return -1;
+}
+
+/* load_guest() result: the error was printed already. */
+#define REPORTED 1
+
+/* 0, REPORTED, or -errno with kvmrun_last_error() to print. */
+static int load_guest(struct kvmrun_vm *vm, const struct options *o)
+{
+    const char *path = o->kernel ? o->kernel : o->image;
+    enum kvmrun_format f = o->format;
+
+    if (!path)
+        return boot_raw(vm, o);
+    if (!o->format_set && kvmrun_detect_format_file(path, &f) < 0)
+        return -1;
+    if (f == KVMRUN_FORMAT_RAW && o->kernel && !o->format_set) {
+        fprintf(stderr, "kvmrun: %s: not a Linux bzImage, multiboot kernel "
+                "or ELF executable (raw code is given as IMAGE)\n", path);
+        return REPORTED;
     }
-    return r;
+    if (f != KVMRUN_FORMAT_RAW && check_raw_options(o, path, f) < 0)
+        return REPORTED;
+    if (f != KVMRUN_FORMAT_MULTIBOOT && (o->append || o->module)) {
+        fprintf(stderr, "kvmrun: %s applies to multiboot kernels only; %s is "
+                "%s\n", o->append ? "--append" : "--initrd", path,
+                kvmrun_format_name(f));
+        return REPORTED;
+    }
+    switch (f) {
+    case KVMRUN_FORMAT_RAW:
+        return boot_raw(vm, o);
+    case KVMRUN_FORMAT_ELF:
+        return boot_elf(vm, path);
+    case KVMRUN_FORMAT_MULTIBOOT:
+        return boot_multiboot(vm, o, path);
+    default:
+        fprintf(stderr, "kvmrun: %s: booting %s images is not implemented "
+                "yet\n", path, kvmrun_format_name(f));
+        return REPORTED;
+    }
 }
 
 /* With --verbose, after a pause: where each vCPU stopped. */
@@ -257,7 +334,7 @@ static int run(const struct options *o, int sfd)
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
     struct kvmrun_vm *vm;
-    int status;
+    int status, r;
 
     kvmrun_config_init(&cfg);
     cfg.mem_size = o->mem_size;
@@ -272,8 +349,9 @@ static int run(const struct options *o, int sfd)
         return fail(STATUS_SETUP, kvmrun_last_error());
     if (o->check_kvm) {
         status = check_kvm(vm, cfg.kvm_device);
-    } else if (load_guest(vm, o) < 0) {
-        status = fail(STATUS_SETUP, kvmrun_last_error());
+    } else if ((r = load_guest(vm, o)) != 0) {
+        status = r == REPORTED ? STATUS_SETUP
+                               : fail(STATUS_SETUP, kvmrun_last_error());
     } else if (kvmrun_vm_start(vm) < 0) {
         status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
     } else {

@@ -9,8 +9,10 @@
 
 static const char usage_text[] =
     "Usage: kvmrun [OPTIONS] [IMAGE]\n"
-    "Run IMAGE, raw x86 code, in a KVM virtual machine. Without IMAGE, run\n"
-    "the built-in demo guest.\n"
+    "       kvmrun [OPTIONS] -k KERNEL [-a CMDLINE] [-i FILE]\n"
+    "Run IMAGE in a KVM virtual machine: an ELF executable, a multiboot "
+    "kernel,\n"
+    "or else raw x86 code. Without IMAGE, run the built-in demo guest.\n"
     "\n"
     "Options:\n"
     "  -m, --mem SIZE      guest RAM (default 128M); suffixes K, M, G, T;\n"
@@ -18,7 +20,17 @@ static const char usage_text[] =
     "  -c, --cpus N        number of vCPUs, one thread each (default 1); "
     "all start\n"
     "                      at the entry with DI = vCPU index, SI = N\n"
-    "      --mode MODE     CPU mode the image starts in: real (default), "
+    "  -k, --kernel FILE   boot FILE: an ELF32 (protected mode) or ELF64 "
+    "(long mode)\n"
+    "                      executable or a multiboot kernel, as QEMU's "
+    "-kernel\n"
+    "  -a, --append TEXT   the kernel's command line\n"
+    "  -i, --initrd FILE   multiboot module 0 (also --module FILE)\n"
+    "      --format FMT    raw, elf, multiboot or linux instead of "
+    "detecting it\n"
+    "                      (Linux boot header, multiboot header, ELF, "
+    "else raw)\n"
+    "      --mode MODE     CPU mode a raw image starts in: real (default), "
     "protected\n"
     "                      (flat 32-bit, paging off) or long (64-bit, "
     "identity-mapped)\n"
@@ -98,6 +110,7 @@ enum {
     OPT_CHECK_KVM,
     OPT_STATS,
     OPT_MODE,
+    OPT_FORMAT,
 };
 
 static const struct option long_options[] = {
@@ -106,6 +119,11 @@ static const struct option long_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"load", required_argument, NULL, OPT_LOAD},
     {"mode", required_argument, NULL, OPT_MODE},
+    {"kernel", required_argument, NULL, 'k'},
+    {"append", required_argument, NULL, 'a'},
+    {"initrd", required_argument, NULL, 'i'},
+    {"module", required_argument, NULL, 'i'},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"entry", required_argument, NULL, OPT_ENTRY},
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
@@ -170,10 +188,26 @@ static int options_one(int c, struct options *o)
         o->stats = true;
         return -1;
     case OPT_LOAD:
+        o->load_set = true;
         return options_addr("--load", optarg, &o->load_addr);
     case OPT_MODE:
+        o->mode_set = true;
         if (kvmrun_parse_mode(optarg, &o->mode) < 0)
             return options_bad("--mode", kvmrun_last_error());
+        return -1;
+    case OPT_FORMAT:
+        o->format_set = true;
+        if (kvmrun_parse_format(optarg, &o->format) < 0)
+            return options_bad("--format", kvmrun_last_error());
+        return -1;
+    case 'k':
+        o->kernel = optarg;
+        return -1;
+    case 'a':
+        o->append = optarg;
+        return -1;
+    case 'i':
+        o->module = optarg;
         return -1;
     case OPT_ENTRY:
         o->entry_set = true;
@@ -215,7 +249,7 @@ int options_parse(int argc, char **argv, struct options *o)
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "m:c:vhV", long_options, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options, NULL)) != -1)
         if ((r = options_one(c, o)) >= 0)
             return r;
     if (argc - optind > 1) {
@@ -224,6 +258,11 @@ int options_parse(int argc, char **argv, struct options *o)
         return STATUS_SETUP;
     }
     o->image = optind < argc ? argv[optind] : NULL;
+    if (o->image && o->kernel) {
+        fprintf(stderr, "kvmrun: give either IMAGE ('%s') or --kernel "
+                "('%s'), not both\n", o->image, o->kernel);
+        return STATUS_SETUP;
+    }
     if (!o->entry_set)
         o->entry = o->load_addr;
     return -1;

@@ -9,6 +9,13 @@
 
 struct options {
     const char *image;    /* NULL: the built-in demo guest */
+    const char *kernel;   /* --kernel: must be ELF, multiboot or Linux */
+    const char *append;   /* --append: the kernel's command line */
+    const char *module;   /* --initrd/--module */
+    enum kvmrun_format format;
+    bool format_set;
+    bool load_set;
+    bool mode_set;
     uint64_t mem_size;
     unsigned ncpus;
     uint64_t load_addr;

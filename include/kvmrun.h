@@ -129,6 +129,52 @@ int kvmrun_load_raw_file(struct kvmrun_vm *vm, const char *path,
  */
 int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp);
 
+enum kvmrun_format {
+    KVMRUN_FORMAT_RAW,
+    KVMRUN_FORMAT_ELF,
+    KVMRUN_FORMAT_MULTIBOOT,
+    KVMRUN_FORMAT_LINUX,
+};
+
+/* An image's format, detected in QEMU's order: a Linux boot header
+ * ("HdrS" at 0x202), a multiboot header in the first 8 KiB, the ELF
+ * magic; anything else is raw. */
+enum kvmrun_format kvmrun_detect_format(const void *image, size_t len);
+
+/* The same for a file (its first 8 KiB): 0, or -errno naming the file. */
+int kvmrun_detect_format_file(const char *path, enum kvmrun_format *format);
+
+/* "raw", "elf", "multiboot", "linux", and back: 0 or -EINVAL. */
+const char *kvmrun_format_name(enum kvmrun_format format);
+int kvmrun_parse_format(const char *text, enum kvmrun_format *format);
+
+/* What an ELF image asks for. */
+struct kvmrun_elf_info {
+    uint64_t entry; /* e_entry */
+    unsigned bits;  /* 32: start in protected mode; 64: in long mode */
+};
+
+/*
+ * Loads an x86 ELF32/ELF64 executable: PT_LOAD segments at their physical
+ * addresses, bss zeroed. Every field is checked first; errors name the
+ * file and the field, and leave guest memory untouched.
+ */
+int kvmrun_load_elf_file(struct kvmrun_vm *vm, const char *path,
+                         struct kvmrun_elf_info *info);
+
+struct kvmrun_boot;
+
+/*
+ * Loads a multiboot v1 kernel as QEMU's -kernel does: its image, module 0
+ * (module_path, or NULL) after it, and the information block (memory map,
+ * command line "<path> <append>", modules) at 0x78000; fills *boot to start
+ * the boot vCPU in protected mode with EAX = 0x2BADB002 and EBX = the
+ * block. 0 or -errno with a message naming the file and the field.
+ */
+int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
+                               const char *append, const char *module_path,
+                               struct kvmrun_boot *boot);
+
 enum kvmrun_mode {
     KVMRUN_MODE_REAL,      /* 16-bit real mode */
     KVMRUN_MODE_PROTECTED, /* flat 32-bit protected mode, paging off */
@@ -141,8 +187,9 @@ struct kvmrun_boot {
     uint64_t sp;     /* initial stack pointer */
     int all_vcpus;   /* 1: every vCPU starts at entry with DI/EDI/RDI =
                         its index and SI/ESI/RSI = the vCPU count (raw
-                        images); 0: vCPU 0 only (EAX/EBX = rax/rbx), the
-                        others wait for INIT/SIPI from the guest */
+                        images); 0: vCPU 0 only (EAX/EBX = rax/rbx, DI =
+                        0, SI = the count), the others wait for INIT/SIPI
+                        from the guest */
     uint64_t rax, rbx;
 };
 

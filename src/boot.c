@@ -65,6 +65,7 @@ static int boot_vcpu(struct kvmrun_vm *vm, const struct kvmrun_boot *b,
     } else {
         regs.rax = b->rax;
         regs.rbx = b->rbx;
+        regs.rsi = vm->ncpus; /* the boot vCPU knows the count, too */
     }
     if (b->mode == KVMRUN_MODE_REAL)
         return arch_vcpu_real_mode(fd, b->entry, b->sp, regs.rdi, regs.rsi,

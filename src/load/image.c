@@ -1,0 +1,167 @@
+/* image.c: format detection and the loaders' public entry points. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/x86/arch.h"
+#include "error.h"
+#include "load/load.h"
+#include "vm.h"
+
+#define LINUX_MAGIC_OFFSET 0x202
+
+static const char *const format_names[] = {"raw", "elf", "multiboot",
+                                           "linux"};
+
+/* What protected- and long-mode loaders must never write over. */
+static const struct load_region image_reserved[] = {
+    {ARCH_VMM_AREA_START, ARCH_VMM_AREA_END,
+     "the VMM's GDT, TSS and page tables"},
+    {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
+     "the boot information area"},
+};
+
+enum kvmrun_format kvmrun_detect_format(const void *image, size_t len)
+{
+    const uint8_t *p = image;
+
+    if (len >= LINUX_MAGIC_OFFSET + 4 &&
+        memcmp(p + LINUX_MAGIC_OFFSET, "HdrS", 4) == 0)
+        return KVMRUN_FORMAT_LINUX;
+    if (load_multiboot_probe(p, len) >= 0)
+        return KVMRUN_FORMAT_MULTIBOOT;
+    if (load_elf_probe(p, len))
+        return KVMRUN_FORMAT_ELF;
+    return KVMRUN_FORMAT_RAW;
+}
+
+int kvmrun_detect_format_file(const char *path, enum kvmrun_format *format)
+{
+    uint8_t head[8192];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_errno(errno, "%s", path);
+    do
+        n = read(fd, head, sizeof(head));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int r = err_errno(errno, "%s: read", path);
+
+        close(fd);
+        return r;
+    }
+    close(fd);
+    *format = kvmrun_detect_format(head, (size_t)n);
+    return 0;
+}
+
+const char *kvmrun_format_name(enum kvmrun_format format)
+{
+    return (unsigned)format < 4 ? format_names[format] : "?";
+}
+
+int kvmrun_parse_format(const char *text, enum kvmrun_format *format)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (strcmp(text, format_names[i]) == 0) {
+            *format = (enum kvmrun_format)i;
+            return 0;
+        }
+    return err_set(EINVAL, "'%s' is not an image format (raw, elf, "
+                   "multiboot or linux)", text);
+}
+
+static struct load_ctx image_ctx(struct kvmrun_vm *vm, const char *name)
+{
+    return (struct load_ctx){&vm->mem, name, image_reserved,
+                             sizeof(image_reserved) /
+                                 sizeof(image_reserved[0])};
+}
+
+int kvmrun_load_elf_file(struct kvmrun_vm *vm, const char *path,
+                         struct kvmrun_elf_info *info)
+{
+    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_elf_info out;
+    uint8_t *data;
+    size_t len;
+    int r = load_read_file(path, vm->mem.size, &data, &len);
+
+    if (r < 0)
+        return r;
+    r = load_elf(&ctx, data, len, &out);
+    free(data);
+    if (r < 0)
+        return r;
+    vm_note_image(vm, out.low, out.high, path);
+    info->entry = out.entry;
+    info->bits = out.bits;
+    return 0;
+}
+
+#define MULTIBOOT_MAGIC_EAX 0x2badb002u
+#define MULTIBOOT_STACK 0x60000 /* below the VMM area; kernels set their own */
+
+/* "<path> <append>", or "<path>" alone: what QEMU passes as cmdline. */
+static char *image_cmdline(const char *path, const char *append)
+{
+    size_t len = strlen(path) + (append ? strlen(append) + 1 : 0) + 1;
+    char *s = malloc(len);
+
+    if (s)
+        snprintf(s, len, "%s%s%s", path, append ? " " : "",
+                 append ? append : "");
+    return s;
+}
+
+static int image_multiboot(struct kvmrun_vm *vm, const char *path,
+                           const uint8_t *kernel, size_t kernel_len,
+                           struct load_multiboot_args *args,
+                           struct kvmrun_boot *boot)
+{
+    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_multiboot_info out;
+    int r = load_multiboot(&ctx, kernel, kernel_len, args, &out);
+
+    if (r < 0)
+        return r;
+    vm_note_image(vm, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
+                  "the multiboot information block");
+    *boot = (struct kvmrun_boot){KVMRUN_MODE_PROTECTED, out.entry,
+                                 MULTIBOOT_STACK, 0, MULTIBOOT_MAGIC_EAX,
+                                 out.ebx};
+    return 0;
+}
+
+int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
+                               const char *append, const char *module_path,
+                               struct kvmrun_boot *boot)
+{
+    struct load_multiboot_args args = {
+        .module_string = module_path,
+        .info_addr = ARCH_BOOT_INFO_ADDR,
+        .info_size = ARCH_BOOT_INFO_END - ARCH_BOOT_INFO_ADDR,
+    };
+    uint8_t *kernel = NULL, *module = NULL;
+    size_t kernel_len, module_len = 0;
+    int r = load_read_file(path, vm->mem.size, &kernel, &kernel_len);
+
+    if (r == 0 && module_path)
+        r = load_read_file(module_path, vm->mem.size, &module, &module_len);
+    args.cmdline = image_cmdline(path, append);
+    if (r == 0 && !args.cmdline)
+        r = err_set(ENOMEM, "out of memory");
+    args.module = module;
+    args.module_len = module_len;
+    if (r == 0)
+        r = image_multiboot(vm, path, kernel, kernel_len, &args, boot);
+    free((char *)args.cmdline);
+    free(module);
+    free(kernel);
+    return r;
+}
