@@ -33,8 +33,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
               $(wildcard tests/unit/test_*.c))
 KVM_TESTS := $(patsubst tests/kvm/%.c,$(BUILD)/tests/kvm/%,\
              $(wildcard tests/kvm/*.c)) $(BUILD)/tests/kvm/kick_storm_broken
+# Flat 16-bit guests: one .S each (*_tramp.S are parts of C guests).
 GUESTS := $(patsubst %.S,$(BUILD)/guests/%.bin,\
-          $(notdir $(wildcard guests/*.S tests/guests/*.S)))
+          $(notdir $(filter-out %_tramp.S,\
+                   $(wildcard guests/*.S tests/guests/*.S))))
 # Freestanding C guests: NAME32.c runs in 32-bit, NAME64.c in 64-bit mode;
 # each is built as an ELF (NAME.elf) and a raw image (NAME.bin) at 1 MiB.
 C_GUESTS := $(patsubst tests/guests/%.c,$(BUILD)/guests/%,\
@@ -105,6 +107,10 @@ $(BUILD)/guests/%64.elf: $(BUILD)/guests/c64/start64.o \
 		guests/lib/c.ld
 	$(LD) -m elf_x86_64 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
+$(BUILD)/guests/c32/%.o: tests/guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $@ $<
+$(BUILD)/guests/mb_smp.elf: $(BUILD)/guests/c32/mb_smp_tramp.o
 $(BUILD)/guests/mb_%.elf: $(BUILD)/guests/c32/start_mb.o \
 		$(BUILD)/guests/c32/mb_%.o $(BUILD)/guests/c32/guestlib.o \
 		guests/lib/c.ld

@@ -209,7 +209,9 @@ int kvmrun_vcpu_run_once(struct kvmrun_vcpu *v, uint32_t *exit_reason)
 
         if (exit_reason)
             *exit_reason = v->run->exit_reason;
-        return err == EINTR ? -EINTR : err_errno(err, "KVM_RUN");
+        if (err == EINTR || err == EAGAIN)
+            return -err;
+        return err_errno(err, "KVM_RUN");
     }
     if (exit_reason)
         *exit_reason = v->run->exit_reason;
@@ -279,6 +281,8 @@ static void vcpu_loop(struct kvmrun_vcpu *v)
                 return;
             continue;
         }
+        if (r == -EAGAIN)
+            continue; /* an AP left wait-for-SIPI: KVM wants KVM_RUN again */
         if (r < 0) {
             vcpu_run_failed(v, r);
             return;
