@@ -1,6 +1,5 @@
 /* image.c: format detection and the loaders' public entry points. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,11 +40,12 @@ enum kvmrun_format kvmrun_detect_format(const void *image, size_t len)
 int kvmrun_detect_format_file(const char *path, enum kvmrun_format *format)
 {
     uint8_t head[8192];
+    uint64_t size;
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = load_open(path, &size);
 
     if (fd < 0)
-        return err_errno(errno, "%s", path);
+        return fd;
     do
         n = read(fd, head, sizeof(head));
     while (n < 0 && errno == EINTR);

@@ -7,6 +7,10 @@
 
 #include "mem.h"
 
+/* Opens a regular file for reading: its fd (*size = its size), or -errno
+ * with a message naming the file ("not a regular file", ENOENT, ...). */
+int load_open(const char *path, uint64_t *size);
+
 /*
  * Reads a whole regular file into a new buffer (free() it). Refuses
  * files larger than max_len, the guest's memory size, with -EFBIG naming

@@ -12,12 +12,9 @@
 #include "load/load.h"
 #include "vm.h"
 
-int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
-                   size_t *len)
+int load_open(const char *path, uint64_t *size)
 {
     struct stat st;
-    uint8_t *buf;
-    size_t got = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
@@ -33,19 +30,32 @@ int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
         return err_set(S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
                        "%s: not a regular file", path);
     }
-    if ((uint64_t)st.st_size > max_len) {
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
+int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
+                   size_t *len)
+{
+    uint64_t size;
+    uint8_t *buf;
+    size_t got = 0;
+    int fd = load_open(path, &size);
+
+    if (fd < 0)
+        return fd;
+    if (size > max_len) {
         close(fd);
         return err_set(EFBIG, "%s: %" PRIu64 " bytes do not fit in guest "
-                       "memory (%" PRIu64 " MiB)", path,
-                       (uint64_t)st.st_size, max_len >> 20);
+                       "memory (%" PRIu64 " MiB)", path, size, max_len >> 20);
     }
-    buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+    buf = malloc(size ? (size_t)size : 1);
     if (!buf) {
         close(fd);
         return err_set(ENOMEM, "%s: out of memory", path);
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+    while (got < (size_t)size) {
+        ssize_t n = read(fd, buf + got, (size_t)size - got);
 
         if (n < 0 && errno == EINTR)
             continue;
