@@ -56,6 +56,8 @@ KVMRUN := $(BUILD)/kvmrun
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps demo check unit-tests clean format
+# Keep intermediate objects (guest .o and .elf files): no rebuilds, no noise.
+.SECONDARY:
 all: $(KVMRUN) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
 
 $(BUILD)/obj/%.o: %.c
