@@ -189,8 +189,11 @@ void serial_io(void *dev, const struct bus_access *a)
             a->data[i] = serial_read(s, reg);
         }
     }
-    memcpy(report, s->report, sizeof(report));
-    s->report[0] = 0;
+    report[0] = 0;
+    if (s->report[0]) { /* rare: only after an output error */
+        memcpy(report, s->report, sizeof(report));
+        s->report[0] = 0;
+    }
     pthread_mutex_unlock(&s->lock);
     if (report[0])
         s->env.report(s->env.machine, report);
