@@ -179,8 +179,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
                -Wmissing-prototypes -Wstrict-prototypes \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/region.c \
-             src/mem.c src/error.c
+FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
+             src/load/region.c src/mem.c src/error.c
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
 

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "kvmrun.h"
 #include "options.h"
 
@@ -70,7 +71,7 @@ static int write_pidfile(const char *path)
 
 static int boot_raw(struct kvmrun_vm *vm, const struct options *o)
 {
-    struct kvmrun_boot b = {o->mode, o->entry, o->load_addr, 1, 0, 0};
+    struct kvmrun_boot b = {o->mode, o->entry, o->load_addr, 1, 0, 0, 0};
     int r;
 
     if (o->image)
@@ -88,7 +89,7 @@ static int boot_raw(struct kvmrun_vm *vm, const struct options *o)
 static int boot_elf(struct kvmrun_vm *vm, const char *path)
 {
     struct kvmrun_elf_info info;
-    struct kvmrun_boot b = {KVMRUN_MODE_PROTECTED, 0, KERNEL_STACK, 0, 0, 0};
+    struct kvmrun_boot b = {KVMRUN_MODE_PROTECTED, 0, KERNEL_STACK, 0, 0, 0, 0};
     int r = kvmrun_load_elf_file(vm, path, &info);
 
     if (r < 0)
@@ -103,6 +104,15 @@ static int boot_multiboot(struct kvmrun_vm *vm, const struct options *o,
 {
     struct kvmrun_boot b;
     int r = kvmrun_load_multiboot_file(vm, path, o->append, o->module, &b);
+
+    return r < 0 ? r : kvmrun_boot(vm, &b);
+}
+
+static int boot_linux(struct kvmrun_vm *vm, const struct options *o,
+                      const char *path)
+{
+    struct kvmrun_boot b;
+    int r = kvmrun_load_linux_file(vm, path, o->append, o->module, &b);
 
     return r < 0 ? r : kvmrun_boot(vm, &b);
 }
@@ -143,10 +153,11 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
     }
     if (f != KVMRUN_FORMAT_RAW && check_raw_options(o, path, f) < 0)
         return REPORTED;
-    if (f != KVMRUN_FORMAT_MULTIBOOT && (o->append || o->module)) {
-        fprintf(stderr, "kvmrun: %s applies to multiboot kernels only; %s is "
-                "%s\n", o->append ? "--append" : "--initrd", path,
-                kvmrun_format_name(f));
+    if ((f == KVMRUN_FORMAT_RAW || f == KVMRUN_FORMAT_ELF) &&
+        (o->append || o->module)) {
+        fprintf(stderr, "kvmrun: %s applies to Linux and multiboot kernels "
+                "only; %s is %s\n", o->append ? "--append" : "--initrd",
+                path, kvmrun_format_name(f));
         return REPORTED;
     }
     switch (f) {
@@ -157,9 +168,7 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
     case KVMRUN_FORMAT_MULTIBOOT:
         return boot_multiboot(vm, o, path);
     default:
-        fprintf(stderr, "kvmrun: %s: booting %s images is not implemented "
-                "yet\n", path, kvmrun_format_name(f));
-        return REPORTED;
+        return boot_linux(vm, o, path);
     }
 }
 
@@ -176,10 +185,14 @@ static void report_paused(struct kvmrun_vm *vm)
         for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++)
             exits += st.exits[k];
         kvmrun_vcpu_get_rip(v, &rip);
+        char regs[2048];
+
         fprintf(stderr, "kvmrun: vcpu%u: %s, rip %#llx, %llu exits, "
                 "%llu kicks acknowledged\n", i, kvmrun_vcpu_state(v),
                 (unsigned long long)rip, (unsigned long long)exits,
                 (unsigned long long)st.kicks_acked);
+        kvmrun_vcpu_dump_regs(v, regs, sizeof(regs));
+        fprintf(stderr, "%s\n", regs);
     }
 }
 
@@ -214,23 +227,31 @@ static int control_signal(struct kvmrun_vm *vm, int signo, bool verbose)
     return 0;
 }
 
-/* Waits for the VM to end, acting on control signals meanwhile. */
+/* Waits for the VM to end, acting on control signals and feeding stdin to
+ * the guest's UART meanwhile. */
 static int control_loop(struct kvmrun_vm *vm, int sfd, bool verbose)
 {
-    struct pollfd fds[2] = {{.fd = kvmrun_vm_event_fd(vm), .events = POLLIN},
-                            {.fd = sfd, .events = POLLIN}};
+    struct pollfd fds[3] = {{.fd = kvmrun_vm_event_fd(vm), .events = POLLIN},
+                            {.fd = sfd, .events = POLLIN},
+                            {.fd = -1, .events = POLLIN}};
     struct signalfd_siginfo si;
+    struct console con;
     int r;
 
+    console_init(&con);
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        fds[2].fd = console_poll_fd(&con);
+        if (poll(fds, 3, console_timeout(&con)) < 0) {
             if (errno == EINTR)
                 continue;
             return fail(STATUS_VMM_ERROR, "poll failed");
         }
         if (fds[0].revents)
             return 0;
-        if (read(sfd, &si, sizeof(si)) != sizeof(si))
+        console_pump(&con, vm, fds[2].fd >= 0 && fds[2].revents);
+        if (con.quit)
+            return control_signal(vm, 0, verbose);
+        if (!fds[1].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
             continue;
         if ((r = control_signal(vm, (int)si.ssi_signo, verbose)) >= 0)
             return r;
@@ -275,12 +296,22 @@ static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
         if (verbose)
             fprintf(stderr, "kvmrun: %s\n", out->message);
         return STATUS_OK;
+    case KVMRUN_END_REBOOT:
+        if (verbose)
+            fprintf(stderr, "kvmrun: %s\n", out->message);
+        return STATUS_REBOOT;
     case KVMRUN_END_DEBUG_EXIT:
         if (verbose)
             fprintf(stderr, "kvmrun: %s: exit status %d\n", out->message,
                     (int)((out->code << 1 | 1) & 0xff));
         return (int)((out->code << 1 | 1) & 0xff);
     case KVMRUN_END_STOPPED:
+        if (out->code == 0) {
+            console_restore();
+            fprintf(stderr, "\r\nkvmrun: stopped from the console "
+                    "(Ctrl-A x)\r\n");
+            return STATUS_OK;
+        }
         fprintf(stderr, "kvmrun: stopped by SIG%s\n",
                 sigabbrev_np((int)out->code) ? sigabbrev_np((int)out->code)
                                               : "?");
@@ -378,12 +409,23 @@ static int run(const struct options *o, int sfd)
     return status;
 }
 
+/* Opens /dev/null on stdin, stdout or stderr if closed: else the first
+ * file kvmrun opens (/dev/kvm...) would become one of them. */
+static void standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 &&
+            open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+            _exit(STATUS_SETUP);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
     sigset_t set;
     int sfd, r;
 
+    standard_fds();
     control_signals(&set);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed output is reported, not fatal */

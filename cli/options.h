@@ -36,6 +36,8 @@ enum {
     STATUS_SETUP = 2,      /* bad usage or input; the VM could not start */
     STATUS_GUEST_FAULT = 4, /* triple fault, entry failure, internal error */
     STATUS_VMM_ERROR = 6,  /* a KVM call failed while the guest ran */
+    STATUS_REBOOT = 8,     /* the guest rebooted (kvmrun does not restart
+                              it, as QEMU's -no-reboot and Firecracker) */
     STATUS_SIGNAL = 128,   /* + signal number: stopped by that signal */
 };
 

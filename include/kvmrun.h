@@ -18,6 +18,7 @@
  * of v to the debug-exit port (QEMU's isa-debug-exit: status (v << 1) | 1).
  */
 #define KVMRUN_SERIAL_PORT 0x3f8
+#define KVMRUN_SERIAL_IRQ 4
 #define KVMRUN_DEBUG_EXIT_PORT 0xf4
 #define KVMRUN_POWEROFF_PORT 0x604
 #define KVMRUN_POWEROFF_VALUE 0x2000
@@ -57,6 +58,7 @@ void kvmrun_config_init(struct kvmrun_config *cfg);
 enum kvmrun_end {
     KVMRUN_END_NONE,         /* still running */
     KVMRUN_END_POWEROFF,     /* the guest powered off */
+    KVMRUN_END_REBOOT,       /* the guest asked for a reset (i8042, ACPI) */
     KVMRUN_END_DEBUG_EXIT,   /* the guest wrote code to the debug-exit port */
     KVMRUN_END_STOPPED,      /* kvmrun_vm_stop() was called; code = its arg */
     KVMRUN_END_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN */
@@ -175,6 +177,17 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
                                const char *append, const char *module_path,
                                struct kvmrun_boot *boot);
 
+/*
+ * Loads a Linux bzImage for the 64-bit boot protocol: the kernel at 1 MiB,
+ * the initrd (initrd_path, or NULL) as high as allowed, the zero page with
+ * the e820 map and the command line append, and the ACPI tables (RSDP,
+ * XSDT, hardware-reduced FADT, DSDT with \_S5, MADT) and MP table that
+ * describe every vCPU; fills *boot for long mode with RSI = the zero page.
+ */
+int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
+                           const char *append, const char *initrd_path,
+                           struct kvmrun_boot *boot);
+
 enum kvmrun_mode {
     KVMRUN_MODE_REAL,      /* 16-bit real mode */
     KVMRUN_MODE_PROTECTED, /* flat 32-bit protected mode, paging off */
@@ -191,6 +204,7 @@ struct kvmrun_boot {
                         0, SI = the count), the others wait for INIT/SIPI
                         from the guest */
     uint64_t rax, rbx;
+    uint64_t rsi;    /* if not 0: the boot vCPU's RSI (Linux: the zero page) */
 };
 
 /*
@@ -208,6 +222,11 @@ int kvmrun_parse_mode(const char *text, enum kvmrun_mode *mode);
 
 /* Starts one thread per vCPU running the guest. */
 int kvmrun_vm_start(struct kvmrun_vm *vm);
+
+/* Offers bytes to the UART's receiver (what a user types): returns how
+ * many it took, as many as its 16-byte FIFO had room for; offer the rest
+ * again later. Raises IRQ 4 when the guest enabled it. */
+size_t kvmrun_serial_input(struct kvmrun_vm *vm, const void *buf, size_t len);
 
 /* A file descriptor that polls readable once the VM has ended. */
 int kvmrun_vm_event_fd(const struct kvmrun_vm *vm);
@@ -250,6 +269,9 @@ unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm);
 /* Copies a vCPU's counters (consistent per field, live while it runs). */
 void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *vcpu,
                            struct kvmrun_vcpu_stats *out);
+
+/* Writes a paused (or stopped) vCPU's registers as text lines. */
+void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *vcpu, char *buf, size_t len);
 
 /* A vCPU's state: "created", "running", "paused" or "exited". */
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);

@@ -65,7 +65,7 @@ static int boot_vcpu(struct kvmrun_vm *vm, const struct kvmrun_boot *b,
     } else {
         regs.rax = b->rax;
         regs.rbx = b->rbx;
-        regs.rsi = vm->ncpus; /* the boot vCPU knows the count, too */
+        regs.rsi = b->rsi ? b->rsi : vm->ncpus; /* else: the vCPU count */
     }
     if (b->mode == KVMRUN_MODE_REAL)
         return arch_vcpu_real_mode(fd, b->entry, b->sp, regs.rdi, regs.rsi,
@@ -121,7 +121,7 @@ int kvmrun_boot(struct kvmrun_vm *vm, const struct kvmrun_boot *b)
 
 int kvmrun_boot_real(struct kvmrun_vm *vm, uint64_t entry, uint64_t sp)
 {
-    struct kvmrun_boot b = {KVMRUN_MODE_REAL, entry, sp, 1, 0, 0};
+    struct kvmrun_boot b = {KVMRUN_MODE_REAL, entry, sp, 1, 0, 0, 0};
 
     return kvmrun_boot(vm, &b);
 }

@@ -9,6 +9,28 @@
 
 #define PAGE_SIZE 4096ULL
 
+#define HUGE_SIZE (2ULL << 20)
+
+/* An anonymous mapping of size bytes starting on a 2 MiB boundary, so that
+ * transparent huge pages can back it from its first byte; NULL on error. */
+static void *mem_map_aligned(uint64_t size)
+{
+    uint64_t len = size + HUGE_SIZE;
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint64_t head, tail;
+
+    if (p == MAP_FAILED)
+        return NULL;
+    head = (HUGE_SIZE - (uintptr_t)p % HUGE_SIZE) % HUGE_SIZE;
+    tail = len - head - size;
+    if (head)
+        munmap(p, head);
+    if (tail)
+        munmap(p + head + size, tail);
+    return p + head;
+}
+
 int mem_init(struct guest_mem *mem, uint64_t size)
 {
     uint64_t low = size < MEM_LOW_END ? size : MEM_LOW_END;
@@ -19,13 +41,14 @@ int mem_init(struct guest_mem *mem, uint64_t size)
                        "multiple of 4 KiB", (unsigned long long)size);
     if (size > SIZE_MAX)
         return err_set(ERANGE, "guest memory size too large");
-    mem->map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem->map == MAP_FAILED) {
-        mem->map = NULL;
+    mem->map = mem_map_aligned(size);
+    if (!mem->map)
         return err_errno(errno, "cannot map %llu MiB of guest memory",
                          (unsigned long long)(size >> 20));
-    }
+    /* Huge pages: KVM then maps guest RAM 2 MiB at a time, and a guest
+     * touching fresh memory faults 512 times less (under nested KVM each
+     * fault costs milliseconds). Only a hint: no error if refused. */
+    madvise(mem->map, size, MADV_HUGEPAGE);
     mem->size = size;
     mem->slot[0] = (struct mem_slot){0, low, mem->map};
     mem->nslots = 1;

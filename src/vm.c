@@ -35,10 +35,13 @@ static const struct vm_cap vm_caps[] = {
     {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR",
      "2.6.32"},
     {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE", "2.6.27"},
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "2.6.28"},
 };
 
-static const struct vm_cap vm_cap_irqchip = {KVM_CAP_IRQCHIP,
-                                             "KVM_CAP_IRQCHIP", "2.6.20"};
+static const struct vm_cap vm_cap_irqchip[] = {
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "2.6.20"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2", "2.6.31"},
+};
 
 void kvmrun_config_init(struct kvmrun_config *cfg)
 {
@@ -142,8 +145,9 @@ static int vm_check_caps(const struct kvmrun_vm *vm)
     for (size_t i = 0; i < sizeof(vm_caps) / sizeof(*vm_caps); i++)
         if ((r = vm_check_cap(vm, &vm_caps[i])) < 0)
             return r;
-    if (vm->cfg.irqchip)
-        return vm_check_cap(vm, &vm_cap_irqchip);
+    for (size_t i = 0; vm->cfg.irqchip && i < 2; i++)
+        if ((r = vm_check_cap(vm, &vm_cap_irqchip[i])) < 0)
+            return r;
     return 0;
 }
 
@@ -307,49 +311,78 @@ static void vm_dev_report(void *machine, const char *line)
     vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
 }
 
+/* A device's interrupt line, into the in-kernel PIC and IOAPIC. */
+static void vm_dev_irq(void *machine, unsigned line, int level)
+{
+    struct kvmrun_vm *vm = machine;
+    struct kvm_irq_level irq = {.irq = line, .level = (uint32_t)level};
+
+    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+        vm_log(vm, KVMRUN_LOG_WARN, "KVM_IRQ_LINE %u: %s", line,
+               strerror(errno));
+}
+
 static void vm_bus_report(void *machine, const char *line)
 {
     vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
 }
 
-static int vm_create_devices(struct kvmrun_vm *vm)
-{
-    const struct dev_env env = {vm_dev_end, vm_dev_report, vm};
-    int r;
-
-    bus_init(&vm->pio, "port", vm_bus_report, vm);
-    bus_init(&vm->mmio, "MMIO", vm_bus_report, vm);
-    serial_init(&vm->serial, vm->cfg.serial_fd, &env);
-    debug_exit_init(&vm->debug_exit, &env);
-    poweroff_init(&vm->poweroff, &env);
-    fw_cfg_init(&vm->fw_cfg, vm->cfg.mem_size, (uint16_t)vm->cfg.ncpus,
-                (uint16_t)vm->cfg.ncpus);
-    if ((r = bus_register(&vm->pio, KVMRUN_SERIAL_PORT, SERIAL_NPORTS,
-                          "serial", serial_io, &vm->serial)) < 0 ||
-        (r = bus_register(&vm->pio, KVMRUN_DEBUG_EXIT_PORT,
-                          DEBUG_EXIT_NPORTS, "debug-exit", debug_exit_io,
-                          &vm->debug_exit)) < 0 ||
-        (r = bus_register(&vm->pio, KVMRUN_POWEROFF_PORT, POWEROFF_NPORTS,
-                          "poweroff", poweroff_io, &vm->poweroff)) < 0 ||
-        (r = bus_register(&vm->pio, FW_CFG_PORT, FW_CFG_NPORTS, "fw_cfg",
-                          fw_cfg_io, &vm->fw_cfg)) < 0) {
-        fw_cfg_fini(&vm->fw_cfg);
-        poweroff_fini(&vm->poweroff);
-        serial_fini(&vm->serial);
-        bus_fini(&vm->mmio);
-        bus_fini(&vm->pio);
-        return r;
-    }
-    return 0;
-}
-
 static void vm_destroy_devices(struct kvmrun_vm *vm)
 {
+    i8042_fini(&vm->i8042);
+    rtc_fini(&vm->rtc);
+    acpi_sleep_fini(&vm->acpi_sleep);
     fw_cfg_fini(&vm->fw_cfg);
     poweroff_fini(&vm->poweroff);
     serial_fini(&vm->serial);
     bus_fini(&vm->mmio);
     bus_fini(&vm->pio);
+}
+
+static int vm_create_devices(struct kvmrun_vm *vm)
+{
+    const struct dev_env env = {.end = vm_dev_end, .report = vm_dev_report,
+                                .irq = vm_dev_irq, .machine = vm};
+    int r;
+
+    bus_init(&vm->pio, "port", vm_bus_report, vm);
+    bus_init(&vm->mmio, "MMIO", vm_bus_report, vm);
+    serial_init(&vm->serial, vm->cfg.serial_fd, KVMRUN_SERIAL_IRQ, &env);
+    debug_exit_init(&vm->debug_exit, &env);
+    poweroff_init(&vm->poweroff, &env);
+    fw_cfg_init(&vm->fw_cfg, vm->cfg.mem_size, (uint16_t)vm->cfg.ncpus,
+                (uint16_t)vm->cfg.ncpus);
+    acpi_sleep_init(&vm->acpi_sleep, &env);
+    rtc_init(&vm->rtc, &env);
+    i8042_init(&vm->i8042, &env);
+    const struct {
+        uint64_t port, len;
+        const char *name;
+        bus_fn fn;
+        void *dev;
+    } pio[] = {
+        {KVMRUN_SERIAL_PORT, SERIAL_NPORTS, "serial", serial_io, &vm->serial},
+        {KVMRUN_DEBUG_EXIT_PORT, DEBUG_EXIT_NPORTS, "debug-exit",
+         debug_exit_io, &vm->debug_exit},
+        {KVMRUN_POWEROFF_PORT, POWEROFF_NPORTS, "poweroff", poweroff_io,
+         &vm->poweroff},
+        {FW_CFG_PORT, FW_CFG_NPORTS, "fw_cfg", fw_cfg_io, &vm->fw_cfg},
+        {ACPI_SLEEP_PORT, ACPI_SLEEP_NPORTS, "acpi-sleep", acpi_sleep_io,
+         &vm->acpi_sleep},
+        {RTC_PORT, RTC_NPORTS, "rtc", rtc_io, &vm->rtc},
+        {I8042_DATA_PORT, I8042_NPORTS, "i8042", i8042_data_io, &vm->i8042},
+        {I8042_CMD_PORT, I8042_NPORTS, "i8042", i8042_cmd_io, &vm->i8042},
+    };
+
+    for (size_t i = 0; i < sizeof(pio) / sizeof(pio[0]); i++) {
+        r = bus_register(&vm->pio, pio[i].port, pio[i].len, pio[i].name,
+                         pio[i].fn, pio[i].dev);
+        if (r < 0) {
+            vm_destroy_devices(vm);
+            return r;
+        }
+    }
+    return 0;
 }
 
 static int vm_check_config(const struct kvmrun_config *cfg)
@@ -442,6 +475,11 @@ void vm_note_image(struct kvmrun_vm *vm, uint64_t start, uint64_t end,
 struct kvmrun_vcpu *kvmrun_vm_vcpu(struct kvmrun_vm *vm, unsigned index)
 {
     return index < vm->ncpus ? &vm->vcpus[index] : NULL;
+}
+
+size_t kvmrun_serial_input(struct kvmrun_vm *vm, const void *buf, size_t len)
+{
+    return serial_receive(&vm->serial, buf, len);
 }
 
 int kvmrun_vm_event_fd(const struct kvmrun_vm *vm)
@@ -730,6 +768,11 @@ void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v,
     out->rekicks = vm_load(&s->rekicks);
     out->pauses = vm_load(&s->pauses);
     out->paused_ns = vm_load(&s->paused_ns);
+}
+
+void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *v, char *buf, size_t len)
+{
+    arch_vcpu_dump(v->fd, buf, len);
 }
 
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *v)

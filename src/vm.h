@@ -11,9 +11,12 @@
 #include "kvmrun.h"
 #include "bus.h"
 #include "mem.h"
+#include "dev/acpi_sleep.h"
 #include "dev/debug_exit.h"
 #include "dev/fw_cfg.h"
+#include "dev/i8042.h"
 #include "dev/poweroff.h"
+#include "dev/rtc.h"
 #include "dev/serial.h"
 
 enum vcpu_state {
@@ -69,6 +72,9 @@ struct kvmrun_vm {
     struct debug_exit debug_exit;
     struct poweroff poweroff;
     struct fw_cfg fw_cfg;
+    struct acpi_sleep acpi_sleep;
+    struct rtc rtc;
+    struct i8042 i8042;
     /*
      * Lock order: a device lock may not be held when vm->lock is taken
      * (devices call vm_end() unlocked); vm->lock is never held while

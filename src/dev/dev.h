@@ -7,13 +7,17 @@
 #include "kvmrun.h"
 
 /*
- * A device's only way out: end the VM (power-off, debug exit) or report a
- * line. Devices call these without holding their own lock.
+ * A device's only way out: end the VM (power-off, debug exit), report a
+ * line, or set an interrupt line's level. Devices call end and report
+ * without holding their own lock; irq may be called with it held (it only
+ * sets a level in the in-kernel irqchip and takes no lock of ours), so
+ * that levels reach the irqchip in the order the device changed them.
  */
 struct dev_env {
     void (*end)(void *machine, unsigned vcpu, enum kvmrun_end why,
                 uint64_t code, const char *message);
     void (*report)(void *machine, const char *line);
+    void (*irq)(void *machine, unsigned line, int level);
     void *machine;
 };
 

@@ -9,6 +9,7 @@
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
 #define LCR_DLAB 0x80
+#define MCR_OUT2 0x08 /* on PCs, gates the UART's interrupt to the PIC */
 #define MCR_LOOP 0x10
 #define IER_RDI 0x01
 #define IER_THRI 0x02
@@ -25,11 +26,13 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 /* Modem status with the lines a terminal would raise: DCD, DSR, CTS. */
 #define MSR_IDLE 0xb0
 
-void serial_init(struct serial *s, int out_fd, const struct dev_env *env)
+void serial_init(struct serial *s, int out_fd, unsigned irq,
+                 const struct dev_env *env)
 {
     memset(s, 0, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
     s->out_fd = out_fd;
+    s->irq = irq;
     s->env = *env;
     s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
     s->lcr = 0x03; /* 8N1 */
@@ -88,6 +91,25 @@ static uint8_t serial_iir(struct serial *s)
         return fifo | IIR_THRI;
     }
     return fifo | IIR_NONE;
+}
+
+/* What IIR would say, without acknowledging anything. */
+static bool serial_irq_pending(const struct serial *s)
+{
+    return ((s->ier & IER_RDI) && s->rx_count) ||
+           ((s->ier & IER_THRI) && s->thr_irq_pending);
+}
+
+/* Drives the interrupt line from the current state. Under s->lock. */
+static void serial_update_irq(struct serial *s)
+{
+    int level = serial_irq_pending(s) && (s->mcr & MCR_OUT2) &&
+                !(s->mcr & MCR_LOOP);
+
+    if (level == s->irq_level || !s->env.irq)
+        return;
+    s->irq_level = level;
+    s->env.irq(s->env.machine, s->irq, level);
 }
 
 static uint8_t serial_msr(const struct serial *s)
@@ -189,6 +211,7 @@ void serial_io(void *dev, const struct bus_access *a)
             a->data[i] = serial_read(s, reg);
         }
     }
+    serial_update_irq(s);
     report[0] = 0;
     if (s->report[0]) { /* rare: only after an output error */
         memcpy(report, s->report, sizeof(report));
@@ -197,4 +220,17 @@ void serial_io(void *dev, const struct bus_access *a)
     pthread_mutex_unlock(&s->lock);
     if (report[0])
         s->env.report(s->env.machine, report);
+}
+
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&s->lock);
+    /* Loopback disconnects the receiver from the outside world. */
+    while (n < len && s->rx_count < SERIAL_FIFO && !(s->mcr & MCR_LOOP))
+        serial_rx_push(s, buf[n++]);
+    serial_update_irq(s);
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -21,13 +22,21 @@ struct serial {
     uint8_t rx[SERIAL_FIFO];
     unsigned rx_head, rx_count;
     bool overrun;         /* a received byte was lost: LSR OE until read */
+    unsigned irq;         /* the interrupt line (4 for COM1) */
+    int irq_level;        /* the level last given to env.irq */
     char report[128];     /* a line to report once the lock is dropped */
 };
 
-void serial_init(struct serial *s, int out_fd, const struct dev_env *env);
+void serial_init(struct serial *s, int out_fd, unsigned irq,
+                 const struct dev_env *env);
 void serial_fini(struct serial *s);
 
 /* Bus handler for the 8 registers starting at the UART's base port. */
 void serial_io(void *dev, const struct bus_access *access);
+
+/* Puts received bytes in the receive FIFO, as many as fit (the rest is
+ * for the caller to offer again later: nothing is dropped here). Returns
+ * how many were taken. */
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
 #endif

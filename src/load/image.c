@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/arch.h"
+#include "arch/x86/mptable.h"
 #include "error.h"
 #include "load/load.h"
 #include "vm.h"
@@ -134,7 +136,7 @@ static int image_multiboot(struct kvmrun_vm *vm, const char *path,
                   "the multiboot information block");
     *boot = (struct kvmrun_boot){KVMRUN_MODE_PROTECTED, out.entry,
                                  MULTIBOOT_STACK, 0, MULTIBOOT_MAGIC_EAX,
-                                 out.ebx};
+                                 out.ebx, 0};
     return 0;
 }
 
@@ -162,6 +164,63 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
         r = image_multiboot(vm, path, kernel, kernel_len, &args, boot);
     free((char *)args.cmdline);
     free(module);
+    free(kernel);
+    return r;
+}
+
+/* The platform a Linux guest discovers: ACPI first, the MP table for
+ * kernels booted with acpi=off. */
+static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
+{
+    if (!vm->cfg.irqchip)
+        return err_set(EINVAL, "Linux guests need the in-kernel irqchip "
+                       "(drop --no-irqchip)");
+    int r = mptable_write(&vm->mem, vm->ncpus);
+
+    return r < 0 ? r : acpi_write_tables(&vm->mem, vm->ncpus, rsdp);
+}
+
+static int image_linux(struct kvmrun_vm *vm, const char *path,
+                       const uint8_t *kernel, size_t kernel_len,
+                       struct load_linux_args *args, struct kvmrun_boot *boot)
+{
+    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_linux_info out;
+    int r = image_platform_tables(vm, &args->acpi_rsdp_addr);
+
+    if (r == 0)
+        r = load_linux(&ctx, kernel, kernel_len, args, &out);
+    if (r < 0)
+        return r;
+    vm_note_image(vm, out.kernel_start, out.kernel_end, path);
+    *boot = (struct kvmrun_boot){.mode = KVMRUN_MODE_LONG,
+                                 .entry = out.entry,
+                                 .sp = MULTIBOOT_STACK,
+                                 .rsi = out.boot_params};
+    return 0;
+}
+
+int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
+                           const char *append, const char *initrd_path,
+                           struct kvmrun_boot *boot)
+{
+    struct load_linux_args args = {
+        .cmdline = append ? append : "",
+        .boot_params_addr = ARCH_BOOT_INFO_ADDR,
+        .cmdline_addr = ARCH_CMDLINE_ADDR,
+        .cmdline_room = ARCH_BOOT_INFO_END - ARCH_CMDLINE_ADDR,
+    };
+    uint8_t *kernel = NULL, *initrd = NULL;
+    size_t kernel_len, initrd_len = 0;
+    int r = load_read_file(path, vm->mem.size, &kernel, &kernel_len);
+
+    if (r == 0 && initrd_path)
+        r = load_read_file(initrd_path, vm->mem.size, &initrd, &initrd_len);
+    args.initrd = initrd;
+    args.initrd_len = initrd_len;
+    if (r == 0)
+        r = image_linux(vm, path, kernel, kernel_len, &args, boot);
+    free(initrd);
     free(kernel);
     return r;
 }

@@ -96,4 +96,41 @@ int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
                    size_t len, const struct load_multiboot_args *args,
                    struct load_multiboot_info *out);
 
+/* Linux x86 boot protocol (load/linux.c) */
+
+/* 1 if image has the boot protocol's "HdrS" signature at 0x202. */
+int load_linux_probe(const uint8_t *image, size_t len);
+
+struct load_linux_args {
+    const char *cmdline;        /* never NULL ("" for none) */
+    const uint8_t *initrd;      /* or NULL */
+    size_t initrd_len;
+    uint64_t boot_params_addr;  /* where the zero page goes (4 KiB) */
+    uint64_t cmdline_addr;      /* where the command line goes */
+    uint64_t cmdline_room;      /* bytes available there */
+    uint64_t acpi_rsdp_addr;    /* boot_params.acpi_rsdp_addr, or 0 */
+};
+
+struct load_linux_info {
+    uint64_t entry;        /* 64-bit entry: protected-mode kernel + 0x200 */
+    uint64_t boot_params;  /* RSI at the entry */
+    uint64_t kernel_start; /* the protected-mode kernel as loaded... */
+    uint64_t kernel_end;   /* ...plus the room it decompresses into */
+    uint64_t initrd_start; /* 0 when there is none */
+    uint64_t initrd_end;
+};
+
+/*
+ * Loads a bzImage for the 64-bit boot protocol (boot protocol >= 2.06;
+ * XLF_KERNEL_64 in xloadflags when the protocol has them): the protected-
+ * mode kernel at 1 MiB, the initrd as high as initrd_addr_max and RAM
+ * allow, the zero page (setup header copied from the image, type_of_loader
+ * 0xff, e820 map from ctx->mem, cmd_line_ptr, ramdisk_image/size) and the
+ * command line. Untrusted input: every field checked, one-line errors
+ * naming ctx->name and the field, nothing written before all checks pass.
+ */
+int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+               const struct load_linux_args *args,
+               struct load_linux_info *out);
+
 #endif

@@ -21,6 +21,7 @@ expect_status 0
     fail "no pause line"
 grep -q '^kvmrun: vcpu0: paused, rip 0x100[01], [0-9]* exits, [0-9]* kicks acknowledged$' "$ERR" ||
     fail "vcpu0's paused state not shown"
+grep -q '^  rip=00000000000010' "$ERR" || fail "no register dump when paused"
 grep -q '^kvmrun: stopped by SIGUSR1$' "$ERR" || fail "no stop line"
 for v in 0 1; do
     grep -q "^kvmrun: stats: vcpu$v: [0-9]* exits (.*), [0-9]* KVM_RUN -EINTR, kicks 2 sent / 2 acknowledged / [0-9]* re-sent, paused 1 times for [0-9.]* s\$" "$ERR" ||

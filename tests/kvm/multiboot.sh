@@ -44,4 +44,4 @@ expect_stderr "kvmrun: $T/missing.mod: No such file or directory"
 
 run_kvmrun --append "x" "$GUESTS/mode32.elf"
 expect_status 2
-expect_stderr "kvmrun: --append applies to multiboot kernels only; $GUESTS/mode32.elf is elf"
+expect_stderr "kvmrun: --append applies to Linux and multiboot kernels only; $GUESTS/mode32.elf is elf"

@@ -61,7 +61,9 @@ static int setup(void **state)
         return -1;
     fx.rd = p[0];
     fx.wr = p[1];
-    serial_init(&fx.uart, fx.wr, &(struct dev_env){no_end, record_report, &fx});
+    serial_init(&fx.uart, fx.wr, 4,
+                &(struct dev_env){.end = no_end, .report = record_report,
+                                  .machine = &fx});
     *state = &fx;
     return 0;
 }

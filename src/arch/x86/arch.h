@@ -28,14 +28,24 @@ struct kvm_cpuid2;
 #define ARCH_PD_ADDR 0x73000ULL       /* 4 pages: 4 GiB of 2 MiB pages */
 #define ARCH_VMM_AREA_START 0x60000ULL
 #define ARCH_VMM_AREA_END 0x77000ULL
-#define ARCH_BOOT_INFO_ADDR 0x78000ULL /* multiboot information block */
+#define ARCH_BOOT_INFO_ADDR 0x78000ULL /* multiboot information block, or
+                                         Linux's zero page (4 KiB) */
+#define ARCH_CMDLINE_ADDR 0x79000ULL   /* Linux: the command line */
 #define ARCH_BOOT_INFO_END 0x80000ULL
+/* ACPI tables (RSDP first) and the MP table, in the BIOS area that Linux
+ * scans and that the e820 map marks reserved. */
+#define ARCH_ACPI_ADDR 0xe0000ULL
+#define ARCH_ACPI_END 0xf0000ULL
+#define ARCH_MPTABLE_ADDR 0xf0000ULL
+#define ARCH_MPTABLE_END 0x100000ULL
+#define ARCH_IOAPIC_ADDR 0xfec00000ULL
+#define ARCH_LAPIC_ADDR 0xfee00000ULL
 
 /* Where an x86 CPU starts after reset: CS base 0xffff0000 + IP 0xfff0. */
 #define ARCH_RESET_VECTOR 0xfffffff0ULL
 
 /* Per-VM setup before vCPUs exist: TSS/identity-map addresses and, when
- * irqchip is set, the in-kernel PIC/IOAPIC/LAPIC. 0 or -errno. */
+ * irqchip is set, the in-kernel PIC/IOAPIC/LAPIC and PIT. 0 or -errno. */
 int arch_vm_init(int vm_fd, int irqchip);
 
 /* Puts a vCPU in 16-bit real mode at entry (< 1 MiB), every segment

@@ -1,0 +1,71 @@
+/* acpi_sleep.c: hardware-reduced ACPI sleep registers: S5 powers off. */
+#include "dev/acpi_sleep.h"
+
+#include <stdio.h>
+
+/* ACPI 6.3 section 4.8.3.7: sleep control and sleep status registers. */
+#define SLP_EN 0x20
+#define SLP_TYP(v) (((v) >> 2) & 7)
+
+void acpi_sleep_init(struct acpi_sleep *s, const struct dev_env *env)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    s->reported = 0;
+    s->env = *env;
+}
+
+void acpi_sleep_fini(struct acpi_sleep *s)
+{
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* 1 the first time sleep type typ is asked for, so it is reported once. */
+static int acpi_sleep_first_time(struct acpi_sleep *s, unsigned typ)
+{
+    int first;
+
+    pthread_mutex_lock(&s->lock);
+    first = !(s->reported & 1u << typ);
+    s->reported |= (uint8_t)(1u << typ);
+    pthread_mutex_unlock(&s->lock);
+    return first;
+}
+
+static void acpi_sleep_control(struct acpi_sleep *s, unsigned vcpu,
+                               uint8_t v)
+{
+    char line[96];
+
+    if (!(v & SLP_EN))
+        return;
+    if (SLP_TYP(v) == ACPI_SLEEP_TYP_S5) {
+        s->env.end(s->env.machine, vcpu, KVMRUN_END_POWEROFF, 0,
+                   "guest powered off (ACPI S5)");
+        return;
+    }
+    if (!acpi_sleep_first_time(s, SLP_TYP(v)))
+        return;
+    snprintf(line, sizeof(line), "ACPI sleep type %u is not supported; "
+             "ignored", SLP_TYP(v));
+    s->env.report(s->env.machine, line);
+}
+
+/*
+ * Reads return 0: SLP_EN is write-only, SLP_TYP need not read back, and
+ * WAK_STS (status bit 7) stays clear because the guest never wakes. Status
+ * writes (the guest clearing WAK_STS before sleeping) do nothing. Bytes
+ * past the two registers (a wide access) read 0xff like unclaimed ports.
+ */
+void acpi_sleep_io(void *dev, const struct bus_access *a)
+{
+    struct acpi_sleep *s = dev;
+
+    for (unsigned i = 0; i < a->size; i++) {
+        uint64_t reg = a->offset + i;
+
+        if (!a->write)
+            a->data[i] = reg < ACPI_SLEEP_NPORTS ? 0 : 0xff;
+        else if (reg == 0)
+            acpi_sleep_control(s, a->vcpu, a->data[i]);
+    }
+}

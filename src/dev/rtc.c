@@ -1,0 +1,254 @@
+/* rtc.c: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
+#include "dev/rtc.h"
+
+#include <string.h>
+
+/*
+ * What is not modelled: no interrupts (periodic, alarm or update-ended:
+ * there is no IRQ 8, so register C always reads 0), no daylight-saving
+ * (register B bit 0 is stored, ignored), and register A's divider bits
+ * never stop the clock. The alarm registers are plain storage.
+ */
+
+void rtc_init(struct rtc *r, const struct dev_env *env)
+{
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
+    r->env = *env;
+    r->ram[RTC_REG_A] = RTC_A_DEFAULT;
+    r->ram[RTC_REG_B] = RTC_B_DEFAULT;
+}
+
+void rtc_fini(struct rtc *r)
+{
+    pthread_mutex_destroy(&r->lock);
+}
+
+static int64_t rtc_host_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* The guest's current time, broken down (UTC). */
+static void rtc_now(const struct rtc *r, struct tm *tm)
+{
+    time_t t;
+
+    if (r->frozen) {
+        *tm = r->pending;
+        return;
+    }
+    t = (time_t)(rtc_host_seconds() + r->offset);
+    if (!gmtime_r(&t, tm))
+        memset(tm, 0, sizeof(*tm)); /* year out of range: cannot happen */
+}
+
+/* Makes the broken-down time the guest's time from now on. */
+static void rtc_commit(struct rtc *r, struct tm *tm)
+{
+    time_t t = timegm(tm); /* normalizes: day 31 of April is May 1 */
+
+    if (t != (time_t)-1)
+        r->offset = (int64_t)t - rtc_host_seconds();
+}
+
+static uint8_t rtc_encode(const struct rtc *r, unsigned v)
+{
+    if (r->ram[RTC_REG_B] & RTC_B_DM)
+        return (uint8_t)v;
+    return (uint8_t)((v / 10 % 10) << 4 | v % 10);
+}
+
+static unsigned rtc_decode(const struct rtc *r, uint8_t v)
+{
+    if (r->ram[RTC_REG_B] & RTC_B_DM)
+        return v;
+    return (v >> 4) * 10 + (v & 0x0f);
+}
+
+static uint8_t rtc_encode_hours(const struct rtc *r, int hour)
+{
+    unsigned h12 = hour % 12 ? (unsigned)hour % 12 : 12;
+
+    if (r->ram[RTC_REG_B] & RTC_B_24H)
+        return rtc_encode(r, (unsigned)hour);
+    return (uint8_t)(rtc_encode(r, h12) | (hour >= 12 ? RTC_HOURS_PM : 0));
+}
+
+static int rtc_decode_hours(const struct rtc *r, uint8_t v)
+{
+    unsigned h;
+
+    if (r->ram[RTC_REG_B] & RTC_B_24H)
+        return (int)rtc_decode(r, v);
+    h = rtc_decode(r, v & (uint8_t)~RTC_HOURS_PM) % 12; /* 12 AM is 0 */
+    return (int)h + (v & RTC_HOURS_PM ? 12 : 0);
+}
+
+static bool rtc_is_time(unsigned reg)
+{
+    switch (reg) {
+    case RTC_SECONDS:
+    case RTC_MINUTES:
+    case RTC_HOURS:
+    case RTC_DAY_OF_WEEK:
+    case RTC_DAY_OF_MONTH:
+    case RTC_MONTH:
+    case RTC_YEAR:
+    case RTC_CENTURY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint8_t rtc_read_time(const struct rtc *r, unsigned reg)
+{
+    struct tm tm;
+    unsigned year;
+
+    rtc_now(r, &tm);
+    year = (unsigned)tm.tm_year + 1900;
+    switch (reg) {
+    case RTC_SECONDS:
+        return rtc_encode(r, (unsigned)tm.tm_sec);
+    case RTC_MINUTES:
+        return rtc_encode(r, (unsigned)tm.tm_min);
+    case RTC_HOURS:
+        return rtc_encode_hours(r, tm.tm_hour);
+    case RTC_DAY_OF_WEEK:
+        return rtc_encode(r, (unsigned)tm.tm_wday + 1);
+    case RTC_DAY_OF_MONTH:
+        return rtc_encode(r, (unsigned)tm.tm_mday);
+    case RTC_MONTH:
+        return rtc_encode(r, (unsigned)tm.tm_mon + 1);
+    case RTC_YEAR:
+        return rtc_encode(r, year % 100);
+    default:
+        return rtc_encode(r, year / 100);
+    }
+}
+
+/*
+ * Sets one field of the time. With SET on, the field waits in pending
+ * (the guest is writing the whole time); otherwise it takes effect now.
+ * The day of the week is derived from the date once committed.
+ */
+static void rtc_write_time(struct rtc *r, unsigned reg, uint8_t v)
+{
+    struct tm tm;
+    int year;
+
+    rtc_now(r, &tm);
+    year = tm.tm_year + 1900;
+    switch (reg) {
+    case RTC_SECONDS:
+        tm.tm_sec = (int)rtc_decode(r, v);
+        break;
+    case RTC_MINUTES:
+        tm.tm_min = (int)rtc_decode(r, v);
+        break;
+    case RTC_HOURS:
+        tm.tm_hour = rtc_decode_hours(r, v);
+        break;
+    case RTC_DAY_OF_WEEK:
+        tm.tm_wday = (int)rtc_decode(r, v) - 1;
+        break;
+    case RTC_DAY_OF_MONTH:
+        tm.tm_mday = (int)rtc_decode(r, v);
+        break;
+    case RTC_MONTH:
+        tm.tm_mon = (int)rtc_decode(r, v) - 1;
+        break;
+    case RTC_YEAR:
+        tm.tm_year = year / 100 * 100 + (int)rtc_decode(r, v) % 100 - 1900;
+        break;
+    default:
+        tm.tm_year = (int)rtc_decode(r, v) * 100 + year % 100 - 1900;
+        break;
+    }
+    if (r->frozen)
+        r->pending = tm;
+    else
+        rtc_commit(r, &tm);
+}
+
+static void rtc_write_b(struct rtc *r, uint8_t v)
+{
+    bool set = v & RTC_B_SET;
+
+    if (set && !r->frozen) {
+        rtc_now(r, &r->pending);
+        r->frozen = true;
+    } else if (!set && r->frozen) {
+        r->frozen = false;
+        rtc_commit(r, &r->pending);
+    }
+    r->ram[RTC_REG_B] = v;
+}
+
+static uint8_t rtc_read(const struct rtc *r, unsigned reg)
+{
+    if (rtc_is_time(reg))
+        return rtc_read_time(r, reg);
+    switch (reg) {
+    case RTC_REG_A:
+        /* UIP is never set: a guest waiting for the end of an update
+         * reads the time at once. */
+        return r->ram[RTC_REG_A] & (uint8_t)~RTC_A_UIP;
+    case RTC_REG_C:
+        return 0; /* no interrupt flags: no interrupts */
+    case RTC_REG_D:
+        return RTC_D_VRT;
+    default:
+        return r->ram[reg];
+    }
+}
+
+static void rtc_write(struct rtc *r, unsigned reg, uint8_t v)
+{
+    if (rtc_is_time(reg)) {
+        rtc_write_time(r, reg, v);
+        return;
+    }
+    switch (reg) {
+    case RTC_REG_A:
+        r->ram[RTC_REG_A] = v & (uint8_t)~RTC_A_UIP; /* UIP is read-only */
+        break;
+    case RTC_REG_B:
+        rtc_write_b(r, v);
+        break;
+    case RTC_REG_C:
+    case RTC_REG_D:
+        break; /* read-only */
+    default:
+        r->ram[reg] = v;
+        break;
+    }
+}
+
+void rtc_io(void *dev, const struct bus_access *a)
+{
+    struct rtc *r = dev;
+
+    pthread_mutex_lock(&r->lock);
+    /* A wider access touches the index port, then the data port. */
+    for (unsigned i = 0; i < a->size; i++) {
+        uint64_t port = a->offset + i;
+
+        if (port == RTC_INDEX && a->write) {
+            r->index = a->data[i] & (uint8_t)~RTC_NMI_MASK;
+            r->nmi_masked = a->data[i] & RTC_NMI_MASK;
+        } else if (port == RTC_DATA && a->write) {
+            rtc_write(r, r->index, a->data[i]);
+        } else if (port == RTC_DATA) {
+            a->data[i] = rtc_read(r, r->index);
+        } else if (!a->write) {
+            a->data[i] = 0xff; /* the index port is write-only */
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
