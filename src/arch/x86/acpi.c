@@ -93,8 +93,8 @@
  * hardware-reduced mode Linux has no legacy PIC and maps an ISA IRQ to
  * its IOAPIC pin only for a device that names it in _CRS, so COM1 and the
  * RTC must be here: without them the console's IRQ 4 never reaches the
- * driver and rtc_cmos fails to request IRQ 8. The RTC raises no interrupt
- * (see rtc.c); IRQ 8 is declared as on every PC.
+ * driver and rtc_cmos's probe fails. The RTC raises no interrupt (see
+ * rtc.c); IRQ 8 is declared as on every PC.
  *
  * Encodings (ACPI 6.3 chapters 6.4 and 20): PkgLength counts itself and
  * what follows it, in one byte below 64, else two (0x40 | bits 3:0, then
