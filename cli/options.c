@@ -258,7 +258,8 @@ int options_parse(int argc, char **argv, struct options *o)
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options,
+                            NULL)) != -1)
         if ((r = options_one(c, o)) >= 0)
             return r;
     if (argc - optind > 1) {

@@ -18,7 +18,8 @@
 int arch_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out)
 {
     for (unsigned n = 64; n <= 4096; n *= 2) {
-        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+        struct kvm_cpuid2 *c =
+            calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
         if (!c)
             return err_set(ENOMEM, "out of memory for CPUID");
