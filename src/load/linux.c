@@ -148,19 +148,7 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 }
 
 /* A one-line error about the image's setup header. */
-static int hdr_err(const struct load_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int hdr_err(const struct load_ctx *ctx, const char *fmt, ...)
-{
-    char why[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    return err_set(EINVAL, "%s: Linux setup header: %s", ctx->name, why);
-}
+#define hdr_err(ctx, ...) load_err(ctx, "Linux setup header", __VA_ARGS__)
 
 int load_linux_probe(const uint8_t *image, size_t len)
 {

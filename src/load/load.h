@@ -42,6 +42,11 @@ struct load_ctx {
 int load_check_range(const struct load_ctx *ctx, const char *what,
                      uint64_t start, uint64_t len);
 
+/* -EINVAL with the one-line message "<ctx->name>: <what>: <why>", why
+ * formatted from fmt: how loaders report a bad field. */
+int load_err(const struct load_ctx *ctx, const char *what, const char *fmt,
+             ...) __attribute__((format(printf, 3, 4)));
+
 /* ELF (load/elf.c) */
 
 /* 1 if image starts with the ELF magic, else 0. */

@@ -100,19 +100,7 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 }
 
 /* A one-line error about the image's multiboot header. */
-static int hdr_err(const struct load_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int hdr_err(const struct load_ctx *ctx, const char *fmt, ...)
-{
-    char why[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    return err_set(EINVAL, "%s: multiboot header: %s", ctx->name, why);
-}
+#define hdr_err(ctx, ...) load_err(ctx, "multiboot header", __VA_ARGS__)
 
 long load_multiboot_probe(const uint8_t *image, size_t len)
 {

@@ -1,6 +1,8 @@
 /* region.c: the range check every loader makes before writing. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "load/load.h"
@@ -28,4 +30,16 @@ int load_check_range(const struct load_ctx *ctx, const char *what,
                            r->end);
     }
     return 0;
+}
+
+int load_err(const struct load_ctx *ctx, const char *what, const char *fmt,
+             ...)
+{
+    char why[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    return err_set(EINVAL, "%s: %s: %s", ctx->name, what, why);
 }
