@@ -68,8 +68,7 @@ static int boot_vcpu(struct kvmrun_vm *vm, const struct kvmrun_boot *b,
         regs.rsi = b->rsi ? b->rsi : vm->ncpus; /* else: the vCPU count */
     }
     if (b->mode == KVMRUN_MODE_REAL)
-        return arch_vcpu_real_mode(fd, b->entry, b->sp, regs.rdi, regs.rsi,
-                                   i > 0 && vm->cfg.irqchip);
+        return arch_vcpu_real_mode(fd, b->entry, b->sp, regs.rdi, regs.rsi);
     return arch_vcpu_flat_mode(fd, b->mode == KVMRUN_MODE_LONG, &regs);
 }
 

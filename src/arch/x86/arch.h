@@ -50,10 +50,9 @@ int arch_vm_init(int vm_fd, int irqchip);
 
 /* Puts a vCPU in 16-bit real mode at entry (< 1 MiB), every segment
  * register = (entry & 0xf0000) >> 4, IP = entry & 0xffff, SP = sp & 0xffff,
- * DI = rdi, SI = rsi. runnable: also mark it runnable (an AP would wait
- * for INIT/SIPI otherwise). */
+ * DI = rdi, SI = rsi. (An AP's run state is boot.c's business.) */
 int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        uint64_t rdi, uint64_t rsi, int runnable);
+                        uint64_t rdi, uint64_t rsi);
 
 /* Tells KVM the vCPU is paused by the host (KVM_KVMCLOCK_CTRL), so a guest
  * using kvmclock does not take the pause for a soft lockup. No-op when the

@@ -39,7 +39,7 @@ static void arch_real_segment(struct kvm_segment *seg, uint16_t selector)
 }
 
 int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        uint64_t rdi, uint64_t rsi, int runnable)
+                        uint64_t rdi, uint64_t rsi)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -67,7 +67,6 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
     regs.rflags = RFLAGS_RESERVED;
     if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return err_errno(errno, "KVM_SET_REGS");
-    (void)runnable; /* made runnable by the caller (boot.c) */
     return 0;
 }
 
