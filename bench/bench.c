@@ -70,8 +70,8 @@ static void watchdog_fired(int sig)
     int n;
 
     (void)sig;
-    n = snprintf(msg, sizeof(msg), "%s: timed out after %u s\n",
-                 bench_name, watchdog_seconds);
+    n = snprintf(msg, sizeof(msg), "%s: timed out after %u s\n", bench_name,
+                 watchdog_seconds);
     if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
         _exit(124);
     _exit(124);
@@ -167,22 +167,22 @@ double bench_arg(const char *text, char opt)
 void bench_out_loop(uint8_t *buf, uint32_t count)
 {
     static const uint8_t code[BENCH_OUT_LOOP_LEN] = {
-        0x0f, 0x31,                   /* rdtsc */
-        0x66, 0xa3, 0x00, 0x20,       /* mov %eax, 0x2000 */
-        0x66, 0x89, 0x16, 0x04, 0x20, /* mov %edx, 0x2004 */
-        0x66, 0xb9, 0, 0, 0, 0,       /* mov $count, %ecx (patched) */
-        0xba, 0xff, 0x03,             /* mov $0x3ff, %dx */
-        0xee,                         /* 1: out %al, %dx */
-        0x66, 0x49,                   /* dec %ecx */
-        0x75, 0xfb,                   /* jnz 1b */
-        0x0f, 0x31,                   /* rdtsc */
-        0x66, 0xa3, 0x08, 0x20,       /* mov %eax, 0x2008 */
-        0x66, 0x89, 0x16, 0x0c, 0x20, /* mov %edx, 0x200c */
-        0xb8, 0x00, 0x20,             /* mov $0x2000, %ax */
-        0xba, 0x04, 0x06,             /* mov $0x604, %dx */
-        0xef,                         /* out %ax, %dx */
-        0xfa,                         /* cli */
-        0xf4, 0xeb, 0xfd,             /* 2: hlt; jmp 2b */
+        0x0f, 0x31,                      /* rdtsc */
+        0x66, 0xa3, 0x00, 0x20,          /* mov %eax, 0x2000 */
+        0x66, 0x89, 0x16, 0x04, 0x20,    /* mov %edx, 0x2004 */
+        0x66, 0xb9, 0,    0,    0,    0, /* mov $count, %ecx (patched) */
+        0xba, 0xff, 0x03,                /* mov $0x3ff, %dx */
+        0xee,                            /* 1: out %al, %dx */
+        0x66, 0x49,                      /* dec %ecx */
+        0x75, 0xfb,                      /* jnz 1b */
+        0x0f, 0x31,                      /* rdtsc */
+        0x66, 0xa3, 0x08, 0x20,          /* mov %eax, 0x2008 */
+        0x66, 0x89, 0x16, 0x0c, 0x20,    /* mov %edx, 0x200c */
+        0xb8, 0x00, 0x20,                /* mov $0x2000, %ax */
+        0xba, 0x04, 0x06,                /* mov $0x604, %dx */
+        0xef,                            /* out %ax, %dx */
+        0xfa,                            /* cli */
+        0xf4, 0xeb, 0xfd,                /* 2: hlt; jmp 2b */
     };
 
     memcpy(buf, code, sizeof(code));

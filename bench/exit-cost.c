@@ -21,9 +21,9 @@ const char *bench_name = "exit-cost";
 #define ROUND_TIMEOUT_MS 60000
 
 struct options {
-    uint32_t exits;  /* per round; 0: calibrate */
+    uint32_t exits; /* per round; 0: calibrate */
     unsigned rounds;
-    double seconds;  /* target length of one round when calibrating */
+    double seconds; /* target length of one round when calibrating */
 };
 
 /* One round: guest TSC ticks per exit (the loop as the guest timed it),
@@ -67,8 +67,8 @@ static struct round floor_round(struct rawvm *vm, uint32_t exits)
     if (run->exit_reason != KVM_EXIT_IO || run->io.port != 0x604 ||
         count != exits)
         bench_fail("floor: the guest stopped after %" PRIu64 " of %" PRIu32
-                   " exits (exit reason %u)", count, exits,
-                   run->exit_reason);
+                   " exits (exit reason %u)",
+                   count, exits, run->exit_reason);
     return (struct round){
         per_exit_ticks(vm->mem + BENCH_STAMPS, exits, "floor"),
         (double)(t1 - t0) / (double)(count + 1)};
@@ -152,8 +152,8 @@ static uint32_t calibrate(struct rawvm *vm, const struct options *opt)
 /* Round i of both, back to back, the first alternating so that drift
  * favours neither; kv and fl get ns per exit by the guest's clock, ghz
  * the guest TSC rate by the floor's wall clock. */
-static void round_pair(struct rawvm *vm, uint32_t exits, unsigned i,
-                       double *kv, double *fl, double *ghz)
+static void round_pair(struct rawvm *vm, uint32_t exits, unsigned i, double *kv,
+                       double *fl, double *ghz)
 {
     struct round k, f;
 
@@ -217,9 +217,11 @@ static void summary(double *kv, double *fl, double *ghz, unsigned n)
     printf("(timed by the guest: TSC stamps around its loop, at %.3f GHz "
            "by the floor's\nwall clock; the ratio is the median of the "
            "rounds' ratios: each pair ran back\nto back, so drift on the "
-           "host cancels out)\n", bench_median(ghz, n));
+           "host cancels out)\n",
+           bench_median(ghz, n));
     printf("kvmrun adds %.0f ns per exit to the floor (median of the "
-           "rounds' differences)\n", diff);
+           "rounds' differences)\n",
+           diff);
     printf("RESULT exit_cost_ratio %.3f\n", mr);
 }
 
@@ -237,8 +239,8 @@ int main(int argc, char **argv)
     if (!opt.exits)
         opt.exits = calibrate(&raw, &opt);
     printf("exit-cost (%s)\n`out` to port %#x, %" PRIu32 " exits per "
-           "round, %u rounds each, interleaved\n", bench_host(),
-           BENCH_OUT_PORT, opt.exits, opt.rounds);
+           "round, %u rounds each, interleaved\n",
+           bench_host(), BENCH_OUT_PORT, opt.exits, opt.rounds);
     printf("round  kvmrun ns/exit  floor ns/exit  kvmrun/floor\n");
     for (unsigned i = 0; i < opt.rounds; i++) {
         round_pair(&raw, opt.exits, i, kv, fl, ghz);

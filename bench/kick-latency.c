@@ -18,10 +18,10 @@
 const char *bench_name = "kick-latency";
 
 #define MAX_ROUNDS 64
-#define KICK_ROUNDS 10      /* turns each kicker takes per row */
+#define KICK_ROUNDS 10        /* turns each kicker takes per row */
 #define KICK_TIMEOUT_MS 10000 /* 8 busy vCPUs on one emulated CPU */
 #define STOP_TIMEOUT_MS 5000
-#define WARMUP_KICKS 5      /* at least; and each vCPU once */
+#define WARMUP_KICKS 5 /* at least; and each vCPU once */
 #define CALIBRATION_EXITS 20000u
 #define MIN_EXITS 1000u
 #define MAX_EXITS 100000000u
@@ -30,12 +30,12 @@ static const unsigned vcpu_counts[] = {1, 2, 4, 8};
 #define NCOUNTS (sizeof(vcpu_counts) / sizeof(*vcpu_counts))
 
 struct options {
-    unsigned kicks;   /* per vCPU count and strategy */
-    unsigned cycles;  /* pause/resume cycles per vCPU count */
-    double budget;    /* seconds: a kick or pause series stops after it */
-    uint64_t gap_ns;  /* pause between kicks; 0: from the exit cost */
-    unsigned rounds;  /* per-exit rounds of each strategy */
-    double seconds;   /* target length of a per-exit round */
+    unsigned kicks;  /* per vCPU count and strategy */
+    unsigned cycles; /* pause/resume cycles per vCPU count */
+    double budget;   /* seconds: a kick or pause series stops after it */
+    uint64_t gap_ns; /* pause between kicks; 0: from the exit cost */
+    unsigned rounds; /* per-exit rounds of each strategy */
+    double seconds;  /* target length of a per-exit round */
 };
 
 enum strategy { IMMEDIATE_EXIT, SIGNAL_MASK };
@@ -120,8 +120,8 @@ static double exit_round(struct rawvm *vm, uint32_t exits, enum strategy s)
     if (run->exit_reason != KVM_EXIT_IO || run->io.port != 0x604 ||
         count != exits)
         bench_fail("the guest stopped after %" PRIu64 " of %" PRIu32
-                   " exits (exit reason %u)", count, exits,
-                   run->exit_reason);
+                   " exits (exit reason %u)",
+                   count, exits, run->exit_reason);
     return (double)(t1 - t0) / (double)(count + 1);
 }
 
@@ -131,8 +131,7 @@ static double exit_round(struct rawvm *vm, uint32_t exits, enum strategy s)
  * difference is the absolute cost the mask adds to every KVM_RUN, free of
  * the guest exit's own (large, noisy) cost.
  */
-static double noentry_round(struct rawvm *vm, uint32_t calls,
-                            enum strategy s)
+static double noentry_round(struct rawvm *vm, uint32_t calls, enum strategy s)
 {
     struct rawvcpu *v = &vm->vcpu[0];
     uint64_t t0, t1;
@@ -202,7 +201,8 @@ static double exit_summary(struct exit_rounds *e, unsigned n)
     printf("(ratio: the median of the rounds' ratios, pairs run back to "
            "back)\nSET_SIGNAL_MASK adds %.0f ns per exit (out loop), %.0f "
            "ns per KVM_RUN (no-entry),\nmedians of the rounds' "
-           "differences\n\n", dsm, dsm0);
+           "differences\n\n",
+           dsm, dsm0);
     printf("RESULT sigmask_exit_cost_ratio %.3f\n\n", ratio);
     return bench_median(e->ie, n);
 }
@@ -227,8 +227,8 @@ static double exit_cost(const struct options *opt)
            "   no-entry ns: plain  with mask\n");
     for (unsigned i = 0; i < opt->rounds; i++) {
         exit_pair(&vm, exits, i, &e);
-        printf("%5u  %22.1f  %23.1f  %5.3f  %18.1f  %9.1f\n", i + 1,
-               e.ie[i], e.sm[i], e.sm[i] / e.ie[i], e.ie0[i], e.sm0[i]);
+        printf("%5u  %22.1f  %23.1f  %5.3f  %18.1f  %9.1f\n", i + 1, e.ie[i],
+               e.sm[i], e.sm[i] / e.ie[i], e.ie0[i], e.sm0[i]);
         fflush(stdout);
     }
     rawvm_destroy(&vm);
@@ -250,8 +250,8 @@ static struct kvmrun_vm *kvmrun_busy_vm(unsigned ncpus)
     cfg.ncpus = ncpus;
     cfg.serial_fd = -1;
     bench_check(kvmrun_vm_create(&cfg, &vm), "kvmrun_vm_create");
-    bench_check(kvmrun_load_raw(vm, bench_busy_guest,
-                                sizeof(bench_busy_guest), BENCH_ENTRY),
+    bench_check(kvmrun_load_raw(vm, bench_busy_guest, sizeof(bench_busy_guest),
+                                BENCH_ENTRY),
                 "kvmrun_load_raw");
     bench_check(kvmrun_boot_real(vm, BENCH_ENTRY, BENCH_ENTRY),
                 "kvmrun_boot_real");
@@ -266,8 +266,7 @@ static void kvmrun_busy_end(struct kvmrun_vm *vm)
     bench_check(kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS), "kvmrun_vm_stop");
     bench_check(kvmrun_vm_wait(vm, &out), "kvmrun_vm_wait");
     if (out.end != KVMRUN_END_STOPPED)
-        bench_fail("kvmrun: the busy guest ended by itself: %s",
-                   out.message);
+        bench_fail("kvmrun: the busy guest ended by itself: %s", out.message);
     kvmrun_vm_destroy(vm);
 }
 
@@ -296,8 +295,9 @@ static void target_start(struct target *t, enum kicker k, unsigned n)
     if (k == KVMRUN)
         t->vm = kvmrun_busy_vm(n);
     else
-        rawkick_start(&t->rk, k == BARE_SIGNAL_MASK ? RAWKICK_SIGNAL_MASK
-                                                   : RAWKICK_IMMEDIATE_EXIT,
+        rawkick_start(&t->rk,
+                      k == BARE_SIGNAL_MASK ? RAWKICK_SIGNAL_MASK
+                                            : RAWKICK_IMMEDIATE_EXIT,
                       n, bench_busy_guest, sizeof(bench_busy_guest));
 }
 
@@ -324,8 +324,8 @@ static uint64_t kick_once(struct target *t, unsigned i)
     int r;
 
     if (t->kicker == KVMRUN) {
-        bench_check(kvmrun_vcpu_kick(kvmrun_vm_vcpu(t->vm, i),
-                                     KICK_TIMEOUT_MS), "kvmrun_vcpu_kick");
+        bench_check(kvmrun_vcpu_kick(kvmrun_vm_vcpu(t->vm, i), KICK_TIMEOUT_MS),
+                    "kvmrun_vcpu_kick");
     } else if ((r = rawkick_kick(&t->rk, i, KICK_TIMEOUT_MS)) < 0) {
         bench_fail("bare kick of vcpu%u: %s", i,
                    r == -EIO ? "the vCPU thread stopped" : strerror(-r));
@@ -354,8 +354,8 @@ static void kick_chunk(enum kicker k, unsigned n, size_t want,
         bench_sleep_ns(opt->gap_ns);
     }
     start = bench_now_ns();
-    for (size_t j = 0; j < want && s->n < s->max &&
-                       bench_now_ns() - start < budget_ns; j++) {
+    for (size_t j = 0;
+         j < want && s->n < s->max && bench_now_ns() - start < budget_ns; j++) {
         s->ns[s->n++] = kick_once(&t, (unsigned)(j % n));
         bench_sleep_ns(opt->gap_ns);
     }
@@ -417,15 +417,15 @@ static void kick_print_row(unsigned n, struct series s[NKICKERS],
     printf("%5u", n);
     for (unsigned k = 0; k < NKICKERS; k++)
         printf("  %7.1f / %8.1f  ", us(p50[k]), us(p99[k]));
-    printf("%6.3f %6.3f  %zu/%zu/%zu  %" PRIu64 "/%" PRIu64 "/%" PRIu64
-           "%s\n", r50, r99, s[0].n, s[1].n, s[2].n, s[0].rekicks,
-           s[1].rekicks, s[2].rekicks, row_fits(n) ? "" : "  (shared)");
+    printf("%6.3f %6.3f  %zu/%zu/%zu  %" PRIu64 "/%" PRIu64 "/%" PRIu64 "%s\n",
+           r50, r99, s[0].n, s[1].n, s[2].n, s[0].rekicks, s[1].rekicks,
+           s[2].rekicks, row_fits(n) ? "" : "  (shared)");
     fflush(stdout);
     if (row_fits(n) || n == 1) {
         q->log50 += log(r50);
         q->log99 += log(r99);
-        snprintf(q->rows + strlen(q->rows), sizeof(q->rows) -
-                 strlen(q->rows), "%s%u", q->nrows ? ", " : "", n);
+        snprintf(q->rows + strlen(q->rows), sizeof(q->rows) - strlen(q->rows),
+                 "%s%u", q->nrows ? ", " : "", n);
         q->nrows++;
     }
 }
@@ -442,15 +442,14 @@ static void kick_latency(const struct options *opt, double *p50_ratio,
     printf("kick latency: kick request -> vCPU out of KVM_RUN and "
            "acknowledged, busy guest;\n%u kicks per row and strategy "
            "(or %.1f s), round-robin over the vCPUs, %.0f us apart,\n"
-           "in %d rounds that take turns; p50 / p99 in us\n", opt->kicks,
-           opt->budget, us(opt->gap_ns), KICK_ROUNDS);
+           "in %d rounds that take turns; p50 / p99 in us\n",
+           opt->kicks, opt->budget, us(opt->gap_ns), KICK_ROUNDS);
     /* Cells as kick_print_row() prints them: 2 + 18 + 2 wide. */
     printf("%5s  %-18s    %-18s    %-18s  %-13s  %s\n", "vcpus", "kvmrun",
            "SET_SIGNAL_MASK", "immediate_exit", "kvmrun/SIGMASK",
            "kicks,  rekicks");
-    printf("%5s  %-18s    %-18s    %-18s  %-13s  %s\n", "",
-           "(immediate_exit)", "(bare)", "(bare)", "   p50    p99",
-           "in that order");
+    printf("%5s  %-18s    %-18s    %-18s  %-13s  %s\n", "", "(immediate_exit)",
+           "(bare)", "(bare)", "   p50    p99", "in that order");
     for (unsigned c = 0; c < NCOUNTS; c++) {
         kick_row(vcpu_counts[c], opt, s);
         kick_print_row(vcpu_counts[c], s, &q);
@@ -482,8 +481,7 @@ static void pause_series(unsigned n, const struct options *opt,
         t0 = bench_now_ns();
         bench_check(kvmrun_vm_pause(vm, KICK_TIMEOUT_MS), "kvmrun_vm_pause");
         s->ns[s->n++] = bench_now_ns() - t0;
-        bench_check(kvmrun_vm_resume(vm, KICK_TIMEOUT_MS),
-                    "kvmrun_vm_resume");
+        bench_check(kvmrun_vm_resume(vm, KICK_TIMEOUT_MS), "kvmrun_vm_resume");
         bench_sleep_ns(opt->gap_ns);
     }
     s->rekicks = kvmrun_rekicks(vm);

@@ -130,9 +130,10 @@ static void rawkick_loop(struct rawkick_vcpu *v)
             snprintf(v->error, sizeof(v->error), "vcpu%u: KVM_RUN: %s",
                      v->index, strerror(-r));
         else
-            snprintf(v->error, sizeof(v->error), "vcpu%u: unexpected exit "
-                     "reason %u from a guest that never exits", v->index,
-                     v->raw->run->exit_reason);
+            snprintf(v->error, sizeof(v->error),
+                     "vcpu%u: unexpected exit "
+                     "reason %u from a guest that never exits",
+                     v->index, v->raw->run->exit_reason);
         return;
     }
 }
@@ -168,8 +169,8 @@ static void rawkick_cond_init(pthread_cond_t *cond)
     pthread_condattr_destroy(&attr);
 }
 
-void rawkick_start(struct rawkick *rk, enum rawkick_mode mode,
-                   unsigned ncpus, const void *image, size_t len)
+void rawkick_start(struct rawkick *rk, enum rawkick_mode mode, unsigned ncpus,
+                   const void *image, size_t len)
 {
     sigset_t all, saved;
     int r;
@@ -264,8 +265,7 @@ static void rawkick_join(struct rawkick_vcpu *v, unsigned timeout_ms)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += timeout_ms / 1000 + 1;
     if ((r = pthread_timedjoin_np(v->thread, NULL, &deadline)))
-        bench_fail("bare kick: vcpu%u did not stop: %s", v->index,
-                   strerror(r));
+        bench_fail("bare kick: vcpu%u did not stop: %s", v->index, strerror(r));
     if (v->error[0])
         bench_fail("bare kick: %s", v->error);
 }

@@ -28,10 +28,10 @@ struct rawkick_vcpu {
     enum rawkick_mode mode;
     unsigned index;
     pthread_t thread;
-    uint64_t seq;     /* kicks published (atomic) */
-    uint64_t ack;     /* kicks acknowledged; written by the vCPU thread */
-    int stop;         /* atomic: leave the loop at the next kick */
-    int exited;       /* under lock: the thread left its loop */
+    uint64_t seq;         /* kicks published (atomic) */
+    uint64_t ack;         /* kicks acknowledged; written by the vCPU thread */
+    int stop;             /* atomic: leave the loop at the next kick */
+    int exited;           /* under lock: the thread left its loop */
     pthread_mutex_t lock; /* with cond: waiters for ack */
     pthread_cond_t cond;
     uint64_t rekicks; /* signals re-sent to a vCPU slow to acknowledge */
@@ -52,8 +52,8 @@ void rawkick_setup(void);
 
 /* A raw VM of ncpus vCPUs running image, one thread each, kicked the
  * mode's way. Fails the benchmark on any error. */
-void rawkick_start(struct rawkick *rk, enum rawkick_mode mode,
-                   unsigned ncpus, const void *image, size_t len);
+void rawkick_start(struct rawkick *rk, enum rawkick_mode mode, unsigned ncpus,
+                   const void *image, size_t len);
 
 /* Kicks vCPU i and waits until it acknowledged, re-kicking every 10 ms:
  * the contract of kvmrun_vcpu_kick(). 0, -ETIMEDOUT, or -EIO if the vCPU

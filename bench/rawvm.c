@@ -92,8 +92,8 @@ void rawvm_reset(struct rawvm *vm, unsigned i)
 static struct kvm_cpuid2 *rawvm_cpuid(struct rawvm *vm)
 {
     for (unsigned n = 64; n <= 4096; n *= 2) {
-        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
-                                             n * sizeof(c->entries[0]));
+        struct kvm_cpuid2 *c =
+            calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
         if (!c)
             bench_fail("out of memory");
@@ -123,8 +123,8 @@ static void rawvm_vcpus(struct rawvm *vm, unsigned ncpus)
         v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
         if (v->fd < 0)
             bench_fail("KVM_CREATE_VCPU %u: %s", i, strerror(errno));
-        v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
-                      MAP_SHARED, v->fd, 0);
+        v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                      v->fd, 0);
         if (v->run == MAP_FAILED)
             bench_fail("mmap of kvm_run: %s", strerror(errno));
         vm->ncpus = i + 1;
@@ -145,8 +145,7 @@ void rawvm_create(struct rawvm *vm, unsigned ncpus, const void *image,
         bench_fail("/dev/kvm: unexpected KVM_GET_API_VERSION");
     if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
         bench_fail("/dev/kvm lacks KVM_CAP_IMMEDIATE_EXIT");
-    vm->vm_fd = rawvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL,
-                            "KVM_CREATE_VM");
+    vm->vm_fd = rawvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL, "KVM_CREATE_VM");
     rawvm_memory(vm, image, len);
     rawvm_arch(vm);
     rawvm_vcpus(vm, ncpus);

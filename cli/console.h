@@ -8,10 +8,10 @@
 #include "kvmrun.h"
 
 struct console {
-    bool reading;      /* stdin still gives bytes (not EOF, foreground) */
-    bool tty;          /* stdin is our terminal, now in raw mode */
-    bool escape;       /* the last byte was Ctrl-A */
-    bool quit;         /* Ctrl-A x was typed */
+    bool reading; /* stdin still gives bytes (not EOF, foreground) */
+    bool tty;     /* stdin is our terminal, now in raw mode */
+    bool escape;  /* the last byte was Ctrl-A */
+    bool quit;    /* Ctrl-A x was typed */
     unsigned char pending[256]; /* read, not yet taken by the UART */
     size_t head, len;
 };

@@ -128,8 +128,8 @@ static int check_raw_options(const struct options *o, const char *path,
 
     if (!opt)
         return 0;
-    fprintf(stderr, "kvmrun: %s applies to raw images only; %s is %s\n",
-            opt, path, kvmrun_format_name(f));
+    fprintf(stderr, "kvmrun: %s applies to raw images only; %s is %s\n", opt,
+            path, kvmrun_format_name(f));
     return -1;
 }
 
@@ -147,17 +147,21 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
     if (!o->format_set && kvmrun_detect_format_file(path, &f) < 0)
         return -1;
     if (f == KVMRUN_FORMAT_RAW && o->kernel && !o->format_set) {
-        fprintf(stderr, "kvmrun: %s: not a Linux bzImage, multiboot kernel "
-                "or ELF executable (raw code is given as IMAGE)\n", path);
+        fprintf(stderr,
+                "kvmrun: %s: not a Linux bzImage, multiboot kernel "
+                "or ELF executable (raw code is given as IMAGE)\n",
+                path);
         return REPORTED;
     }
     if (f != KVMRUN_FORMAT_RAW && check_raw_options(o, path, f) < 0)
         return REPORTED;
     if ((f == KVMRUN_FORMAT_RAW || f == KVMRUN_FORMAT_ELF) &&
         (o->append || o->module)) {
-        fprintf(stderr, "kvmrun: %s applies to Linux and multiboot kernels "
-                "only; %s is %s\n", o->append ? "--append" : "--initrd",
-                path, kvmrun_format_name(f));
+        fprintf(stderr,
+                "kvmrun: %s applies to Linux and multiboot kernels "
+                "only; %s is %s\n",
+                o->append ? "--append" : "--initrd", path,
+                kvmrun_format_name(f));
         return REPORTED;
     }
     switch (f) {
@@ -187,10 +191,11 @@ static void report_paused(struct kvmrun_vm *vm)
         kvmrun_vcpu_get_rip(v, &rip);
         char regs[2048];
 
-        fprintf(stderr, "kvmrun: vcpu%u: %s, rip %#llx, %llu exits, "
-                "%llu kicks acknowledged\n", i, kvmrun_vcpu_state(v),
-                (unsigned long long)rip, (unsigned long long)exits,
-                (unsigned long long)st.kicks_acked);
+        fprintf(stderr,
+                "kvmrun: vcpu%u: %s, rip %#llx, %llu exits, "
+                "%llu kicks acknowledged\n",
+                i, kvmrun_vcpu_state(v), (unsigned long long)rip,
+                (unsigned long long)exits, (unsigned long long)st.kicks_acked);
         kvmrun_vcpu_dump_regs(v, regs, sizeof(regs));
         fprintf(stderr, "%s\n", regs);
     }
@@ -277,15 +282,15 @@ static void print_stats(struct kvmrun_vm *vm)
                           (unsigned long long)st.exits[k]);
         }
         total += st.exits_other;
-        fprintf(stderr, "kvmrun: stats: vcpu%u: %llu exits (%s), %llu "
+        fprintf(stderr,
+                "kvmrun: stats: vcpu%u: %llu exits (%s), %llu "
                 "KVM_RUN -EINTR, kicks %llu sent / %llu acknowledged / "
-                "%llu re-sent, paused %llu times for %.3f s\n", i,
-                (unsigned long long)total, n ? exits : "none",
-                (unsigned long long)st.eintr,
-                (unsigned long long)st.kicks_sent,
+                "%llu re-sent, paused %llu times for %.3f s\n",
+                i, (unsigned long long)total, n ? exits : "none",
+                (unsigned long long)st.eintr, (unsigned long long)st.kicks_sent,
                 (unsigned long long)st.kicks_acked,
-                (unsigned long long)st.rekicks,
-                (unsigned long long)st.pauses, st.paused_ns / 1e9);
+                (unsigned long long)st.rekicks, (unsigned long long)st.pauses,
+                st.paused_ns / 1e9);
     }
 }
 
@@ -309,12 +314,12 @@ static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
         if (out->code == 0) {
             console_restore();
             fprintf(stderr, "\r\nkvmrun: stopped from the console "
-                    "(Ctrl-A x)\r\n");
+                            "(Ctrl-A x)\r\n");
             return STATUS_OK;
         }
         fprintf(stderr, "kvmrun: stopped by SIG%s\n",
                 sigabbrev_np((int)out->code) ? sigabbrev_np((int)out->code)
-                                              : "?");
+                                             : "?");
         return out->code == SIGUSR1 ? STATUS_OK
                                     : STATUS_SIGNAL + (int)out->code;
     case KVMRUN_END_VMM_ERROR:
@@ -352,8 +357,8 @@ static int check_kvm(struct kvmrun_vm *vm, const char *device)
         kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS);
     kvmrun_vm_wait(vm, &out);
     if (out.end != KVMRUN_END_POWEROFF) {
-        fprintf(stderr, "kvmrun: %s: a test guest did not run: %s\n",
-                device, out.message);
+        fprintf(stderr, "kvmrun: %s: a test guest did not run: %s\n", device,
+                out.message);
         return STATUS_SETUP;
     }
     printf("kvmrun: %s is usable\n", device);

@@ -258,19 +258,23 @@ int options_parse(int argc, char **argv, struct options *o)
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
     opterr = 1;
-    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options,
-                            NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options, NULL)) !=
+           -1)
         if ((r = options_one(c, o)) >= 0)
             return r;
     if (argc - optind > 1) {
-        fprintf(stderr, "kvmrun: only one IMAGE may be given (got '%s' "
-                "and '%s')\n", argv[optind], argv[optind + 1]);
+        fprintf(stderr,
+                "kvmrun: only one IMAGE may be given (got '%s' "
+                "and '%s')\n",
+                argv[optind], argv[optind + 1]);
         return STATUS_SETUP;
     }
     o->image = optind < argc ? argv[optind] : NULL;
     if (o->image && o->kernel) {
-        fprintf(stderr, "kvmrun: give either IMAGE ('%s') or --kernel "
-                "('%s'), not both\n", o->image, o->kernel);
+        fprintf(stderr,
+                "kvmrun: give either IMAGE ('%s') or --kernel "
+                "('%s'), not both\n",
+                o->image, o->kernel);
         return STATUS_SETUP;
     }
     if (!o->entry_set)

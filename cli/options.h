@@ -8,10 +8,10 @@
 #include "kvmrun.h"
 
 struct options {
-    const char *image;    /* NULL: the built-in demo guest */
-    const char *kernel;   /* --kernel: must be ELF, multiboot or Linux */
-    const char *append;   /* --append: the kernel's command line */
-    const char *module;   /* --initrd/--module */
+    const char *image;  /* NULL: the built-in demo guest */
+    const char *kernel; /* --kernel: must be ELF, multiboot or Linux */
+    const char *append; /* --append: the kernel's command line */
+    const char *module; /* --initrd/--module */
     enum kvmrun_format format;
     bool format_set;
     bool load_set;
@@ -22,7 +22,7 @@ struct options {
     enum kvmrun_mode mode;
     uint64_t entry;
     bool entry_set;
-    const char *serial;   /* NULL: stdout */
+    const char *serial; /* NULL: stdout */
     const char *pidfile;
     bool irqchip;
     bool verbose;
@@ -33,12 +33,12 @@ struct options {
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */
 enum {
     STATUS_OK = 0,
-    STATUS_SETUP = 2,      /* bad usage or input; the VM could not start */
+    STATUS_SETUP = 2,       /* bad usage or input; the VM could not start */
     STATUS_GUEST_FAULT = 4, /* triple fault, entry failure, internal error */
-    STATUS_VMM_ERROR = 6,  /* a KVM call failed while the guest ran */
-    STATUS_REBOOT = 8,     /* the guest rebooted (kvmrun does not restart
-                              it, as QEMU's -no-reboot and Firecracker) */
-    STATUS_SIGNAL = 128,   /* + signal number: stopped by that signal */
+    STATUS_VMM_ERROR = 6,   /* a KVM call failed while the guest ran */
+    STATUS_REBOOT = 8,      /* the guest rebooted (kvmrun does not restart
+                               it, as QEMU's -no-reboot and Firecracker) */
+    STATUS_SIGNAL = 128,    /* + signal number: stopped by that signal */
 };
 
 /* Parses argv into *o. Returns -1 to go on, else an exit status (after

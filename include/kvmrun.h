@@ -46,8 +46,8 @@ struct kvmrun_config {
     int serial_fd;          /* where the UART's output goes; -1: nowhere */
     kvmrun_log_fn log;      /* NULL: "kvmrun: <line>" on stderr */
     void *log_opaque;
-    unsigned rekick_ms;     /* re-kick a vCPU that has not acknowledged a
-                               kick after this long; 0: 10 ms */
+    unsigned rekick_ms; /* re-kick a vCPU that has not acknowledged a
+                           kick after this long; 0: 10 ms */
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,
@@ -56,16 +56,16 @@ void kvmrun_config_init(struct kvmrun_config *cfg);
 
 /* How a VM ended: the reason first, then what was reported. */
 enum kvmrun_end {
-    KVMRUN_END_NONE,         /* still running */
-    KVMRUN_END_POWEROFF,     /* the guest powered off */
-    KVMRUN_END_REBOOT,       /* the guest asked for a reset (i8042, ACPI) */
-    KVMRUN_END_DEBUG_EXIT,   /* the guest wrote code to the debug-exit port */
-    KVMRUN_END_STOPPED,      /* kvmrun_vm_stop() was called; code = its arg */
-    KVMRUN_END_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN */
-    KVMRUN_END_FAIL_ENTRY,   /* KVM_EXIT_FAIL_ENTRY; code = hw reason */
+    KVMRUN_END_NONE,           /* still running */
+    KVMRUN_END_POWEROFF,       /* the guest powered off */
+    KVMRUN_END_REBOOT,         /* the guest asked for a reset (i8042, ACPI) */
+    KVMRUN_END_DEBUG_EXIT,     /* the guest wrote code to the debug-exit port */
+    KVMRUN_END_STOPPED,        /* kvmrun_vm_stop() was called; code = its arg */
+    KVMRUN_END_TRIPLE_FAULT,   /* KVM_EXIT_SHUTDOWN */
+    KVMRUN_END_FAIL_ENTRY,     /* KVM_EXIT_FAIL_ENTRY; code = hw reason */
     KVMRUN_END_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR; code = suberror */
     KVMRUN_END_UNHANDLED_EXIT, /* an exit reason kvmrun does not know */
-    KVMRUN_END_VMM_ERROR,    /* a KVM call failed while running */
+    KVMRUN_END_VMM_ERROR,      /* a KVM call failed while running */
 };
 
 struct kvmrun_outcome {
@@ -82,13 +82,13 @@ struct kvmrun_outcome {
 /* What a vCPU did, counted by its thread. */
 struct kvmrun_vcpu_stats {
     uint64_t exits[KVMRUN_STATS_EXITS]; /* by KVM_EXIT_* reason */
-    uint64_t exits_other;   /* reasons >= KVMRUN_STATS_EXITS */
-    uint64_t eintr;         /* KVM_RUN returns with -EINTR (kicks seen) */
-    uint64_t kicks_sent;    /* kicks published for this vCPU */
-    uint64_t kicks_acked;   /* of those, acknowledged by the vCPU */
-    uint64_t rekicks;       /* signals re-sent to a vCPU slow to ack */
-    uint64_t pauses;        /* times it paused */
-    uint64_t paused_ns;     /* time spent paused */
+    uint64_t exits_other;               /* reasons >= KVMRUN_STATS_EXITS */
+    uint64_t eintr;       /* KVM_RUN returns with -EINTR (kicks seen) */
+    uint64_t kicks_sent;  /* kicks published for this vCPU */
+    uint64_t kicks_acked; /* of those, acknowledged by the vCPU */
+    uint64_t rekicks;     /* signals re-sent to a vCPU slow to ack */
+    uint64_t pauses;      /* times it paused */
+    uint64_t paused_ns;   /* time spent paused */
 };
 
 /* Text of the last error of a library call made by this thread. */
@@ -196,15 +196,15 @@ enum kvmrun_mode {
 
 struct kvmrun_boot {
     enum kvmrun_mode mode;
-    uint64_t entry;  /* guest-physical start address */
-    uint64_t sp;     /* initial stack pointer */
-    int all_vcpus;   /* 1: every vCPU starts at entry with DI/EDI/RDI =
-                        its index and SI/ESI/RSI = the vCPU count (raw
-                        images); 0: vCPU 0 only (EAX/EBX = rax/rbx, DI =
-                        0, SI = the count), the others wait for INIT/SIPI
-                        from the guest */
+    uint64_t entry; /* guest-physical start address */
+    uint64_t sp;    /* initial stack pointer */
+    int all_vcpus;  /* 1: every vCPU starts at entry with DI/EDI/RDI =
+                       its index and SI/ESI/RSI = the vCPU count (raw
+                       images); 0: vCPU 0 only (EAX/EBX = rax/rbx, DI =
+                       0, SI = the count), the others wait for INIT/SIPI
+                       from the guest */
     uint64_t rax, rbx;
-    uint64_t rsi;    /* if not 0: the boot vCPU's RSI (Linux: the zero page) */
+    uint64_t rsi; /* if not 0: the boot vCPU's RSI (Linux: the zero page) */
 };
 
 /*

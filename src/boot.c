@@ -33,10 +33,11 @@ static int boot_check_vmm_area(const struct kvmrun_vm *vm)
         const struct vm_image *im = &vm->images[i];
 
         if (im->start < ARCH_VMM_AREA_END && ARCH_VMM_AREA_START < im->end)
-            return err_set(ERANGE, "%s: 0x%" PRIx64 "-0x%" PRIx64 " overlaps "
+            return err_set(ERANGE,
+                           "%s: 0x%" PRIx64 "-0x%" PRIx64 " overlaps "
                            "the VMM's GDT, TSS and page tables at 0x%llx-"
-                           "0x%llx (protected and long mode)", im->name,
-                           im->start, im->end, ARCH_VMM_AREA_START,
+                           "0x%llx (protected and long mode)",
+                           im->name, im->start, im->end, ARCH_VMM_AREA_START,
                            ARCH_VMM_AREA_END);
     }
     return 0;
@@ -90,15 +91,20 @@ static int boot_check(const struct kvmrun_vm *vm, const struct kvmrun_boot *b)
     if ((unsigned)b->mode > KVMRUN_MODE_LONG)
         return err_set(EINVAL, "unknown CPU mode %d", (int)b->mode);
     if (!mem_ptr(&vm->mem, b->entry, 1))
-        return err_set(ERANGE, "entry point 0x%" PRIx64 " is outside guest "
-                       "memory (%" PRIu64 " MiB)", b->entry,
-                       vm->mem.size >> 20);
+        return err_set(ERANGE,
+                       "entry point 0x%" PRIx64 " is outside guest "
+                       "memory (%" PRIu64 " MiB)",
+                       b->entry, vm->mem.size >> 20);
     if (b->mode == KVMRUN_MODE_PROTECTED && b->entry > UINT32_MAX)
-        return err_set(EINVAL, "protected-mode entry 0x%" PRIx64 " is not "
-                       "below 4 GiB", b->entry);
+        return err_set(EINVAL,
+                       "protected-mode entry 0x%" PRIx64 " is not "
+                       "below 4 GiB",
+                       b->entry);
     if (!b->all_vcpus && vm->ncpus > 1 && !vm->cfg.irqchip)
-        return err_set(EINVAL, "%u vCPUs without the in-kernel irqchip: the "
-                       "guest could not wake its APs (INIT/SIPI)", vm->ncpus);
+        return err_set(EINVAL,
+                       "%u vCPUs without the in-kernel irqchip: the "
+                       "guest could not wake its APs (INIT/SIPI)",
+                       vm->ncpus);
     return 0;
 }
 

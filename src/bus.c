@@ -44,21 +44,23 @@ static unsigned bus_lower_bound(const struct bus *bus, uint64_t addr)
     return lo;
 }
 
-int bus_register(struct bus *bus, uint64_t base, uint64_t len,
-                 const char *name, bus_fn fn, void *dev)
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, const char *name,
+                 bus_fn fn, void *dev)
 {
     if (len == 0 || base + (len - 1) < base)
-        return err_set(EINVAL, "%s: %s range 0x%" PRIx64 "+0x%" PRIx64
-                       " is empty or wraps", name, bus->kind, base, len);
+        return err_set(EINVAL,
+                       "%s: %s range 0x%" PRIx64 "+0x%" PRIx64
+                       " is empty or wraps",
+                       name, bus->kind, base, len);
     unsigned i = bus_lower_bound(bus, base);
     if (i < bus->nranges && bus->ranges[i].base <= base + (len - 1))
-        return err_set(EEXIST, "%s: %s range 0x%" PRIx64 "-0x%" PRIx64
-                       " overlaps %s at 0x%" PRIx64 "-0x%" PRIx64, name,
-                       bus->kind, base, base + (len - 1),
+        return err_set(EEXIST,
+                       "%s: %s range 0x%" PRIx64 "-0x%" PRIx64
+                       " overlaps %s at 0x%" PRIx64 "-0x%" PRIx64,
+                       name, bus->kind, base, base + (len - 1),
                        bus->ranges[i].name, bus->ranges[i].base,
                        bus->ranges[i].base + (bus->ranges[i].len - 1));
-    struct bus_range *r = realloc(bus->ranges,
-                                  (bus->nranges + 1) * sizeof(*r));
+    struct bus_range *r = realloc(bus->ranges, (bus->nranges + 1) * sizeof(*r));
     if (!r)
         return err_set(ENOMEM, "%s: out of memory", name);
     memmove(&r[i + 1], &r[i], (bus->nranges - i) * sizeof(*r));
@@ -97,8 +99,8 @@ static bool bus_first_sighting(struct bus *bus, uint64_t addr, bool *full)
     return first;
 }
 
-static void bus_report_unclaimed(struct bus *bus, uint64_t addr,
-                                 unsigned size, bool write, unsigned vcpu)
+static void bus_report_unclaimed(struct bus *bus, uint64_t addr, unsigned size,
+                                 bool write, unsigned vcpu)
 {
     char line[160];
     bool full;
@@ -106,19 +108,21 @@ static void bus_report_unclaimed(struct bus *bus, uint64_t addr,
     if (bus_first_sighting(bus, addr, &full)) {
         snprintf(line, sizeof(line),
                  "vcpu%u: unclaimed %s 0x%" PRIx64 " %s (%u byte%s): "
-                 "ignored%s", vcpu, bus->kind, addr,
-                 write ? "write" : "read", size, size == 1 ? "" : "s",
-                 write ? "" : ", reads as all ones");
+                 "ignored%s",
+                 vcpu, bus->kind, addr, write ? "write" : "read", size,
+                 size == 1 ? "" : "s", write ? "" : ", reads as all ones");
         bus->report(bus->report_opaque, line);
     } else if (full) {
-        snprintf(line, sizeof(line), "more than %d unclaimed %s addresses: "
-                 "no longer reporting them", BUS_SEEN_SLOTS, bus->kind);
+        snprintf(line, sizeof(line),
+                 "more than %d unclaimed %s addresses: "
+                 "no longer reporting them",
+                 BUS_SEEN_SLOTS, bus->kind);
         bus->report(bus->report_opaque, line);
     }
 }
 
-bool bus_dispatch(struct bus *bus, uint64_t addr, uint8_t *data,
-                  unsigned size, bool write, unsigned vcpu)
+bool bus_dispatch(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size,
+                  bool write, unsigned vcpu)
 {
     const struct bus_range *r = bus_find(bus, addr);
 

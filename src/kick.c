@@ -73,7 +73,7 @@ int kick_setup(void)
 
 void kick_thread_init(struct kvmrun_vcpu *vcpu)
 {
-    static const int synchronous[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+    static const int synchronous[] = {SIGSEGV, SIGBUS,  SIGFPE, SIGILL,
                                       SIGTRAP, SIGABRT, SIGSYS};
     sigset_t mask;
 
@@ -171,8 +171,8 @@ int kick_wait(struct kvmrun_vcpu *vcpu, uint64_t seq, unsigned timeout_ms,
             break;
         }
         vm_deadline(&tick, rekick_ms);
-        if (pthread_cond_timedwait(&vcpu->ack_cond, &vcpu->ack_lock,
-                                   &tick) == ETIMEDOUT &&
+        if (pthread_cond_timedwait(&vcpu->ack_cond, &vcpu->ack_lock, &tick) ==
+                ETIMEDOUT &&
             !kick_done(vcpu, seq)) {
             waited += rekick_ms;
             kick_again(vcpu);

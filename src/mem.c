@@ -37,8 +37,10 @@ int mem_init(struct guest_mem *mem, uint64_t size)
 
     memset(mem, 0, sizeof(*mem));
     if (size == 0 || size % PAGE_SIZE)
-        return err_set(EINVAL, "guest memory size %#llx: not a non-zero "
-                       "multiple of 4 KiB", (unsigned long long)size);
+        return err_set(EINVAL,
+                       "guest memory size %#llx: not a non-zero "
+                       "multiple of 4 KiB",
+                       (unsigned long long)size);
     if (size > SIZE_MAX)
         return err_set(ERANGE, "guest memory size too large");
     mem->map = mem_map_aligned(size);

@@ -60,7 +60,8 @@ int kvmrun_parse_size(const char *text, uint64_t *bytes)
     *bytes = (uint64_t)v << shift;
     return 0;
 bad:
-    return err_set(EINVAL, "'%s' is not a size (expected a number with an "
+    return err_set(EINVAL,
+                   "'%s' is not a size (expected a number with an "
                    "optional K, M, G or T suffix, e.g. 128M or 2G)",
                    text ? text : "");
 }

@@ -42,8 +42,7 @@ static const char *const exit_names[] = {
 
 const char *kvmrun_exit_name(uint32_t reason)
 {
-    if (reason < sizeof(exit_names) / sizeof(*exit_names) &&
-        exit_names[reason])
+    if (reason < sizeof(exit_names) / sizeof(*exit_names) && exit_names[reason])
         return exit_names[reason];
     return "UNKNOWN";
 }
@@ -74,8 +73,8 @@ static enum vcpu_next vcpu_fault(struct kvmrun_vcpu *v, enum kvmrun_end why,
     int n;
 
     if (arch_vcpu_pc(v->fd, &pc) == 0 && pc != ARCH_RESET_VECTOR)
-        snprintf(msg, sizeof(msg), "vcpu%u: %s at %#" PRIx64, v->index,
-                 what, pc);
+        snprintf(msg, sizeof(msg), "vcpu%u: %s at %#" PRIx64, v->index, what,
+                 pc);
     else
         snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, what);
     n = snprintf(detail, sizeof(detail), "%s", extra ? extra : "");
@@ -132,7 +131,8 @@ static enum vcpu_next vcpu_exit_shutdown(struct kvmrun_vcpu *v)
     if (arch_vcpu_pc(v->fd, &pc) == 0 && pc == ARCH_RESET_VECTOR)
         return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
                           "triple fault (KVM_EXIT_SHUTDOWN); the faulting "
-                          "address is lost: KVM reset the vCPU", NULL);
+                          "address is lost: KVM reset the vCPU",
+                          NULL);
     return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
                       "triple fault (KVM_EXIT_SHUTDOWN)", NULL);
 }
@@ -142,9 +142,10 @@ static enum vcpu_next vcpu_exit_fail_entry(struct kvmrun_vcpu *v)
     char what[160];
     uint64_t hw = v->run->fail_entry.hardware_entry_failure_reason;
 
-    snprintf(what, sizeof(what), "KVM_EXIT_FAIL_ENTRY, hardware entry "
-             "failure reason %#" PRIx64 " on host cpu %u", hw,
-             v->run->fail_entry.cpu);
+    snprintf(what, sizeof(what),
+             "KVM_EXIT_FAIL_ENTRY, hardware entry "
+             "failure reason %#" PRIx64 " on host cpu %u",
+             hw, v->run->fail_entry.cpu);
     return vcpu_fault(v, KVMRUN_END_FAIL_ENTRY, hw, what, NULL);
 }
 
@@ -161,8 +162,7 @@ static enum vcpu_next vcpu_exit_internal_error(struct kvmrun_vcpu *v)
     if (ndata > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
         ndata = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
     n = snprintf(extra, sizeof(extra), "  data:");
-    for (uint32_t i = 0; i < ndata && n > 0 && (size_t)n < sizeof(extra);
-         i++)
+    for (uint32_t i = 0; i < ndata && n > 0 && (size_t)n < sizeof(extra); i++)
         n += snprintf(extra + n, sizeof(extra) - (size_t)n, " %#llx",
                       (unsigned long long)run->internal.data[i]);
     if (n > 0 && (size_t)n < sizeof(extra) - 1)
@@ -177,8 +177,8 @@ static enum vcpu_next vcpu_exit_unhandled(struct kvmrun_vcpu *v)
 
     snprintf(what, sizeof(what), "unhandled exit reason %u (%s)",
              v->run->exit_reason, kvmrun_exit_name(v->run->exit_reason));
-    return vcpu_fault(v, KVMRUN_END_UNHANDLED_EXIT, v->run->exit_reason,
-                      what, NULL);
+    return vcpu_fault(v, KVMRUN_END_UNHANDLED_EXIT, v->run->exit_reason, what,
+                      NULL);
 }
 
 typedef enum vcpu_next (*vcpu_exit_fn)(struct kvmrun_vcpu *v);
@@ -220,8 +220,7 @@ int kvmrun_vcpu_run_once(struct kvmrun_vcpu *v, uint32_t *exit_reason)
 
 void kvmrun_vcpu_set_immediate_exit(struct kvmrun_vcpu *v, int value)
 {
-    __atomic_store_n(&v->run->immediate_exit, value ? 1 : 0,
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->run->immediate_exit, value ? 1 : 0, __ATOMIC_SEQ_CST);
 }
 
 int kvmrun_vcpu_get_rip(struct kvmrun_vcpu *v, uint64_t *rip)
@@ -267,8 +266,7 @@ static void vcpu_run_failed(struct kvmrun_vcpu *v, int r)
     char msg[256];
 
     snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, kvmrun_last_error());
-    vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, (uint64_t)-r, msg,
-           "");
+    vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, (uint64_t)-r, msg, "");
 }
 
 static void vcpu_loop(struct kvmrun_vcpu *v)

@@ -32,8 +32,7 @@ static const struct vm_cap vm_caps[] = {
     {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "2.6.29"},
     {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "4.11"},
     {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "2.6.24"},
-    {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR",
-     "2.6.32"},
+    {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR", "2.6.32"},
     {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE", "2.6.27"},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "2.6.28"},
 };
@@ -117,14 +116,17 @@ static int vm_open_kvm(struct kvmrun_vm *vm)
         int err = errno;
 
         close(vm->kvm_fd);
-        return err_set(ENODEV, "%s is not a KVM device "
-                       "(KVM_GET_API_VERSION: %s)", path, strerror(err));
+        return err_set(ENODEV,
+                       "%s is not a KVM device "
+                       "(KVM_GET_API_VERSION: %s)",
+                       path, strerror(err));
     }
     if (version != KVM_API_VERSION_NEEDED) {
         close(vm->kvm_fd);
-        return err_set(ENOTSUP, "%s speaks KVM API version %d; kvmrun "
-                       "needs version %d", path, version,
-                       KVM_API_VERSION_NEEDED);
+        return err_set(ENOTSUP,
+                       "%s speaks KVM API version %d; kvmrun "
+                       "needs version %d",
+                       path, version, KVM_API_VERSION_NEEDED);
     }
     return 0;
 }
@@ -133,9 +135,10 @@ static int vm_check_cap(const struct kvmrun_vm *vm, const struct vm_cap *c)
 {
     if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, c->cap) > 0)
         return 0;
-    return err_set(ENOTSUP, "%s lacks %s: kvmrun needs a host kernel with "
-                   "it (Linux %s or later)", vm->cfg.kvm_device, c->name,
-                   c->since);
+    return err_set(ENOTSUP,
+                   "%s lacks %s: kvmrun needs a host kernel with "
+                   "it (Linux %s or later)",
+                   vm->cfg.kvm_device, c->name, c->since);
 }
 
 static int vm_check_caps(const struct kvmrun_vm *vm)
@@ -161,8 +164,10 @@ static int vm_check_ncpus(const struct kvmrun_vm *vm)
         max = 4; /* what KVM_CAP_NR_VCPUS's absence means (api.rst) */
     if (vm->cfg.ncpus <= (unsigned)max)
         return 0;
-    return err_set(EINVAL, "%u vCPUs requested: this host's KVM allows at "
-                   "most %d per VM (KVM_CAP_MAX_VCPUS)", vm->cfg.ncpus, max);
+    return err_set(EINVAL,
+                   "%u vCPUs requested: this host's KVM allows at "
+                   "most %d per VM (KVM_CAP_MAX_VCPUS)",
+                   vm->cfg.ncpus, max);
 }
 
 static int vm_create_fd(struct kvmrun_vm *vm)
@@ -191,9 +196,10 @@ static int vm_setup_memory(struct kvmrun_vm *vm)
         };
 
         if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-            r = err_errno(errno, "KVM_SET_USER_MEMORY_REGION (slot %u, "
-                          "%" PRIu64 " MiB at %#" PRIx64 ")", i,
-                          s->size >> 20, s->gpa);
+            r = err_errno(errno,
+                          "KVM_SET_USER_MEMORY_REGION (slot %u, "
+                          "%" PRIu64 " MiB at %#" PRIx64 ")",
+                          i, s->size >> 20, s->gpa);
             mem_fini(&vm->mem);
             return r;
         }
@@ -229,8 +235,7 @@ static int vm_create_vcpu(struct kvmrun_vm *vm, struct kvmrun_vcpu *v,
     v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
     if (v->fd < 0)
         return err_errno(errno, "KVM_CREATE_VCPU %u", index);
-    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-                  0);
+    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (v->run == MAP_FAILED) {
         int r = err_errno(errno, "mmap of vcpu%u's kvm_run", index);
 
@@ -255,8 +260,8 @@ static void vm_destroy_vcpu(struct kvmrun_vcpu *v)
 /* Every vCPU gets KVM's supported CPUID with its own APIC ID. */
 static int vm_set_cpuid(struct kvmrun_vm *vm)
 {
-    int deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
-                         KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    int deadline =
+        ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     int r = arch_cpuid_supported(vm->kvm_fd, &vm->cpuid);
 
     for (unsigned i = 0; r == 0 && i < vm->ncpus; i++)
@@ -341,8 +346,10 @@ static void vm_destroy_devices(struct kvmrun_vm *vm)
 
 static int vm_create_devices(struct kvmrun_vm *vm)
 {
-    const struct dev_env env = {.end = vm_dev_end, .report = vm_dev_report,
-                                .irq = vm_dev_irq, .machine = vm};
+    const struct dev_env env = {.end = vm_dev_end,
+                                .report = vm_dev_report,
+                                .irq = vm_dev_irq,
+                                .machine = vm};
     int r;
 
     bus_init(&vm->pio, "port", vm_bus_report, vm);
@@ -362,8 +369,8 @@ static int vm_create_devices(struct kvmrun_vm *vm)
         void *dev;
     } pio[] = {
         {KVMRUN_SERIAL_PORT, SERIAL_NPORTS, "serial", serial_io, &vm->serial},
-        {KVMRUN_DEBUG_EXIT_PORT, DEBUG_EXIT_NPORTS, "debug-exit",
-         debug_exit_io, &vm->debug_exit},
+        {KVMRUN_DEBUG_EXIT_PORT, DEBUG_EXIT_NPORTS, "debug-exit", debug_exit_io,
+         &vm->debug_exit},
         {KVMRUN_POWEROFF_PORT, POWEROFF_NPORTS, "poweroff", poweroff_io,
          &vm->poweroff},
         {FW_CFG_PORT, FW_CFG_NPORTS, "fw_cfg", fw_cfg_io, &vm->fw_cfg},
@@ -487,8 +494,8 @@ int kvmrun_vm_event_fd(const struct kvmrun_vm *vm)
     return vm->event_fd;
 }
 
-void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
-            uint64_t code, const char *message, const char *detail)
+void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why, uint64_t code,
+            const char *message, const char *detail)
 {
     struct kvmrun_outcome *o = &vm->outcome;
     bool first;
@@ -637,8 +644,7 @@ static int vm_wait_leave(struct kvmrun_vm *vm, unsigned states,
     int laggard;
 
     pthread_mutex_lock(&vm->lock);
-    while ((laggard = vm_first_in(vm, states)) >= 0 &&
-           vm_now_ns() < deadline) {
+    while ((laggard = vm_first_in(vm, states)) >= 0 && vm_now_ns() < deadline) {
         vm_deadline(&tick, vm->cfg.rekick_ms);
         if (pthread_cond_timedwait(&vm->state_changed, &vm->lock, &tick) !=
             ETIMEDOUT)
@@ -669,12 +675,13 @@ int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms)
     int laggard;
 
     vm_end(vm, -1, KVMRUN_END_STOPPED, code, "stopped by the host", "");
-    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_RUNNING) |
-                                    VM_STATE_BIT(VCPU_PAUSED),
-                            timeout_ms);
+    laggard = vm_wait_leave(
+        vm, VM_STATE_BIT(VCPU_RUNNING) | VM_STATE_BIT(VCPU_PAUSED), timeout_ms);
     if (laggard >= 0)
-        return err_set(ETIMEDOUT, "stop: vcpu%d did not leave KVM_RUN "
-                       "within %u ms", laggard, timeout_ms);
+        return err_set(ETIMEDOUT,
+                       "stop: vcpu%d did not leave KVM_RUN "
+                       "within %u ms",
+                       laggard, timeout_ms);
     return 0;
 }
 
@@ -693,8 +700,10 @@ int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms)
             kick_request(&vm->vcpus[i], KICK_REQ_PAUSE);
     laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_RUNNING), timeout_ms);
     if (laggard >= 0)
-        return err_set(ETIMEDOUT, "pause: vcpu%d did not acknowledge within "
-                       "%u ms", laggard, timeout_ms);
+        return err_set(ETIMEDOUT,
+                       "pause: vcpu%d did not acknowledge within "
+                       "%u ms",
+                       laggard, timeout_ms);
     return 0;
 }
 
@@ -710,8 +719,10 @@ int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms)
     pthread_mutex_unlock(&vm->lock);
     laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_PAUSED), timeout_ms);
     if (laggard >= 0)
-        return err_set(ETIMEDOUT, "resume: vcpu%d did not resume within %u "
-                       "ms", laggard, timeout_ms);
+        return err_set(ETIMEDOUT,
+                       "resume: vcpu%d did not resume within %u "
+                       "ms",
+                       laggard, timeout_ms);
     return 0;
 }
 
@@ -734,8 +745,10 @@ int kvmrun_vcpu_kick(struct kvmrun_vcpu *v, unsigned timeout_ms)
         return err_set(EINVAL, "kick: vcpu%u is not running", v->index);
     seq = kick_request(v, 0);
     if (kick_wait(v, seq, timeout_ms, v->vm->cfg.rekick_ms) < 0)
-        return err_set(ETIMEDOUT, "kick: vcpu%u did not acknowledge within "
-                       "%u ms", v->index, timeout_ms);
+        return err_set(ETIMEDOUT,
+                       "kick: vcpu%u did not acknowledge within "
+                       "%u ms",
+                       v->index, timeout_ms);
     return 0;
 }
 
@@ -754,8 +767,7 @@ static uint64_t vm_load(const uint64_t *counter)
     return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
-void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v,
-                           struct kvmrun_vcpu_stats *out)
+void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v, struct kvmrun_vcpu_stats *out)
 {
     const struct kvmrun_vcpu_stats *s = &v->stats;
 

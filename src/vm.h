@@ -34,13 +34,13 @@ struct kvmrun_vcpu {
     size_t run_size;
     pthread_t thread;
     /* The kick protocol (kick.c): atomics, see the proof there. */
-    unsigned requests;   /* KICK_REQ_* bits */
-    uint64_t kick_seq;   /* kicks published */
-    uint64_t kick_ack;   /* kicks acknowledged; written by the vCPU only */
+    unsigned requests;        /* KICK_REQ_* bits */
+    uint64_t kick_seq;        /* kicks published */
+    uint64_t kick_ack;        /* kicks acknowledged; written by the vCPU only */
     pthread_mutex_t ack_lock; /* with ack_cond: waiters for kick_ack */
     pthread_cond_t ack_cond;
     pthread_mutex_t thread_lock; /* leaf lock: guards thread_live */
-    bool thread_live;    /* thread exists and is not yet joined */
+    bool thread_live;            /* thread exists and is not yet joined */
     /* Written under vm->lock with atomic stores; read anywhere. */
     enum vcpu_state state;
     /* Written by the vCPU thread only (relaxed atomics); rekicks by any. */
@@ -82,9 +82,9 @@ struct kvmrun_vm {
      * thread_lock (a leaf) may be taken, to kick it.
      */
     pthread_mutex_t lock;
-    pthread_cond_t state_changed; /* a vCPU changed state */
-    pthread_cond_t resume;        /* pause_requested went false, or stop */
-    bool pause_requested;         /* under lock */
+    pthread_cond_t state_changed;  /* a vCPU changed state */
+    pthread_cond_t resume;         /* pause_requested went false, or stop */
+    bool pause_requested;          /* under lock */
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
@@ -95,8 +95,8 @@ struct kvmrun_vm {
  * ignored. Then every vCPU gets a stop request and a kick. Safe from any
  * thread, including vCPU threads and device handlers.
  */
-void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
-            uint64_t code, const char *message, const char *detail);
+void vm_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why, uint64_t code,
+            const char *message, const char *detail);
 
 /* Records that [start, end) holds the image name (loaders call this). */
 void vm_note_image(struct kvmrun_vm *vm, uint64_t start, uint64_t end,

@@ -31,8 +31,7 @@ static int acpi_sleep_first_time(struct acpi_sleep *s, unsigned typ)
     return first;
 }
 
-static void acpi_sleep_control(struct acpi_sleep *s, unsigned vcpu,
-                               uint8_t v)
+static void acpi_sleep_control(struct acpi_sleep *s, unsigned vcpu, uint8_t v)
 {
     char line[96];
 
@@ -45,8 +44,10 @@ static void acpi_sleep_control(struct acpi_sleep *s, unsigned vcpu,
     }
     if (!acpi_sleep_first_time(s, SLP_TYP(v)))
         return;
-    snprintf(line, sizeof(line), "ACPI sleep type %u is not supported; "
-             "ignored", SLP_TYP(v));
+    snprintf(line, sizeof(line),
+             "ACPI sleep type %u is not supported; "
+             "ignored",
+             SLP_TYP(v));
     s->env.report(s->env.machine, line);
 }
 

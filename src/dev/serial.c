@@ -65,7 +65,8 @@ static void serial_emit(struct serial *s, uint8_t byte)
     while (n < 0 && errno == EINTR);
     if (n == 1)
         return;
-    snprintf(s->report, sizeof(s->report), "serial: cannot write output: "
+    snprintf(s->report, sizeof(s->report),
+             "serial: cannot write output: "
              "%s; discarding further output",
              n < 0 ? strerror(errno) : "EOF");
     s->out_fd = -1;
@@ -103,8 +104,8 @@ static bool serial_irq_pending(const struct serial *s)
 /* Drives the interrupt line from the current state. Under s->lock. */
 static void serial_update_irq(struct serial *s)
 {
-    int level = serial_irq_pending(s) && (s->mcr & MCR_OUT2) &&
-                !(s->mcr & MCR_LOOP);
+    int level =
+        serial_irq_pending(s) && (s->mcr & MCR_OUT2) && !(s->mcr & MCR_LOOP);
 
     if (level == s->irq_level || !s->env.irq)
         return;

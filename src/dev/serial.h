@@ -18,13 +18,13 @@ struct serial {
     int out_fd;           /* -1: output discarded */
     struct dev_env env;
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-    int thr_irq_pending;  /* THR-empty interrupt waiting for IIR read */
+    int thr_irq_pending; /* THR-empty interrupt waiting for IIR read */
     uint8_t rx[SERIAL_FIFO];
     unsigned rx_head, rx_count;
-    bool overrun;         /* a received byte was lost: LSR OE until read */
-    unsigned irq;         /* the interrupt line (4 for COM1) */
-    int irq_level;        /* the level last given to env.irq */
-    char report[128];     /* a line to report once the lock is dropped */
+    bool overrun;     /* a received byte was lost: LSR OE until read */
+    unsigned irq;     /* the interrupt line (4 for COM1) */
+    int irq_level;    /* the level last given to env.irq */
+    char report[128]; /* a line to report once the lock is dropped */
 };
 
 void serial_init(struct serial *s, int out_fd, unsigned irq,

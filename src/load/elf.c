@@ -56,10 +56,10 @@ struct elf_name {
 };
 
 static const struct elf_name machines[] = {
-    {EM_NONE, "none"},       {EM_386, "i386"},        {EM_X86_64, "x86-64"},
-    {EM_ARM, "ARM"},         {EM_AARCH64, "AArch64"}, {EM_RISCV, "RISC-V"},
-    {EM_PPC, "PowerPC"},     {EM_PPC64, "PowerPC64"}, {EM_MIPS, "MIPS"},
-    {EM_S390, "S/390"},      {EM_SPARCV9, "SPARC V9"},
+    {EM_NONE, "none"},   {EM_386, "i386"},         {EM_X86_64, "x86-64"},
+    {EM_ARM, "ARM"},     {EM_AARCH64, "AArch64"},  {EM_RISCV, "RISC-V"},
+    {EM_PPC, "PowerPC"}, {EM_PPC64, "PowerPC64"},  {EM_MIPS, "MIPS"},
+    {EM_S390, "S/390"},  {EM_SPARCV9, "SPARC V9"},
 };
 
 static const struct elf_name types[] = {
@@ -79,7 +79,7 @@ static const char *name_of(const struct elf_name *names, size_t n,
     return "unknown";
 }
 
-#define NAME_OF(table, value) \
+#define NAME_OF(table, value)                                                  \
     name_of(table, sizeof(table) / sizeof(table[0]), value)
 
 /* e_ident: magic, class, byte order, version. */
@@ -90,14 +90,20 @@ static int check_ident(const struct load_ctx *ctx, const uint8_t *image,
         return err_set(EINVAL, "%s: e_ident: no ELF magic (\\x7fELF)",
                        ctx->name);
     if (len < EI_NIDENT)
-        return err_set(EINVAL, "%s: e_ident: file is %zu bytes, e_ident "
-                       "alone needs %d", ctx->name, len, EI_NIDENT);
+        return err_set(EINVAL,
+                       "%s: e_ident: file is %zu bytes, e_ident "
+                       "alone needs %d",
+                       ctx->name, len, EI_NIDENT);
     if (image[EI_CLASS] != ELFCLASS32 && image[EI_CLASS] != ELFCLASS64)
-        return err_set(EINVAL, "%s: EI_CLASS %u is neither ELFCLASS32 (1) "
-                       "nor ELFCLASS64 (2)", ctx->name, image[EI_CLASS]);
+        return err_set(EINVAL,
+                       "%s: EI_CLASS %u is neither ELFCLASS32 (1) "
+                       "nor ELFCLASS64 (2)",
+                       ctx->name, image[EI_CLASS]);
     if (image[EI_DATA] != ELFDATA2LSB)
-        return err_set(EINVAL, "%s: EI_DATA %u is not ELFDATA2LSB (1): x86 "
-                       "is little-endian", ctx->name, image[EI_DATA]);
+        return err_set(EINVAL,
+                       "%s: EI_DATA %u is not ELFDATA2LSB (1): x86 "
+                       "is little-endian",
+                       ctx->name, image[EI_DATA]);
     if (image[EI_VERSION] != EV_CURRENT)
         return err_set(EINVAL, "%s: EI_VERSION %u is not EV_CURRENT (1)",
                        ctx->name, image[EI_VERSION]);
@@ -106,16 +112,16 @@ static int check_ident(const struct load_ctx *ctx, const uint8_t *image,
 
 static void widen_ehdr32(const Elf32_Ehdr *e, struct elf_hdr *h)
 {
-    *h = (struct elf_hdr){32, e->e_type, e->e_machine, e->e_version,
-                          e->e_entry, e->e_phoff, e->e_ehsize,
-                          e->e_phentsize, e->e_phnum};
+    *h = (struct elf_hdr){32,           e->e_type,      e->e_machine,
+                          e->e_version, e->e_entry,     e->e_phoff,
+                          e->e_ehsize,  e->e_phentsize, e->e_phnum};
 }
 
 static void widen_ehdr64(const Elf64_Ehdr *e, struct elf_hdr *h)
 {
-    *h = (struct elf_hdr){64, e->e_type, e->e_machine, e->e_version,
-                          e->e_entry, e->e_phoff, e->e_ehsize,
-                          e->e_phentsize, e->e_phnum};
+    *h = (struct elf_hdr){64,           e->e_type,      e->e_machine,
+                          e->e_version, e->e_entry,     e->e_phoff,
+                          e->e_ehsize,  e->e_phentsize, e->e_phnum};
 }
 
 /* Copies the Ehdr out of the image: memcpy, since the image need not be
@@ -129,9 +135,10 @@ static int read_ehdr(const struct load_ctx *ctx, const uint8_t *image,
     Elf64_Ehdr e64;
 
     if (len < need)
-        return err_set(EINVAL, "%s: ELF header: file is %zu bytes, an "
-                       "ELF%d header needs %zu", ctx->name, len,
-                       is64 ? 64 : 32, need);
+        return err_set(EINVAL,
+                       "%s: ELF header: file is %zu bytes, an "
+                       "ELF%d header needs %zu",
+                       ctx->name, len, is64 ? 64 : 32, need);
     if (is64) {
         memcpy(&e64, image, sizeof(e64));
         widen_ehdr64(&e64, h);
@@ -143,29 +150,33 @@ static int read_ehdr(const struct load_ctx *ctx, const uint8_t *image,
 }
 
 /* e_type, e_machine, e_version: is this an x86 executable at all? */
-static int check_ehdr_kind(const struct load_ctx *ctx,
-                           const struct elf_hdr *h)
+static int check_ehdr_kind(const struct load_ctx *ctx, const struct elf_hdr *h)
 {
     unsigned want = h->bits == 64 ? EM_X86_64 : EM_386;
 
     if (h->type != ET_EXEC)
-        return err_set(EINVAL, "%s: e_type %u (%s) is not ET_EXEC (2): "
+        return err_set(EINVAL,
+                       "%s: e_type %u (%s) is not ET_EXEC (2): "
                        "only executables linked at fixed addresses load",
                        ctx->name, h->type, NAME_OF(types, h->type));
     if (h->machine != want)
-        return err_set(EINVAL, "%s: e_machine %u (%s) is wrong for "
+        return err_set(EINVAL,
+                       "%s: e_machine %u (%s) is wrong for "
                        "ELF%u: ELF32 needs EM_386 (3), ELF64 EM_X86_64 "
-                       "(62)", ctx->name, h->machine,
-                       NAME_OF(machines, h->machine), h->bits);
+                       "(62)",
+                       ctx->name, h->machine, NAME_OF(machines, h->machine),
+                       h->bits);
     if (h->version != EV_CURRENT)
-        return err_set(EINVAL, "%s: e_version %" PRIu32 " is not "
-                       "EV_CURRENT (1)", ctx->name, h->version);
+        return err_set(EINVAL,
+                       "%s: e_version %" PRIu32 " is not "
+                       "EV_CURRENT (1)",
+                       ctx->name, h->version);
     return 0;
 }
 
 /* e_ehsize and the program header table's shape and place in the file. */
-static int check_ehdr_table(const struct load_ctx *ctx,
-                            const struct elf_hdr *h, size_t len)
+static int check_ehdr_table(const struct load_ctx *ctx, const struct elf_hdr *h,
+                            size_t len)
 {
     size_t ehsize = h->bits == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     size_t phsize = h->bits == 64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
@@ -173,24 +184,32 @@ static int check_ehdr_table(const struct load_ctx *ctx,
     uint64_t table = (uint64_t)h->phnum * h->phentsize;
 
     if (h->ehsize != ehsize)
-        return err_set(EINVAL, "%s: e_ehsize %u is not %zu, the ELF%u "
-                       "header size", ctx->name, h->ehsize, ehsize, h->bits);
+        return err_set(EINVAL,
+                       "%s: e_ehsize %u is not %zu, the ELF%u "
+                       "header size",
+                       ctx->name, h->ehsize, ehsize, h->bits);
     if (h->phentsize != phsize)
-        return err_set(EINVAL, "%s: e_phentsize %u is not %zu, the ELF%u "
-                       "program header size", ctx->name, h->phentsize,
-                       phsize, h->bits);
+        return err_set(EINVAL,
+                       "%s: e_phentsize %u is not %zu, the ELF%u "
+                       "program header size",
+                       ctx->name, h->phentsize, phsize, h->bits);
     if (h->phnum == 0)
-        return err_set(EINVAL, "%s: e_phnum is 0: no program headers, "
-                       "so no PT_LOAD segment", ctx->name);
+        return err_set(EINVAL,
+                       "%s: e_phnum is 0: no program headers, "
+                       "so no PT_LOAD segment",
+                       ctx->name);
     /* The real count would be in section header 0; no kernel needs it. */
     if (h->phnum == PN_XNUM)
-        return err_set(EINVAL, "%s: e_phnum 0x%x (PN_XNUM, extended "
-                       "numbering) is not supported", ctx->name, h->phnum);
+        return err_set(EINVAL,
+                       "%s: e_phnum 0x%x (PN_XNUM, extended "
+                       "numbering) is not supported",
+                       ctx->name, h->phnum);
     if (!in_file(h->phoff, table, len))
-        return err_set(EINVAL, "%s: program header table (e_phoff 0x%"
-                       PRIx64 ", e_phnum %u * e_phentsize %u) runs past the "
-                       "end of the file (%zu bytes)", ctx->name, h->phoff,
-                       h->phnum, h->phentsize, len);
+        return err_set(EINVAL,
+                       "%s: program header table (e_phoff 0x%" PRIx64
+                       ", e_phnum %u * e_phentsize %u) runs past the "
+                       "end of the file (%zu bytes)",
+                       ctx->name, h->phoff, h->phnum, h->phentsize, len);
     return 0;
 }
 
@@ -224,19 +243,22 @@ static int check_seg(const struct load_ctx *ctx, const struct elf_hdr *h,
     char what[32];
 
     if (s->filesz > s->memsz)
-        return err_set(EINVAL, "%s: PT_LOAD segment %u: p_filesz 0x%" PRIx64
-                       " is larger than p_memsz 0x%" PRIx64, ctx->name,
-                       s->index, s->filesz, s->memsz);
+        return err_set(EINVAL,
+                       "%s: PT_LOAD segment %u: p_filesz 0x%" PRIx64
+                       " is larger than p_memsz 0x%" PRIx64,
+                       ctx->name, s->index, s->filesz, s->memsz);
     if (!in_file(s->offset, s->filesz, len))
-        return err_set(EINVAL, "%s: PT_LOAD segment %u: p_offset 0x%" PRIx64
+        return err_set(EINVAL,
+                       "%s: PT_LOAD segment %u: p_offset 0x%" PRIx64
                        " + p_filesz 0x%" PRIx64 " runs past the end of the "
-                       "file (%zu bytes)", ctx->name, s->index, s->offset,
-                       s->filesz, len);
+                       "file (%zu bytes)",
+                       ctx->name, s->index, s->offset, s->filesz, len);
     if (s->memsz && s->memsz - 1 > top - s->paddr)
-        return err_set(EINVAL, "%s: PT_LOAD segment %u: p_paddr 0x%" PRIx64
+        return err_set(EINVAL,
+                       "%s: PT_LOAD segment %u: p_paddr 0x%" PRIx64
                        " + p_memsz 0x%" PRIx64 " wraps around the %u-bit "
-                       "address space", ctx->name, s->index, s->paddr,
-                       s->memsz, h->bits);
+                       "address space",
+                       ctx->name, s->index, s->paddr, s->memsz, h->bits);
     snprintf(what, sizeof(what), "PT_LOAD segment %u", s->index);
     return load_check_range(ctx, what, s->paddr, s->memsz);
 }
@@ -287,10 +309,11 @@ static int overlap_error(const struct load_ctx *ctx, const struct elf_seg *a,
 {
     if (a->index > b->index)
         return overlap_error(ctx, b, a);
-    return err_set(EINVAL, "%s: PT_LOAD segments %u and %u overlap: 0x%"
-                   PRIx64 "-0x%" PRIx64 " and 0x%" PRIx64 "-0x%" PRIx64,
-                   ctx->name, a->index, b->index, a->paddr,
-                   a->paddr + a->memsz, b->paddr, b->paddr + b->memsz);
+    return err_set(EINVAL,
+                   "%s: PT_LOAD segments %u and %u overlap: 0x%" PRIx64
+                   "-0x%" PRIx64 " and 0x%" PRIx64 "-0x%" PRIx64,
+                   ctx->name, a->index, b->index, a->paddr, a->paddr + a->memsz,
+                   b->paddr, b->paddr + b->memsz);
 }
 
 /*
@@ -321,8 +344,10 @@ static int check_entry(const struct load_ctx *ctx, const struct elf_hdr *h,
         if (h->entry >= segs[i].paddr &&
             h->entry - segs[i].paddr < segs[i].memsz)
             return 0;
-    return err_set(EINVAL, "%s: e_entry 0x%" PRIx64 " is not inside any "
-                   "PT_LOAD segment", ctx->name, h->entry);
+    return err_set(EINVAL,
+                   "%s: e_entry 0x%" PRIx64 " is not inside any "
+                   "PT_LOAD segment",
+                   ctx->name, h->entry);
 }
 
 /* Pass 2: every range was checked, so mem_ptr cannot fail here; the test
@@ -333,13 +358,14 @@ static int copy_segs(const struct load_ctx *ctx, const uint8_t *image,
     for (unsigned i = 0; i < n; i++) {
         const struct elf_seg *s = &segs[i];
         void *data = mem_ptr(ctx->mem, s->paddr, s->filesz);
-        void *bss = mem_ptr(ctx->mem, s->paddr + s->filesz,
-                            s->memsz - s->filesz);
+        void *bss =
+            mem_ptr(ctx->mem, s->paddr + s->filesz, s->memsz - s->filesz);
 
         if (!data || !bss)
-            return err_set(EFAULT, "%s: PT_LOAD segment %u: 0x%" PRIx64
-                           " vanished from guest RAM", ctx->name, s->index,
-                           s->paddr);
+            return err_set(EFAULT,
+                           "%s: PT_LOAD segment %u: 0x%" PRIx64
+                           " vanished from guest RAM",
+                           ctx->name, s->index, s->paddr);
         memcpy(data, image + s->offset, s->filesz);
         memset(bss, 0, s->memsz - s->filesz);
     }

@@ -14,15 +14,13 @@
 
 #define LINUX_MAGIC_OFFSET 0x202
 
-static const char *const format_names[] = {"raw", "elf", "multiboot",
-                                           "linux"};
+static const char *const format_names[] = {"raw", "elf", "multiboot", "linux"};
 
 /* What protected- and long-mode loaders must never write over. */
 static const struct load_region image_reserved[] = {
     {ARCH_VMM_AREA_START, ARCH_VMM_AREA_END,
      "the VMM's GDT, TSS and page tables"},
-    {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
-     "the boot information area"},
+    {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, "the boot information area"},
 };
 
 enum kvmrun_format kvmrun_detect_format(const void *image, size_t len)
@@ -74,8 +72,10 @@ int kvmrun_parse_format(const char *text, enum kvmrun_format *format)
             *format = (enum kvmrun_format)i;
             return 0;
         }
-    return err_set(EINVAL, "'%s' is not an image format (raw, elf, "
-                   "multiboot or linux)", text);
+    return err_set(EINVAL,
+                   "'%s' is not an image format (raw, elf, "
+                   "multiboot or linux)",
+                   text);
 }
 
 static struct load_ctx image_ctx(struct kvmrun_vm *vm, const char *name)
@@ -107,7 +107,8 @@ int kvmrun_load_elf_file(struct kvmrun_vm *vm, const char *path,
 }
 
 #define MULTIBOOT_MAGIC_EAX 0x2badb002u
-#define MULTIBOOT_STACK 0x60000 /* below the VMM area; kernels set their own */
+#define MULTIBOOT_STACK 0x60000 /* below the VMM area; kernels set their own   \
+                                 */
 
 /* "<path> <append>", or "<path>" alone: what QEMU passes as cmdline. */
 static char *image_cmdline(const char *path, const char *append)
@@ -134,9 +135,13 @@ static int image_multiboot(struct kvmrun_vm *vm, const char *path,
         return r;
     vm_note_image(vm, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
                   "the multiboot information block");
-    *boot = (struct kvmrun_boot){KVMRUN_MODE_PROTECTED, out.entry,
-                                 MULTIBOOT_STACK, 0, MULTIBOOT_MAGIC_EAX,
-                                 out.ebx, 0};
+    *boot = (struct kvmrun_boot){KVMRUN_MODE_PROTECTED,
+                                 out.entry,
+                                 MULTIBOOT_STACK,
+                                 0,
+                                 MULTIBOOT_MAGIC_EAX,
+                                 out.ebx,
+                                 0};
     return 0;
 }
 
@@ -174,7 +179,7 @@ static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
 {
     if (!vm->cfg.irqchip)
         return err_set(EINVAL, "Linux guests need the in-kernel irqchip "
-                       "(drop --no-irqchip)");
+                               "(drop --no-irqchip)");
     int r = mptable_write(&vm->mem, vm->ncpus);
 
     return r < 0 ? r : acpi_write_tables(&vm->mem, vm->ncpus, rsdp);

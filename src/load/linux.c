@@ -15,51 +15,51 @@
  * the bzImage file, which are also those of struct boot_params: the setup
  * header lies at 0x1f1 in both. Everything is little-endian.
  */
-#define LX_SETUP_SECTS 0x1f1   /* u8: 512-byte setup sectors, 0 means 4 */
-#define LX_BOOT_FLAG 0x1fe     /* u16: 0xaa55 */
-#define LX_JUMP_LEN 0x201      /* u8: the header ends at 0x202 + this */
-#define LX_HEADER 0x202        /* "HdrS" */
-#define LX_VERSION 0x206       /* u16: protocol, e.g. 0x020f */
-#define LX_TYPE_OF_LOADER 0x210 /* u8 */
-#define LX_LOADFLAGS 0x211     /* u8 */
-#define LX_CODE32_START 0x214  /* u32 */
-#define LX_RAMDISK_IMAGE 0x218 /* u32 */
-#define LX_RAMDISK_SIZE 0x21c  /* u32 */
-#define LX_HEAP_END_PTR 0x224  /* u16 */
-#define LX_CMD_LINE_PTR 0x228  /* u32 */
-#define LX_INITRD_ADDR_MAX 0x22c /* u32: highest byte the initrd may use */
+#define LX_SETUP_SECTS 0x1f1      /* u8: 512-byte setup sectors, 0 means 4 */
+#define LX_BOOT_FLAG 0x1fe        /* u16: 0xaa55 */
+#define LX_JUMP_LEN 0x201         /* u8: the header ends at 0x202 + this */
+#define LX_HEADER 0x202           /* "HdrS" */
+#define LX_VERSION 0x206          /* u16: protocol, e.g. 0x020f */
+#define LX_TYPE_OF_LOADER 0x210   /* u8 */
+#define LX_LOADFLAGS 0x211        /* u8 */
+#define LX_CODE32_START 0x214     /* u32 */
+#define LX_RAMDISK_IMAGE 0x218    /* u32 */
+#define LX_RAMDISK_SIZE 0x21c     /* u32 */
+#define LX_HEAP_END_PTR 0x224     /* u16 */
+#define LX_CMD_LINE_PTR 0x228     /* u32 */
+#define LX_INITRD_ADDR_MAX 0x22c  /* u32: highest byte the initrd may use */
 #define LX_KERNEL_ALIGNMENT 0x230 /* u32 */
-#define LX_RELOCATABLE 0x234   /* u8 */
-#define LX_XLOADFLAGS 0x236    /* u16, protocol 2.12 */
-#define LX_CMDLINE_SIZE 0x238  /* u32, 2.06: maximum length without NUL */
-#define LX_PREF_ADDRESS 0x258  /* u64, 2.10 */
-#define LX_INIT_SIZE 0x260     /* u32, 2.10 */
-#define LX_HDR_LIMIT 0x290     /* the zero page's setup header ends here */
+#define LX_RELOCATABLE 0x234      /* u8 */
+#define LX_XLOADFLAGS 0x236       /* u16, protocol 2.12 */
+#define LX_CMDLINE_SIZE 0x238     /* u32, 2.06: maximum length without NUL */
+#define LX_PREF_ADDRESS 0x258     /* u64, 2.10 */
+#define LX_INIT_SIZE 0x260        /* u32, 2.10 */
+#define LX_HDR_LIMIT 0x290        /* the zero page's setup header ends here */
 
 /* Zero page fields outside the setup header. */
 #define ZP_SIZE 4096
-#define ZP_ACPI_RSDP 0x070     /* u64 */
+#define ZP_ACPI_RSDP 0x070 /* u64 */
 #define ZP_EXT_RAMDISK_IMAGE 0x0c0
 #define ZP_EXT_RAMDISK_SIZE 0x0c4
 #define ZP_EXT_CMD_LINE_PTR 0x0c8
-#define ZP_E820_ENTRIES 0x1e8  /* u8 */
-#define ZP_E820_TABLE 0x2d0    /* 20-byte entries */
+#define ZP_E820_ENTRIES 0x1e8 /* u8 */
+#define ZP_E820_TABLE 0x2d0   /* 20-byte entries */
 #define ZP_E820_MAX 128
 
 #define LX_BOOT_FLAG_MAGIC 0xaa55
 #define LX_MIN_VERSION 0x0206
-#define LX_LOADED_HIGH 0x01    /* loadflags: bzImage, loaded at 1 MiB */
+#define LX_LOADED_HIGH 0x01 /* loadflags: bzImage, loaded at 1 MiB */
 #define LX_CAN_USE_HEAP 0x80
-#define LX_XLF_KERNEL_64 0x01  /* xloadflags: has the 64-bit entry */
+#define LX_XLF_KERNEL_64 0x01 /* xloadflags: has the 64-bit entry */
 #define LX_LOADER_UNDEFINED 0xff
 #define LX_HEAP_END 0xfe00
 #define LX_OLD_CMDLINE_MAX 255 /* before protocol 2.06 */
 
-#define LX_LOAD 0x100000ULL     /* the protected-mode kernel goes at 1 MiB */
-#define LX_ENTRY_64 0x200       /* startup_64, from the kernel's start */
+#define LX_LOAD 0x100000ULL /* the protected-mode kernel goes at 1 MiB */
+#define LX_ENTRY_64 0x200   /* startup_64, from the kernel's start */
 #define LX_SECTOR 512
 #define LX_PAGE 4096ULL
-#define LX_BASE_END 0x9fc00ULL  /* 639 KiB: the EBDA and ROMs follow */
+#define LX_BASE_END 0x9fc00ULL /* 639 KiB: the EBDA and ROMs follow */
 
 #define E820_RAM 1
 #define E820_RESERVED 2
@@ -76,17 +76,17 @@ struct lx_hdr {
     uint8_t relocatable;
     uint64_t cmdline_max; /* without the NUL */
     uint64_t pref_address;
-    uint64_t init_size;   /* 0 before protocol 2.10 */
-    size_t kernel_off;    /* file offset of the protected-mode kernel */
+    uint64_t init_size; /* 0 before protocol 2.10 */
+    size_t kernel_off;  /* file offset of the protected-mode kernel */
     size_t kernel_len;
-    size_t hdr_end;       /* copy [0x1f1, hdr_end) into the zero page */
+    size_t hdr_end; /* copy [0x1f1, hdr_end) into the zero page */
 };
 
 /* Where everything goes, decided before anything is written. */
 struct lx_plan {
     struct lx_hdr h;
     size_t cmdline_len;
-    uint64_t kernel_end;   /* with the room it decompresses into */
+    uint64_t kernel_end; /* with the room it decompresses into */
     uint64_t initrd_start;
     uint64_t initrd_len;
 };
@@ -162,20 +162,24 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
     uint16_t flag;
 
     if (len < LX_HEADER + 4)
-        return hdr_err(ctx, "file is %zu bytes, too short for a setup "
-                       "header (\"HdrS\" at 0x202)", len);
+        return hdr_err(ctx,
+                       "file is %zu bytes, too short for a setup "
+                       "header (\"HdrS\" at 0x202)",
+                       len);
     flag = get16(image + LX_BOOT_FLAG);
     if (flag != LX_BOOT_FLAG_MAGIC)
         return hdr_err(ctx, "boot_flag 0x%04x at 0x1fe is not 0xaa55", flag);
     if (memcmp(image + LX_HEADER, "HdrS", 4) != 0)
         return hdr_err(ctx, "header at 0x202 is not \"HdrS\": not a "
-                       "bzImage");
+                            "bzImage");
     h->setup_sects = image[LX_SETUP_SECTS] ? image[LX_SETUP_SECTS] : 4;
     h->kernel_off = (h->setup_sects + 1) * (size_t)LX_SECTOR;
     if (h->kernel_off >= len)
-        return hdr_err(ctx, "setup_sects %u: the protected-mode kernel "
+        return hdr_err(ctx,
+                       "setup_sects %u: the protected-mode kernel "
                        "would start at file offset 0x%zx, the file is 0x%zx "
-                       "bytes", image[LX_SETUP_SECTS], h->kernel_off, len);
+                       "bytes",
+                       image[LX_SETUP_SECTS], h->kernel_off, len);
     h->kernel_len = len - h->kernel_off;
     /* kernel_off >= 0x400: the whole header is in the file. */
     h->hdr_end = LX_HEADER + (size_t)image[LX_JUMP_LEN];
@@ -190,12 +194,12 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
 static int check_hdr_end(const struct load_ctx *ctx, const uint8_t *image,
                          const struct lx_hdr *h)
 {
-    size_t need = h->version >= 0x020a ? LX_INIT_SIZE + 4
-                                       : LX_CMDLINE_SIZE + 4;
+    size_t need = h->version >= 0x020a ? LX_INIT_SIZE + 4 : LX_CMDLINE_SIZE + 4;
 
     if (LX_HEADER + (size_t)image[LX_JUMP_LEN] >= need)
         return 0;
-    return hdr_err(ctx, "jump offset 0x%02x at 0x201: the header ends at "
+    return hdr_err(ctx,
+                   "jump offset 0x%02x at 0x201: the header ends at "
                    "0x%zx, protocol %u.%02u's fields end at 0x%zx",
                    image[LX_JUMP_LEN], LX_HEADER + (size_t)image[LX_JUMP_LEN],
                    h->version >> 8, h->version & 0xff, need);
@@ -209,20 +213,25 @@ static int check_fields(const struct load_ctx *ctx, const uint8_t *image,
 
     h->version = get16(image + LX_VERSION);
     if (h->version < LX_MIN_VERSION)
-        return hdr_err(ctx, "version 0x%04x: boot protocol %u.%02u is older "
-                       "than 2.06, which kvmrun needs", h->version,
-                       h->version >> 8, h->version & 0xff);
+        return hdr_err(ctx,
+                       "version 0x%04x: boot protocol %u.%02u is older "
+                       "than 2.06, which kvmrun needs",
+                       h->version, h->version >> 8, h->version & 0xff);
     h->xloadflags = h->version >= 0x020c ? get16(image + LX_XLOADFLAGS) : 0;
     if (h->version >= 0x020c && !(h->xloadflags & LX_XLF_KERNEL_64))
-        return hdr_err(ctx, "xloadflags 0x%04x: XLF_KERNEL_64 (bit 0) is "
-                       "clear: not a 64-bit kernel", h->xloadflags);
+        return hdr_err(ctx,
+                       "xloadflags 0x%04x: XLF_KERNEL_64 (bit 0) is "
+                       "clear: not a 64-bit kernel",
+                       h->xloadflags);
     r = check_hdr_end(ctx, image, h);
     if (r < 0)
         return r;
     h->loadflags = image[LX_LOADFLAGS];
     if (!(h->loadflags & LX_LOADED_HIGH))
-        return hdr_err(ctx, "loadflags 0x%02x: LOADED_HIGH (bit 0) is "
-                       "clear: a zImage, not a bzImage", h->loadflags);
+        return hdr_err(ctx,
+                       "loadflags 0x%02x: LOADED_HIGH (bit 0) is "
+                       "clear: a zImage, not a bzImage",
+                       h->loadflags);
     h->initrd_addr_max = get32(image + LX_INITRD_ADDR_MAX);
     h->kernel_alignment = get32(image + LX_KERNEL_ALIGNMENT);
     h->relocatable = image[LX_RELOCATABLE];
@@ -256,17 +265,18 @@ static int plan_kernel(const struct load_ctx *guard, struct lx_plan *p)
     const struct lx_hdr *h = &p->h;
     uint64_t room = max64(h->kernel_len, h->init_size);
     uint64_t dstart = decompress_start(h);
-    int r = load_check_range(guard, "kernel (with init_size room)", LX_LOAD,
-                             room);
+    int r =
+        load_check_range(guard, "kernel (with init_size room)", LX_LOAD, room);
 
     if (r < 0)
         return r;
     p->kernel_end = LX_LOAD + room;
     if (dstart <= LX_LOAD || !h->init_size)
         return 0;
-    r = load_check_range(guard, "kernel decompression buffer (pref_address "
-                         "or kernel_alignment, init_size)", dstart,
-                         h->init_size);
+    r = load_check_range(guard,
+                         "kernel decompression buffer (pref_address "
+                         "or kernel_alignment, init_size)",
+                         dstart, h->init_size);
     if (r < 0)
         return r;
     p->kernel_end = max64(p->kernel_end, dstart + h->init_size);
@@ -288,8 +298,8 @@ static const struct load_region *overlap(const struct load_ctx *c,
 static int plan_initrd(const struct load_ctx *guard,
                        const struct load_linux_args *args, struct lx_plan *p)
 {
-    uint64_t limit = min64(p->h.initrd_addr_max + 1ULL,
-                           mem_low_size(guard->mem));
+    uint64_t limit =
+        min64(p->h.initrd_addr_max + 1ULL, mem_low_size(guard->mem));
     uint64_t top = limit, len = args->initrd_len, start = 0;
 
     p->initrd_len = args->initrd ? args->initrd_len : 0;
@@ -299,12 +309,13 @@ static int plan_initrd(const struct load_ctx *guard,
         const struct load_region *r;
 
         if (len > top || ((top - len) & ~(LX_PAGE - 1)) < p->kernel_end)
-            return err_set(ERANGE, "%s: initrd: %" PRIu64 " bytes do not "
+            return err_set(ERANGE,
+                           "%s: initrd: %" PRIu64 " bytes do not "
                            "fit between the kernel's end 0x%" PRIx64 " and "
                            "0x%" PRIx64 " (initrd_addr_max 0x%" PRIx32
-                           ", end of low RAM 0x%" PRIx64 ")", guard->name,
-                           len, p->kernel_end, top, p->h.initrd_addr_max,
-                           mem_low_size(guard->mem));
+                           ", end of low RAM 0x%" PRIx64 ")",
+                           guard->name, len, p->kernel_end, top,
+                           p->h.initrd_addr_max, mem_low_size(guard->mem));
         start = (top - len) & ~(LX_PAGE - 1);
         r = overlap(guard, start, len);
         if (!r)
@@ -358,8 +369,7 @@ static int split_reserved(const struct load_ctx *ctx,
                                 sat_add(args->boot_params_addr, ZP_SIZE),
                                 "the zero page"};
     r[n + 1] = (struct load_region){args->cmdline_addr,
-                                    sat_add(args->cmdline_addr,
-                                            cmdline_bytes),
+                                    sat_add(args->cmdline_addr, cmdline_bytes),
                                     "the command line"};
     *regions = r;
     *nboot = n;
@@ -368,28 +378,30 @@ static int split_reserved(const struct load_ctx *ctx,
 
 /* The command line's length against both limits; the boot data's place. */
 static int plan_boot_data(const struct load_ctx *boot,
-                          const struct load_linux_args *args,
-                          struct lx_plan *p)
+                          const struct load_linux_args *args, struct lx_plan *p)
 {
     uint64_t zp = args->boot_params_addr, cl = args->cmdline_addr;
     uint64_t bytes = p->cmdline_len + 1ULL;
     int r;
 
     if (p->cmdline_len > p->h.cmdline_max)
-        return err_set(EINVAL, "%s: command line: %zu bytes, the kernel's "
-                       "cmdline_size allows %" PRIu64, boot->name,
-                       p->cmdline_len, p->h.cmdline_max);
+        return err_set(EINVAL,
+                       "%s: command line: %zu bytes, the kernel's "
+                       "cmdline_size allows %" PRIu64,
+                       boot->name, p->cmdline_len, p->h.cmdline_max);
     if (bytes > args->cmdline_room)
-        return err_set(ERANGE, "%s: command line: %zu bytes and a NUL do "
+        return err_set(ERANGE,
+                       "%s: command line: %zu bytes and a NUL do "
                        "not fit the %" PRIu64 " bytes at 0x%" PRIx64,
                        boot->name, p->cmdline_len, args->cmdline_room, cl);
     r = load_check_range(boot, "zero page (boot_params)", zp, ZP_SIZE);
     if (r == 0)
         r = load_check_range(boot, "command line", cl, bytes);
     if (r == 0 && cl < zp + ZP_SIZE && zp < cl + bytes)
-        r = err_set(EINVAL, "%s: command line 0x%" PRIx64 "-0x%" PRIx64
-                    " overlaps the zero page at 0x%" PRIx64, boot->name, cl,
-                    cl + bytes, zp);
+        r = err_set(EINVAL,
+                    "%s: command line 0x%" PRIx64 "-0x%" PRIx64
+                    " overlaps the zero page at 0x%" PRIx64,
+                    boot->name, cl, cl + bytes, zp);
     return r;
 }
 
@@ -465,8 +477,7 @@ static void write_all(const struct load_ctx *ctx, const uint8_t *image,
     copy_to_guest(ctx->mem, args->boot_params_addr, zp, sizeof(zp));
     copy_to_guest(ctx->mem, args->cmdline_addr, args->cmdline,
                   p->cmdline_len + 1);
-    copy_to_guest(ctx->mem, LX_LOAD, image + p->h.kernel_off,
-                  p->h.kernel_len);
+    copy_to_guest(ctx->mem, LX_LOAD, image + p->h.kernel_off, p->h.kernel_len);
     copy_to_guest(ctx->mem, p->initrd_start, args->initrd, p->initrd_len);
 }
 
@@ -501,8 +512,7 @@ static int plan(const struct load_ctx *ctx, const uint8_t *image, size_t len,
 }
 
 int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
-               const struct load_linux_args *args,
-               struct load_linux_info *out)
+               const struct load_linux_args *args, struct load_linux_info *out)
 {
     struct lx_plan p = {0};
     struct load_region *regions = NULL;

@@ -28,8 +28,8 @@ struct load_region {
 
 /* What every loader gets: where to put things, and what not to touch. */
 struct load_ctx {
-    struct guest_mem *mem;            /* copy through mem_ptr() only */
-    const char *name;                 /* the image's file name, for errors */
+    struct guest_mem *mem;              /* copy through mem_ptr() only */
+    const char *name;                   /* the image's file name, for errors */
     const struct load_region *reserved; /* ranges a loader must not write */
     unsigned nreserved;
 };
@@ -44,8 +44,8 @@ int load_check_range(const struct load_ctx *ctx, const char *what,
 
 /* -EINVAL with the one-line message "<ctx->name>: <what>: <why>", why
  * formatted from fmt: how loaders report a bad field. */
-int load_err(const struct load_ctx *ctx, const char *what, const char *fmt,
-             ...) __attribute__((format(printf, 3, 4)));
+int load_err(const struct load_ctx *ctx, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ELF (load/elf.c) */
 
@@ -76,12 +76,12 @@ int load_elf(const struct load_ctx *ctx, const uint8_t *image, size_t len,
 long load_multiboot_probe(const uint8_t *image, size_t len);
 
 struct load_multiboot_args {
-    const char *cmdline;      /* the whole command line, never NULL */
-    const uint8_t *module;    /* module 0 (--initrd/--module), or NULL */
+    const char *cmdline;   /* the whole command line, never NULL */
+    const uint8_t *module; /* module 0 (--initrd/--module), or NULL */
     size_t module_len;
     const char *module_string; /* module 0's string, e.g. its path */
-    uint64_t info_addr;       /* where the information block goes */
-    uint64_t info_size;       /* bytes available there */
+    uint64_t info_addr;        /* where the information block goes */
+    uint64_t info_size;        /* bytes available there */
 };
 
 struct load_multiboot_info {
@@ -97,8 +97,8 @@ struct load_multiboot_info {
  * valid mods_addr when there is none) at args->info_addr. Untrusted input:
  * same checks and messages as load_elf().
  */
-int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
-                   size_t len, const struct load_multiboot_args *args,
+int load_multiboot(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+                   const struct load_multiboot_args *args,
                    struct load_multiboot_info *out);
 
 /* Linux x86 boot protocol (load/linux.c) */
@@ -107,13 +107,13 @@ int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
 int load_linux_probe(const uint8_t *image, size_t len);
 
 struct load_linux_args {
-    const char *cmdline;        /* never NULL ("" for none) */
-    const uint8_t *initrd;      /* or NULL */
+    const char *cmdline;   /* never NULL ("" for none) */
+    const uint8_t *initrd; /* or NULL */
     size_t initrd_len;
-    uint64_t boot_params_addr;  /* where the zero page goes (4 KiB) */
-    uint64_t cmdline_addr;      /* where the command line goes */
-    uint64_t cmdline_room;      /* bytes available there */
-    uint64_t acpi_rsdp_addr;    /* boot_params.acpi_rsdp_addr, or 0 */
+    uint64_t boot_params_addr; /* where the zero page goes (4 KiB) */
+    uint64_t cmdline_addr;     /* where the command line goes */
+    uint64_t cmdline_room;     /* bytes available there */
+    uint64_t acpi_rsdp_addr;   /* boot_params.acpi_rsdp_addr, or 0 */
 };
 
 struct load_linux_info {
@@ -135,7 +135,6 @@ struct load_linux_info {
  * naming ctx->name and the field, nothing written before all checks pass.
  */
 int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
-               const struct load_linux_args *args,
-               struct load_linux_info *out);
+               const struct load_linux_args *args, struct load_linux_info *out);
 
 #endif

@@ -16,15 +16,15 @@
  * to guest memory as they are.
  */
 #define MB_MAGIC 0x1BADB002u
-#define MB_SEARCH 8192     /* the header lies in the first 8 KiB */
-#define MB_HDR_MIN 12      /* magic, flags, checksum */
-#define MB_HDR_AOUT 32     /* and the five a.out-kludge address fields */
+#define MB_SEARCH 8192 /* the header lies in the first 8 KiB */
+#define MB_HDR_MIN 12  /* magic, flags, checksum */
+#define MB_HDR_AOUT 32 /* and the five a.out-kludge address fields */
 
 #define MB_PAGE_ALIGN (1u << 0)  /* modules on 4 KiB boundaries */
 #define MB_MEMORY_INFO (1u << 1) /* mem_* fields wanted */
 #define MB_VIDEO_MODE (1u << 2)  /* video mode wanted: we have no video */
 #define MB_AOUT_KLUDGE (1u << 16)
-#define MB_REQUIRED 0xffffu      /* bits a loader must understand */
+#define MB_REQUIRED 0xffffu /* bits a loader must understand */
 #define MB_UNDERSTOOD (MB_PAGE_ALIGN | MB_MEMORY_INFO | MB_VIDEO_MODE)
 
 #define MBI_MEM (1u << 0)
@@ -37,8 +37,8 @@
 
 #define KIB 1024ULL
 #define MB_PAGE 4096ULL
-#define MB_BASE_END 0x9fc00ULL     /* 639 KiB: the EBDA and ROMs follow */
-#define MB_UPPER_START 0x100000ULL /* 1 MiB */
+#define MB_BASE_END 0x9fc00ULL       /* 639 KiB: the EBDA and ROMs follow */
+#define MB_UPPER_START 0x100000ULL   /* 1 MiB */
 #define MB_ADDR_LIMIT 0x100000000ULL /* every address handed over is u32 */
 #define MB_MMAP_MAX (3 + MEM_MAX_SLOTS)
 
@@ -76,7 +76,7 @@ _Static_assert(sizeof(struct mb_mmap_entry) == 24, "multiboot mmap layout");
 /* Where the kernel went (or goes): what the module and entry depend on. */
 struct mb_kernel {
     uint64_t entry;
-    uint64_t end;      /* one past the highest byte, bss included */
+    uint64_t end;       /* one past the highest byte, bss included */
     uint64_t load_addr; /* a.out kludge: copy load_len bytes from file_off */
     uint64_t file_off, load_len, bss_len;
 };
@@ -110,9 +110,8 @@ long load_multiboot_probe(const uint8_t *image, size_t len)
          off += 4) {
         uint32_t magic = get32(image + off);
 
-        if (magic == MB_MAGIC &&
-            (uint32_t)(magic + get32(image + off + 4) +
-                       get32(image + off + 8)) == 0)
+        if (magic == MB_MAGIC && (uint32_t)(magic + get32(image + off + 4) +
+                                            get32(image + off + 8)) == 0)
             return (long)off;
     }
     return -1;
@@ -130,9 +129,10 @@ static int read_header(const struct load_ctx *ctx, const uint8_t *image,
     if (!(h->flags & MB_AOUT_KLUDGE))
         return 0;
     if (len - off < MB_HDR_AOUT)
-        return hdr_err(ctx, "at file offset 0x%zx: flag 16 (a.out kludge) "
-                       "needs 32 header bytes, the file has %zu", off,
-                       len - off);
+        return hdr_err(ctx,
+                       "at file offset 0x%zx: flag 16 (a.out kludge) "
+                       "needs 32 header bytes, the file has %zu",
+                       off, len - off);
     h->header_addr = get32(p + 12);
     h->load_addr = get32(p + 16);
     h->load_end_addr = get32(p + 20);
@@ -148,8 +148,10 @@ static int check_flags(const struct load_ctx *ctx, uint32_t flags)
 
     if (!unknown)
         return 0;
-    return hdr_err(ctx, "flags 0x%08" PRIx32 ": required feature bit %d "
-                   "is not supported", flags, __builtin_ctz(unknown));
+    return hdr_err(ctx,
+                   "flags 0x%08" PRIx32 ": required feature bit %d "
+                   "is not supported",
+                   flags, __builtin_ctz(unknown));
 }
 
 /* header_addr and load_addr: where in the file loading starts. */
@@ -159,11 +161,15 @@ static int aout_start(const struct load_ctx *ctx, size_t off,
     uint64_t back = (uint64_t)h->header_addr - h->load_addr;
 
     if (h->load_addr > h->header_addr)
-        return hdr_err(ctx, "load_addr 0x%" PRIx32 " is above header_addr "
-                       "0x%" PRIx32, h->load_addr, h->header_addr);
+        return hdr_err(ctx,
+                       "load_addr 0x%" PRIx32 " is above header_addr "
+                       "0x%" PRIx32,
+                       h->load_addr, h->header_addr);
     if (back > off)
-        return hdr_err(ctx, "header_addr - load_addr = 0x%" PRIx64 " is "
-                       "more than the header's file offset 0x%zx", back, off);
+        return hdr_err(ctx,
+                       "header_addr - load_addr = 0x%" PRIx64 " is "
+                       "more than the header's file offset 0x%zx",
+                       back, off);
     k->load_addr = h->load_addr;
     k->file_off = off - back;
     return 0;
@@ -179,15 +185,17 @@ static int aout_load_len(const struct load_ctx *ctx, size_t len,
     if (!h->load_end_addr)
         return 0;
     if (h->load_end_addr < h->load_addr)
-        return hdr_err(ctx, "load_end_addr 0x%" PRIx32 " is below "
-                       "load_addr 0x%" PRIx32, h->load_end_addr,
-                       h->load_addr);
+        return hdr_err(ctx,
+                       "load_end_addr 0x%" PRIx32 " is below "
+                       "load_addr 0x%" PRIx32,
+                       h->load_end_addr, h->load_addr);
     k->load_len = h->load_end_addr - h->load_addr;
     if (k->load_len > in_file)
-        return hdr_err(ctx, "load_end_addr 0x%" PRIx32 ": 0x%" PRIx64
+        return hdr_err(ctx,
+                       "load_end_addr 0x%" PRIx32 ": 0x%" PRIx64
                        " bytes from file offset 0x%" PRIx64 " but the file "
-                       "has 0x%zx", h->load_end_addr, k->load_len,
-                       k->file_off, len);
+                       "has 0x%zx",
+                       h->load_end_addr, k->load_len, k->file_off, len);
     return 0;
 }
 
@@ -198,9 +206,10 @@ static int aout_bss(const struct load_ctx *ctx, const struct mb_header *h,
     uint64_t load_end = k->load_addr + k->load_len;
 
     if (h->bss_end_addr && h->bss_end_addr < load_end)
-        return hdr_err(ctx, "bss_end_addr 0x%" PRIx32 " is below the end "
-                       "of the loaded data 0x%" PRIx64, h->bss_end_addr,
-                       load_end);
+        return hdr_err(ctx,
+                       "bss_end_addr 0x%" PRIx32 " is below the end "
+                       "of the loaded data 0x%" PRIx64,
+                       h->bss_end_addr, load_end);
     k->end = h->bss_end_addr ? h->bss_end_addr : load_end;
     k->bss_len = k->end - load_end;
     k->entry = h->entry_addr;
@@ -220,12 +229,13 @@ static int aout_plan(const struct load_ctx *ctx, size_t len, size_t off,
     if (r < 0)
         return r;
     if (k->entry < k->load_addr || k->entry >= k->end)
-        return hdr_err(ctx, "entry_addr 0x%" PRIx64 " is outside the "
-                       "image 0x%" PRIx64 "-0x%" PRIx64, k->entry,
-                       k->load_addr, k->end);
+        return hdr_err(ctx,
+                       "entry_addr 0x%" PRIx64 " is outside the "
+                       "image 0x%" PRIx64 "-0x%" PRIx64,
+                       k->entry, k->load_addr, k->end);
     load_end = k->load_addr + k->load_len;
-    r = load_check_range(ctx, "kernel (load_addr-load_end_addr)",
-                         k->load_addr, k->load_len);
+    r = load_check_range(ctx, "kernel (load_addr-load_end_addr)", k->load_addr,
+                         k->load_len);
     if (r < 0)
         return r;
     return load_check_range(ctx, "kernel bss (load_end_addr-bss_end_addr)",
@@ -242,8 +252,7 @@ static void copy_to_guest(const struct guest_mem *mem, uint64_t gpa,
         memcpy(dst, src, len);
 }
 
-static void zero_guest(const struct guest_mem *mem, uint64_t gpa,
-                       uint64_t len)
+static void zero_guest(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
     void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
 
@@ -268,16 +277,20 @@ static int elf_load(const struct load_ctx *ctx, const uint8_t *image,
 
     if (!load_elf_probe(image, len))
         return hdr_err(ctx, "flag 16 (a.out kludge) is clear and the image "
-                       "is not ELF");
+                            "is not ELF");
     if (len > EI_CLASS && image[EI_CLASS] == ELFCLASS64)
-        return err_set(EINVAL, "%s: ELF64 multiboot kernel: multiboot "
-                       "kernels are 32-bit", ctx->name);
+        return err_set(EINVAL,
+                       "%s: ELF64 multiboot kernel: multiboot "
+                       "kernels are 32-bit",
+                       ctx->name);
     r = load_elf(ctx, image, len, &info);
     if (r < 0)
         return r;
     if (info.bits != 32)
-        return err_set(EINVAL, "%s: ELF%u multiboot kernel: multiboot "
-                       "kernels are 32-bit", ctx->name, info.bits);
+        return err_set(EINVAL,
+                       "%s: ELF%u multiboot kernel: multiboot "
+                       "kernels are 32-bit",
+                       ctx->name, info.bits);
     /* load_elf() checked that e_entry lies in a PT_LOAD segment. */
     k->entry = info.entry;
     k->end = info.high;
@@ -295,8 +308,7 @@ static unsigned mmap_add(struct mb_mmap_entry *e, unsigned n, uint64_t base,
 
 /* The e820-style map of ctx->mem: base memory, the legacy hole below
  * 1 MiB, the rest of the low slot and the slots above 4 GiB. */
-static unsigned mmap_build(const struct guest_mem *mem,
-                           struct mb_mmap_entry *e)
+static unsigned mmap_build(const struct guest_mem *mem, struct mb_mmap_entry *e)
 {
     uint64_t low = mem_low_size(mem);
     unsigned n;
@@ -320,8 +332,7 @@ static const char *module_string(const struct load_multiboot_args *args)
  * that mods_addr is valid), memory map, command line, module string.
  */
 static int layout(const struct load_ctx *ctx,
-                  const struct load_multiboot_args *args,
-                  struct mb_layout *l)
+                  const struct load_multiboot_args *args, struct mb_layout *l)
 {
     l->nmmap = mmap_build(ctx->mem, l->mmap);
     l->mods = sizeof(struct mb_info);
@@ -332,16 +343,18 @@ static int layout(const struct load_ctx *ctx,
     if (args->module)
         l->size += strlen(module_string(args)) + 1;
     if (l->size > args->info_size)
-        return err_set(ERANGE, "%s: multiboot information block: needs %"
-                       PRIu64 " bytes, the area at 0x%" PRIx64 " has %"
-                       PRIu64 " (command line too long?)", ctx->name,
-                       l->size, args->info_addr, args->info_size);
+        return err_set(ERANGE,
+                       "%s: multiboot information block: needs %" PRIu64
+                       " bytes, the area at 0x%" PRIx64 " has %" PRIu64
+                       " (command line too long?)",
+                       ctx->name, l->size, args->info_addr, args->info_size);
     if (args->info_addr > MB_ADDR_LIMIT - l->size)
-        return err_set(ERANGE, "%s: multiboot information block at 0x%"
-                       PRIx64 " is not below 4 GiB", ctx->name,
-                       args->info_addr);
-    return load_check_range(ctx, "multiboot information block",
-                            args->info_addr, l->size);
+        return err_set(ERANGE,
+                       "%s: multiboot information block at 0x%" PRIx64
+                       " is not below 4 GiB",
+                       ctx->name, args->info_addr);
+    return load_check_range(ctx, "multiboot information block", args->info_addr,
+                            l->size);
 }
 
 /* 1 if r lies inside the information area: the caller reserved it for
@@ -372,11 +385,11 @@ static int split_reserved(const struct load_ctx *ctx,
         if (!in_info_area(&ctx->reserved[i], args))
             r[n++] = ctx->reserved[i];
     /* layout() checks info_addr + the bytes used; the rest may wrap. */
-    r[n] = (struct load_region){
-        args->info_addr,
-        args->info_size > UINT64_MAX - args->info_addr
-            ? UINT64_MAX : args->info_addr + args->info_size,
-        "the multiboot information area"};
+    r[n] = (struct load_region){args->info_addr,
+                                args->info_size > UINT64_MAX - args->info_addr
+                                    ? UINT64_MAX
+                                    : args->info_addr + args->info_size,
+                                "the multiboot information area"};
     *regions = r;
     *ninfo = n;
     return 0;
@@ -391,9 +404,10 @@ static int module_plan(const struct load_ctx *guard,
     if (!args->module)
         return 0;
     if (*start > MB_ADDR_LIMIT || args->module_len > MB_ADDR_LIMIT - *start)
-        return err_set(ERANGE, "%s: module 0: 0x%" PRIx64 "+0x%zx does not "
-                       "end below 4 GiB", guard->name, *start,
-                       args->module_len);
+        return err_set(ERANGE,
+                       "%s: module 0: 0x%" PRIx64 "+0x%zx does not "
+                       "end below 4 GiB",
+                       guard->name, *start, args->module_len);
     return load_check_range(guard, "module 0", *start, args->module_len);
 }
 
@@ -407,10 +421,9 @@ static struct mb_info info_struct(const struct guest_mem *mem,
 
     return (struct mb_info){
         .flags = MBI_MEM | MBI_CMDLINE | MBI_MODS | MBI_MMAP,
-        .mem_lower = (uint32_t)((low < MB_BASE_END ? low : MB_BASE_END) /
-                                KIB),
-        .mem_upper = (uint32_t)(low > MB_UPPER_START
-                                    ? (low - MB_UPPER_START) / KIB : 0),
+        .mem_lower = (uint32_t)((low < MB_BASE_END ? low : MB_BASE_END) / KIB),
+        .mem_upper =
+            (uint32_t)(low > MB_UPPER_START ? (low - MB_UPPER_START) / KIB : 0),
         .cmdline = base + (uint32_t)l->cmdline,
         .mods_count = args->module ? 1 : 0,
         .mods_addr = base + (uint32_t)l->mods,
@@ -507,8 +520,8 @@ static void finish(const struct guest_mem *mem,
         copy_to_guest(mem, mod_start, args->module, args->module_len);
 }
 
-int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
-                   size_t len, const struct load_multiboot_args *args,
+int load_multiboot(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+                   const struct load_multiboot_args *args,
                    struct load_multiboot_info *out)
 {
     long off = load_multiboot_probe(image, len);
@@ -521,12 +534,13 @@ int load_multiboot(const struct load_ctx *ctx, const uint8_t *image,
     int r;
 
     if (off < 0)
-        return err_set(EINVAL, "%s: no multiboot header (magic 0x%08x and "
-                       "checksum) in the first 8 KiB", ctx->name, MB_MAGIC);
+        return err_set(EINVAL,
+                       "%s: no multiboot header (magic 0x%08x and "
+                       "checksum) in the first 8 KiB",
+                       ctx->name, MB_MAGIC);
     r = prepare(ctx, args, &l, &buf, &guard, &regions);
     if (r == 0)
-        r = kernel_load(&guard, image, len, (size_t)off, args, &k,
-                        &mod_start);
+        r = kernel_load(&guard, image, len, (size_t)off, args, &k, &mod_start);
     if (r == 0) {
         finish(ctx->mem, args, &l, mod_start, buf);
         out->entry = k.entry;

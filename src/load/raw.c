@@ -46,8 +46,10 @@ int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
         return fd;
     if (size > max_len) {
         close(fd);
-        return err_set(EFBIG, "%s: %" PRIu64 " bytes do not fit in guest "
-                       "memory (%" PRIu64 " MiB)", path, size, max_len >> 20);
+        return err_set(EFBIG,
+                       "%s: %" PRIu64 " bytes do not fit in guest "
+                       "memory (%" PRIu64 " MiB)",
+                       path, size, max_len >> 20);
     }
     buf = malloc(size ? (size_t)size : 1);
     if (!buf) {
@@ -61,8 +63,7 @@ int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
             continue;
         if (n <= 0) {
             int r = n < 0 ? err_errno(errno, "%s: read", path)
-                          : err_set(EIO, "%s: file shrank while reading",
-                                    path);
+                          : err_set(EIO, "%s: file shrank while reading", path);
             free(buf);
             close(fd);
             return r;
@@ -75,17 +76,18 @@ int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
     return 0;
 }
 
-static int load_raw_named(struct kvmrun_vm *vm, const void *image,
-                          size_t len, uint64_t load_addr, const char *name)
+static int load_raw_named(struct kvmrun_vm *vm, const void *image, size_t len,
+                          uint64_t load_addr, const char *name)
 {
     void *dst = mem_ptr(&vm->mem, load_addr, len);
 
     if (len == 0)
         return err_set(EINVAL, "empty image");
     if (!dst)
-        return err_set(ERANGE, "%zu bytes at %#" PRIx64 " do not fit in "
-                       "guest memory (%" PRIu64 " MiB)", len, load_addr,
-                       vm->mem.size >> 20);
+        return err_set(ERANGE,
+                       "%zu bytes at %#" PRIx64 " do not fit in "
+                       "guest memory (%" PRIu64 " MiB)",
+                       len, load_addr, vm->mem.size >> 20);
     memcpy(dst, image, len);
     vm_note_image(vm, load_addr, load_addr + len, name);
     return 0;

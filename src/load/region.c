@@ -13,18 +13,21 @@ int load_check_range(const struct load_ctx *ctx, const char *what,
     uint64_t end = start + len;
 
     if (end < start)
-        return err_set(EINVAL, "%s: %s: 0x%" PRIx64 "+0x%" PRIx64
-                       " wraps around the address space", ctx->name, what,
-                       start, len);
+        return err_set(EINVAL,
+                       "%s: %s: 0x%" PRIx64 "+0x%" PRIx64
+                       " wraps around the address space",
+                       ctx->name, what, start, len);
     if (len && !mem_ptr(ctx->mem, start, len))
-        return err_set(ERANGE, "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
-                       " is not in guest RAM (%" PRIu64 " MiB)", ctx->name,
-                       what, start, end, ctx->mem->size >> 20);
+        return err_set(ERANGE,
+                       "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
+                       " is not in guest RAM (%" PRIu64 " MiB)",
+                       ctx->name, what, start, end, ctx->mem->size >> 20);
     for (unsigned i = 0; i < ctx->nreserved && len; i++) {
         const struct load_region *r = &ctx->reserved[i];
 
         if (start < r->end && r->start < end)
-            return err_set(ERANGE, "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
+            return err_set(ERANGE,
+                           "%s: %s: 0x%" PRIx64 "-0x%" PRIx64
                            " overlaps %s at 0x%" PRIx64 "-0x%" PRIx64,
                            ctx->name, what, start, end, r->what, r->start,
                            r->end);
@@ -32,8 +35,7 @@ int load_check_range(const struct load_ctx *ctx, const char *what,
     return 0;
 }
 
-int load_err(const struct load_ctx *ctx, const char *what, const char *fmt,
-             ...)
+int load_err(const struct load_ctx *ctx, const char *what, const char *fmt, ...)
 {
     char why[256];
     va_list ap;

@@ -37,8 +37,8 @@ static void check_message(void)
 {
     const char *msg = kvmrun_last_error();
 
-    if (strncmp(msg, NAME ": ", strlen(NAME ": ")) != 0 || strchr(msg, '\n')
-        || msg[strlen(NAME ": ")] == '\0') {
+    if (strncmp(msg, NAME ": ", strlen(NAME ": ")) != 0 || strchr(msg, '\n') ||
+        msg[strlen(NAME ": ")] == '\0') {
         fprintf(stderr, "bad error message: \"%s\"\n", msg);
         abort();
     }
@@ -47,13 +47,14 @@ static void check_message(void)
 /* A success must describe what it loaded. */
 static void check_info(const struct load_elf_info *info)
 {
-    if ((info->bits != 32 && info->bits != 64) || info->low >= info->high
-        || info->high > RAM || info->entry < info->low
-        || info->entry >= info->high) {
-        fprintf(stderr, "bad load_elf_info: entry %#llx bits %u "
-                "low %#llx high %#llx\n", (unsigned long long)info->entry,
-                info->bits, (unsigned long long)info->low,
-                (unsigned long long)info->high);
+    if ((info->bits != 32 && info->bits != 64) || info->low >= info->high ||
+        info->high > RAM || info->entry < info->low ||
+        info->entry >= info->high) {
+        fprintf(stderr,
+                "bad load_elf_info: entry %#llx bits %u "
+                "low %#llx high %#llx\n",
+                (unsigned long long)info->entry, info->bits,
+                (unsigned long long)info->low, (unsigned long long)info->high);
         abort();
     }
 }

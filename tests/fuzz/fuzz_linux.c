@@ -68,14 +68,13 @@ static void check_success(struct guest_mem *mem,
                           const struct load_linux_info *out)
 {
     const uint8_t *zp = mem_ptr(mem, ARCH_BOOT_INFO_ADDR, 4096);
-    int bad = out->entry != 0x100200 ||
-              out->boot_params != ARCH_BOOT_INFO_ADDR ||
-              out->kernel_start != 0x100000 ||
-              out->kernel_end <= out->kernel_start ||
-              out->kernel_end > GUEST_RAM || zp[0x210] != 0xff ||
-              memcmp(zp + 0x202, "HdrS", 4) != 0 ||
-              strcmp((const char *)mem_ptr(mem, ARCH_CMDLINE_ADDR, 1),
-                     args->cmdline) != 0;
+    int bad =
+        out->entry != 0x100200 || out->boot_params != ARCH_BOOT_INFO_ADDR ||
+        out->kernel_start != 0x100000 || out->kernel_end <= out->kernel_start ||
+        out->kernel_end > GUEST_RAM || zp[0x210] != 0xff ||
+        memcmp(zp + 0x202, "HdrS", 4) != 0 ||
+        strcmp((const char *)mem_ptr(mem, ARCH_CMDLINE_ADDR, 1),
+               args->cmdline) != 0;
 
     if (args->initrd)
         bad |= out->initrd_start < out->kernel_end ||
@@ -85,8 +84,10 @@ static void check_success(struct guest_mem *mem,
                memcmp(mem_ptr(mem, out->initrd_start, args->initrd_len),
                       args->initrd, args->initrd_len) != 0;
     if (bad) {
-        fprintf(stderr, "bad result: kernel 0x%llx-0x%llx initrd "
-                "0x%llx-0x%llx\n", (unsigned long long)out->kernel_start,
+        fprintf(stderr,
+                "bad result: kernel 0x%llx-0x%llx initrd "
+                "0x%llx-0x%llx\n",
+                (unsigned long long)out->kernel_start,
                 (unsigned long long)out->kernel_end,
                 (unsigned long long)out->initrd_start,
                 (unsigned long long)out->initrd_end);
@@ -120,8 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (r < 0) {
         check_error();
-        if (!intact(mem, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
-                    INFO_FILL))
+        if (!intact(mem, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, INFO_FILL))
             abort();
     } else {
         check_success(mem, &args, &out);

@@ -101,8 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (r < 0) {
         check_error();
-        if (!intact(mem, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
-                    INFO_FILL))
+        if (!intact(mem, ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, INFO_FILL))
             abort();
     } else {
         check_success(mem, &out);

@@ -21,7 +21,8 @@ int mb_main(uint32_t magic, const struct mb_info *mb);
 
 static void print_modules(const struct mb_info *mb)
 {
-    const struct mb_module *m = (const struct mb_module *)(uintptr_t)mb->mods_addr;
+    const struct mb_module *m =
+        (const struct mb_module *)(uintptr_t)mb->mods_addr;
 
     g_printf("mods: %u\n", mb->mods_count);
     for (uint32_t i = 0; i < mb->mods_count; i++) {
@@ -57,7 +58,8 @@ int mb_main(uint32_t magic, const struct mb_info *mb)
     fw_cfg_read(0x03, &ram, 8);
     fw_cfg_read(0x05, &cpus, 2);
     g_printf("multiboot: eax %x, flags %x, mem_lower %u KiB, mem_upper %u "
-             "KiB\n", magic, mb->flags, mb->mem_lower, mb->mem_upper);
+             "KiB\n",
+             magic, mb->flags, mb->mem_lower, mb->mem_upper);
     g_printf("cmdline: %s\n", (const char *)(uintptr_t)mb->cmdline);
     print_modules(mb);
     print_mmap(mb);

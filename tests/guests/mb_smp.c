@@ -70,9 +70,9 @@ static void start_aps(void)
 
     for (const char *p = tramp_start; p < tramp_end; p++)
         *t++ = *p;
-    __asm__ volatile("sgdt %0"
-                     : "=m"(*(char(*)[6])(TRAMPOLINE +
-                                          (tramp_gdtr - tramp_start))));
+    __asm__ volatile(
+        "sgdt %0"
+        : "=m"(*(char(*)[6])(TRAMPOLINE + (tramp_gdtr - tramp_start))));
     lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x100);
     send_ipi(ICR_ALL_BUT_SELF | ICR_LEVEL_ASSERT | ICR_INIT);
     for (int i = 0; i < 2; i++)
@@ -99,10 +99,11 @@ int mb_main(uint32_t magic, const struct mb_info *mb)
     fw_cfg_read(0x03, &ram, 8);
     fw_cfg_read(0x05, &cpus, 2);
     g_printf("BSP: apic id %u, fw_cfg %u cpus, %llu MiB, multiboot %s\n",
-             lapic_read(LAPIC_ID) >> 24, cpus,
-             (unsigned long long)(ram >> 20),
-             magic == 0x2badb002 && (uint64_t)mb->mem_upper + 1024 ==
-                                        (ram >> 10) ? "agrees" : "DISAGREES");
+             lapic_read(LAPIC_ID) >> 24, cpus, (unsigned long long)(ram >> 20),
+             magic == 0x2badb002 &&
+                     (uint64_t)mb->mem_upper + 1024 == (ram >> 10)
+                 ? "agrees"
+                 : "DISAGREES");
     if (cpus > 1) {
         start_aps();
         if (wait_aps(cpus - 1u) < 0) {

@@ -57,7 +57,8 @@ static int report(unsigned long vcpu, unsigned long ncpus, const char *mode,
     if (!fail && !hypervisor_bit())
         fail = "no hypervisor bit";
     g_printf("vcpu %lu of %lu: %s mode, apic id %u, fw_cfg %u cpus %llu MiB:"
-             " %s\n", vcpu, ncpus, mode, apic_id(), cpus,
+             " %s\n",
+             vcpu, ncpus, mode, apic_id(), cpus,
              (unsigned long long)(ram >> 20), fail ? fail : "ok");
     g_unlock();
     if (fail)

@@ -67,9 +67,10 @@ static void *kicker_main(void *arg)
         uint64_t dt = test_now_ns() - t0;
         note_max(&s->max_ns, dt);
         if (dt >= REKICK_MS * 1000000ULL) {
-            fprintf(stderr, "kick_storm: a kick to vcpu%u was lost: only "
-                    "a re-kick after %.0f ms got it acknowledged\n", cpu,
-                    dt / 1e6);
+            fprintf(stderr,
+                    "kick_storm: a kick to vcpu%u was lost: only "
+                    "a re-kick after %.0f ms got it acknowledged\n",
+                    cpu, dt / 1e6);
             atomic_store(&s->lost, 1);
         }
     }

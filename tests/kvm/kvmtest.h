@@ -10,20 +10,20 @@
 #include "kvmrun.h"
 
 /* Fails the test with the library's last error when call is negative. */
-#define CHECK(call)                                                          \
-    do {                                                                     \
-        if ((call) < 0) {                                                    \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,   \
-                    kvmrun_last_error());                                    \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK(call)                                                            \
+    do {                                                                       \
+        if ((call) < 0) {                                                      \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,      \
+                    kvmrun_last_error());                                      \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
-#define FAILF(...)                                                           \
-    do {                                                                     \
-        fprintf(stderr, "FAILED: " __VA_ARGS__);                             \
-        fputc('\n', stderr);                                                 \
-        exit(1);                                                             \
+#define FAILF(...)                                                             \
+    do {                                                                       \
+        fprintf(stderr, "FAILED: " __VA_ARGS__);                               \
+        fputc('\n', stderr);                                                   \
+        exit(1);                                                               \
     } while (0)
 
 static inline uint64_t test_now_ns(void)

@@ -27,7 +27,8 @@ static void wait_all_move(volatile uint64_t *c, unsigned n,
         while (c[i] == before[i])
             if (test_now_ns() > deadline)
                 FAILF("cycle %u: vcpu%u's counter did not move after "
-                      "resume", cycle, i);
+                      "resume",
+                      cycle, i);
 }
 
 static void cycles_run(unsigned ncpus, unsigned cycles)
@@ -50,11 +51,11 @@ static void cycles_run(unsigned ncpus, unsigned cycles)
         for (unsigned i = 0; i < ncpus; i++) {
             if (a[i] != b[i])
                 FAILF("cycle %u: vcpu%u's counter moved while paused "
-                      "(%llu -> %llu)", cycle, i, (unsigned long long)a[i],
+                      "(%llu -> %llu)",
+                      cycle, i, (unsigned long long)a[i],
                       (unsigned long long)b[i]);
             if (a[i] < last[i])
-                FAILF("cycle %u: vcpu%u's counter went backwards", cycle,
-                      i);
+                FAILF("cycle %u: vcpu%u's counter went backwards", cycle, i);
             last[i] = a[i];
         }
         CHECK(kvmrun_vm_resume(vm, 10000));

@@ -87,22 +87,21 @@ struct parsed {
     const uint8_t *fadt, *madt, *dsdt;
 };
 
-static void parse(const struct guest_mem *mem, unsigned ncpus,
-                  struct parsed *p)
+static void parse(const struct guest_mem *mem, unsigned ncpus, struct parsed *p)
 {
     uint64_t rsdp_addr = 0, xsdt_addr;
     const uint8_t *rsdp, *xsdt;
 
-    assert_int_equal(acpi_write_tables((struct guest_mem *)mem, ncpus,
-                                       &rsdp_addr), 0);
+    assert_int_equal(
+        acpi_write_tables((struct guest_mem *)mem, ncpus, &rsdp_addr), 0);
     assert_int_equal(rsdp_addr, ARCH_ACPI_ADDR);
     assert_int_equal(scan_rsdp(mem), rsdp_addr);
     rsdp = mem_ptr(mem, rsdp_addr, 36);
-    assert_int_equal(rsdp[15], 2);             /* revision */
+    assert_int_equal(rsdp[15], 2); /* revision */
     assert_memory_equal(rsdp + 9, "KVMRUN", 6);
-    assert_int_equal(le(rsdp + 16, 4), 0);     /* no RSDT */
+    assert_int_equal(le(rsdp + 16, 4), 0); /* no RSDT */
     assert_int_equal(le(rsdp + 20, 4), 36);
-    assert_int_equal(sum(rsdp, 36), 0);        /* extended checksum */
+    assert_int_equal(sum(rsdp, 36), 0); /* extended checksum */
     xsdt_addr = le(rsdp + 24, 8);
     xsdt = table(mem, xsdt_addr, "XSDT", 1);
     assert_int_equal(le(xsdt + 4, 4), 36 + 2 * 8);
@@ -129,15 +128,15 @@ static void test_fadt(void **state)
     parse(*state, 1, &p);
     assert_int_equal(le(p.fadt + 4, 4), 276);
     assert_int_equal(le(p.fadt + 112, 4), (1u << 20) | (1u << 10));
-    assert_int_equal(p.fadt[131], 3);              /* minor: ACPI 6.3 */
-    assert_int_equal(le(p.fadt + 46, 2), 9);       /* SCI_INT */
-    assert_int_equal(p.fadt[108], 0x32);           /* CENTURY */
-    check_gas_io8(p.fadt + 116, 0x64);             /* RESET_REG */
-    assert_int_equal(p.fadt[128], 0xfe);           /* RESET_VALUE */
-    check_gas_io8(p.fadt + 244, 0x600);            /* SLEEP_CONTROL_REG */
-    check_gas_io8(p.fadt + 256, 0x601);            /* SLEEP_STATUS_REG */
+    assert_int_equal(p.fadt[131], 3);        /* minor: ACPI 6.3 */
+    assert_int_equal(le(p.fadt + 46, 2), 9); /* SCI_INT */
+    assert_int_equal(p.fadt[108], 0x32);     /* CENTURY */
+    check_gas_io8(p.fadt + 116, 0x64);       /* RESET_REG */
+    assert_int_equal(p.fadt[128], 0xfe);     /* RESET_VALUE */
+    check_gas_io8(p.fadt + 244, 0x600);      /* SLEEP_CONTROL_REG */
+    check_gas_io8(p.fadt + 256, 0x601);      /* SLEEP_STATUS_REG */
     assert_memory_equal(p.fadt + 268, "KVMRUN\0\0", 8);
-    assert_int_equal(le(p.fadt + 36, 4), 0);       /* no FACS */
+    assert_int_equal(le(p.fadt + 36, 4), 0); /* no FACS */
     assert_int_equal(le(p.fadt + 132, 8), 0);
     /* PM1a_CNT_BLK, PM_TMR_BLK and the X_ blocks (X_PM1a_EVT..X_GPE1)
      * are absent in hardware-reduced ACPI. */
@@ -152,26 +151,26 @@ static void test_fadt(void **state)
 static void test_dsdt(void **state)
 {
     static const uint8_t aml[] = {
-        0x08, 0x5c, '_', 'S', '5', '_',          /* Name (\_S5, */
-        0x12, 0x05, 0x02, 0x0a, 0x05, 0x00,      /* Package () {5, 0}) */
-        0x10, 0x4b, 0x05, 0x5c, '_', 'S', 'B', '_', /* Scope (\_SB), 91 */
-        0x5b, 0x82, 0x2b, 'C', 'O', 'M', '1',    /* Device (COM1), 43 */
-        0x08, '_', 'H', 'I', 'D',                /* Name (_HID, */
-        0x0c, 0x41, 0xd0, 0x05, 0x01,            /* EisaId ("PNP0501")) */
-        0x08, '_', 'U', 'I', 'D', 0x00,          /* Name (_UID, Zero) */
-        0x08, '_', 'C', 'R', 'S',                /* Name (_CRS, */
-        0x11, 0x10, 0x0a, 0x0d,                  /* Buffer (13) { */
+        0x08, 0x5c, '_',  'S',  '5',  '_',             /* Name (\_S5, */
+        0x12, 0x05, 0x02, 0x0a, 0x05, 0x00,            /* Package () {5, 0}) */
+        0x10, 0x4b, 0x05, 0x5c, '_',  'S',  'B',  '_', /* Scope (\_SB), 91 */
+        0x5b, 0x82, 0x2b, 'C',  'O',  'M',  '1',       /* Device (COM1), 43 */
+        0x08, '_',  'H',  'I',  'D',                   /* Name (_HID, */
+        0x0c, 0x41, 0xd0, 0x05, 0x01,                  /* EisaId ("PNP0501")) */
+        0x08, '_',  'U',  'I',  'D',  0x00,            /* Name (_UID, Zero) */
+        0x08, '_',  'C',  'R',  'S',                   /* Name (_CRS, */
+        0x11, 0x10, 0x0a, 0x0d,                        /* Buffer (13) { */
         0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO 0x3f8/8 */
-        0x22, 0x10, 0x00,                        /* IRQNoFlags () {4} */
-        0x79, 0x00,                              /* end tag }) */
-        0x5b, 0x82, 0x25, 'R', 'T', 'C', '_',    /* Device (RTC), 37 */
-        0x08, '_', 'H', 'I', 'D',                /* Name (_HID, */
-        0x0c, 0x41, 0xd0, 0x0b, 0x00,            /* EisaId ("PNP0B00")) */
-        0x08, '_', 'C', 'R', 'S',                /* Name (_CRS, */
-        0x11, 0x10, 0x0a, 0x0d,                  /* Buffer (13) { */
+        0x22, 0x10, 0x00,                               /* IRQNoFlags () {4} */
+        0x79, 0x00,                                     /* end tag }) */
+        0x5b, 0x82, 0x25, 'R',  'T',  'C',  '_',        /* Device (RTC), 37 */
+        0x08, '_',  'H',  'I',  'D',                    /* Name (_HID, */
+        0x0c, 0x41, 0xd0, 0x0b, 0x00, /* EisaId ("PNP0B00")) */
+        0x08, '_',  'C',  'R',  'S',  /* Name (_CRS, */
+        0x11, 0x10, 0x0a, 0x0d,       /* Buffer (13) { */
         0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, /* IO 0x70/2 */
-        0x22, 0x00, 0x01,                        /* IRQNoFlags () {8} */
-        0x79, 0x00,                              /* end tag }) */
+        0x22, 0x00, 0x01,                               /* IRQNoFlags () {8} */
+        0x79, 0x00,                                     /* end tag }) */
     };
     struct parsed p;
 
@@ -214,7 +213,7 @@ static void check_madt(const struct guest_mem *mem, unsigned ncpus)
 
     parse(mem, ncpus, &p);
     assert_int_equal(le(p.madt + 36, 4), 0xfee00000);
-    assert_int_equal(le(p.madt + 40, 4), 1);        /* PCAT_COMPAT */
+    assert_int_equal(le(p.madt + 40, 4), 1); /* PCAT_COMPAT */
     end = p.madt + le(p.madt + 4, 4);
     for (e = p.madt + 44; e < end; e += e[1]) {
         assert_true(e[1] >= 2 && e + e[1] <= end);

@@ -65,7 +65,9 @@ static int setup(void **state)
 {
     static struct fixture f;
     struct dev_env env = {
-        .end = record_end, .report = record_report, .machine = &f.m,
+        .end = record_end,
+        .report = record_report,
+        .machine = &f.m,
     };
 
     memset(&f, 0, sizeof(f));
@@ -83,8 +85,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void io(struct fixture *f, unsigned offset, uint8_t *data,
-               unsigned size, bool write, unsigned vcpu)
+static void io(struct fixture *f, unsigned offset, uint8_t *data, unsigned size,
+               bool write, unsigned vcpu)
 {
     struct bus_access a = {offset, data, size, write, vcpu};
 
@@ -115,7 +117,7 @@ static void test_s5_powers_off(void **state)
     assert_int_equal(f->m.nreports, 0);
     assert_false(f->m.lock_held);
     io(f, 1, &status, 1, false, 3);
-    assert_int_equal(status, 0);               /* WAK_STS clear */
+    assert_int_equal(status, 0); /* WAK_STS clear */
 }
 
 static void test_type_without_slp_en_does_nothing(void **state)
@@ -124,7 +126,7 @@ static void test_type_without_slp_en_does_nothing(void **state)
 
     write8(f, 0, 5 << 2);
     write8(f, 0, 3 << 2);
-    write8(f, 0, 0xdf);                        /* every bit but SLP_EN */
+    write8(f, 0, 0xdf); /* every bit but SLP_EN */
     assert_int_equal(f->m.nends, 0);
     assert_int_equal(f->m.nreports, 0);
 }
@@ -139,8 +141,8 @@ static void test_other_types_reported_once(void **state)
     assert_int_equal(f->m.nreports, 1);
     assert_string_equal(f->m.report, "ACPI sleep type 3 is not supported; "
                                      "ignored");
-    write8(f, 0, 0x20);                        /* type 0 */
-    write8(f, 0, 7 << 2 | 0x20 | 0x03);        /* reserved bits ignored */
+    write8(f, 0, 0x20);                 /* type 0 */
+    write8(f, 0, 7 << 2 | 0x20 | 0x03); /* reserved bits ignored */
     write8(f, 0, 0x20);
     assert_int_equal(f->m.nreports, 3);
     assert_string_equal(f->m.report, "ACPI sleep type 7 is not supported; "
@@ -157,14 +159,14 @@ static void test_reads(void **state)
     write8(f, 0, 5 << 2);
     memset(data, 0x5a, sizeof(data));
     io(f, 0, data, 2, false, 0);
-    assert_int_equal(data[0], 0);              /* control */
-    assert_int_equal(data[1], 0);              /* status: WAK_STS clear */
+    assert_int_equal(data[0], 0); /* control */
+    assert_int_equal(data[1], 0); /* status: WAK_STS clear */
     assert_int_equal(data[2], 0x5a);
     memset(data, 0x5a, sizeof(data));
     io(f, 1, data, 1, false, 0);
     assert_int_equal(data[0], 0);
     memset(data, 0x5a, sizeof(data));
-    io(f, 0, data, 4, false, 0);               /* past the registers */
+    io(f, 0, data, 4, false, 0); /* past the registers */
     assert_memory_equal(data, "\x00\x00\xff\xff", 4);
 }
 
@@ -179,7 +181,7 @@ static void test_wide_write(void **state)
     assert_int_equal(f->m.nends, 1);
     assert_int_equal(f->m.vcpu, 1);
     data[0] = 0;
-    data[1] = 5 << 2 | 0x20;                   /* status: no effect */
+    data[1] = 5 << 2 | 0x20; /* status: no effect */
     io(f, 0, data, 2, true, 1);
     assert_int_equal(f->m.nends, 1);
 }

@@ -59,8 +59,8 @@ static void record_report(void *machine, const char *line)
 
 static struct dev_env env_of(struct machine *m)
 {
-    return (struct dev_env){.end = record_end, .report = record_report,
-                            .machine = m};
+    return (struct dev_env){
+        .end = record_end, .report = record_report, .machine = m};
 }
 
 static void dev_access(bus_fn fn, void *dev, unsigned offset, uint8_t *data,

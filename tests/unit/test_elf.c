@@ -91,12 +91,13 @@ static struct spec valid(unsigned bits)
         .phentsize = phdr_size(bits),
         .phnum = 3,
         .nsegs = 3,
-        .seg = {
-            {PT_LOAD, 0x100, TEXT_ADDR, TEXT_SIZE, TEXT_SIZE},
-            /* In the reserved range with a bogus offset: not PT_LOAD. */
-            {PT_NOTE, 0xdeadbeef, RSV_START, 0x10, 0x10},
-            {PT_LOAD, 0x200, DATA_ADDR, DATA_FILE, DATA_MEM},
-        },
+        .seg =
+            {
+                {PT_LOAD, 0x100, TEXT_ADDR, TEXT_SIZE, TEXT_SIZE},
+                /* In the reserved range with a bogus offset: not PT_LOAD. */
+                {PT_NOTE, 0xdeadbeef, RSV_START, 0x10, 0x10},
+                {PT_LOAD, 0x200, DATA_ADDR, DATA_FILE, DATA_MEM},
+            },
     };
     return s;
 }
@@ -115,14 +116,22 @@ static int fits(uint64_t off, uint64_t n)
 
 static size_t put_ehdr(const struct spec *s, uint8_t *buf)
 {
-    Elf32_Ehdr e32 = {.e_type = s->type, .e_machine = s->machine,
-                      .e_version = s->version, .e_entry = (uint32_t)s->entry,
-                      .e_phoff = (uint32_t)s->phoff, .e_ehsize = s->ehsize,
-                      .e_phentsize = s->phentsize, .e_phnum = s->phnum};
-    Elf64_Ehdr e64 = {.e_type = s->type, .e_machine = s->machine,
-                      .e_version = s->version, .e_entry = s->entry,
-                      .e_phoff = s->phoff, .e_ehsize = s->ehsize,
-                      .e_phentsize = s->phentsize, .e_phnum = s->phnum};
+    Elf32_Ehdr e32 = {.e_type = s->type,
+                      .e_machine = s->machine,
+                      .e_version = s->version,
+                      .e_entry = (uint32_t)s->entry,
+                      .e_phoff = (uint32_t)s->phoff,
+                      .e_ehsize = s->ehsize,
+                      .e_phentsize = s->phentsize,
+                      .e_phnum = s->phnum};
+    Elf64_Ehdr e64 = {.e_type = s->type,
+                      .e_machine = s->machine,
+                      .e_version = s->version,
+                      .e_entry = s->entry,
+                      .e_phoff = s->phoff,
+                      .e_ehsize = s->ehsize,
+                      .e_phentsize = s->phentsize,
+                      .e_phnum = s->phnum};
 
     memcpy(e32.e_ident, s->ident, EI_NIDENT);
     memcpy(e64.e_ident, s->ident, EI_NIDENT);
@@ -138,12 +147,16 @@ static size_t put_phdr(const struct spec *s, unsigned i, uint8_t *buf)
 {
     const struct seg *g = &s->seg[i];
     uint64_t size = phdr_size(s->bits);
-    Elf32_Phdr p32 = {g->type, (uint32_t)g->offset,
-                      (uint32_t)(g->paddr + VOFF), (uint32_t)g->paddr,
-                      (uint32_t)g->filesz, (uint32_t)g->memsz, PF_R | PF_X,
+    Elf32_Phdr p32 = {g->type,
+                      (uint32_t)g->offset,
+                      (uint32_t)(g->paddr + VOFF),
+                      (uint32_t)g->paddr,
+                      (uint32_t)g->filesz,
+                      (uint32_t)g->memsz,
+                      PF_R | PF_X,
                       0x1000};
-    Elf64_Phdr p64 = {g->type, PF_R | PF_X, g->offset, g->paddr + VOFF,
-                      g->paddr, g->filesz, g->memsz, 0x1000};
+    Elf64_Phdr p64 = {g->type,  PF_R | PF_X, g->offset, g->paddr + VOFF,
+                      g->paddr, g->filesz,   g->memsz,  0x1000};
 
     if (s->phoff > IMG_MAX || !fits(s->phoff + i * size, size))
         return 0;
@@ -290,11 +303,23 @@ static int teardown(void **state)
 static void test_probe(void **state)
 {
     (void)state;
-    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f" "ELF", 4), 1);
-    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f" "ELFx", 5), 1);
-    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f" "EL", 3), 0);
+    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f"
+                                                     "ELF",
+                                    4),
+                     1);
+    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f"
+                                                     "ELFx",
+                                    5),
+                     1);
+    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f"
+                                                     "EL",
+                                    3),
+                     0);
     assert_int_equal(load_elf_probe((const uint8_t *)"", 0), 0);
-    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f" "ELG", 4), 0);
+    assert_int_equal(load_elf_probe((const uint8_t *)"\x7f"
+                                                     "ELG",
+                                    4),
+                     0);
     assert_int_equal(load_elf_probe((const uint8_t *)"MZ\x90\0", 4), 0);
 }
 
@@ -648,10 +673,9 @@ static void test_segment_beyond_ram(void **state)
 
 static void test_entry_outside_segments(void **state)
 {
-    static const uint64_t entries[] = {0, TEXT_ADDR - 1,
-                                       TEXT_ADDR + TEXT_SIZE,
-                                       DATA_ADDR + DATA_MEM, RSV_START,
-                                       TEXT_ADDR + VOFF};
+    static const uint64_t entries[] = {
+        0,         TEXT_ADDR - 1,   TEXT_ADDR + TEXT_SIZE, DATA_ADDR + DATA_MEM,
+        RSV_START, TEXT_ADDR + VOFF};
 
     (void)state;
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {

@@ -53,8 +53,8 @@ struct fake {
 /* Like a Debian kernel's header, with a 4 MiB init_size: the kernel
  * decompresses at 16 MiB and its footprint ends at 20 MiB. */
 static const struct fake good = {
-    SETUP_SECTS, 0xaa55, "HdrS", 0x020f, 0x01, 0x7f, 0x7fffffff, 0x200000,
-    1, 2047, 0x1000000, 0x400000,
+    SETUP_SECTS, 0xaa55,   "HdrS", 0x020f, 0x01,      0x7f,
+    0x7fffffff,  0x200000, 1,      2047,   0x1000000, 0x400000,
 };
 #define GOOD_KERNEL_END 0x1400000ULL
 
@@ -203,8 +203,7 @@ static int load_with(struct guest_mem *mem, const struct load_region *res,
 }
 
 static int load(struct guest_mem *mem, const uint8_t *img, size_t len,
-                const struct load_linux_args *args,
-                struct load_linux_info *out)
+                const struct load_linux_args *args, struct load_linux_info *out)
 {
     return load_with(mem, cli_reserved, 4, img, len, args, out);
 }
@@ -238,8 +237,8 @@ static void expect_reject_on(struct guest_mem *mem, const struct fake *f,
 }
 
 /* The same with the jump offset at 0x201 (the header's length) set. */
-static void expect_reject_jump(void **state, const struct fake *f,
-                               uint8_t jump, const char *what)
+static void expect_reject_jump(void **state, const struct fake *f, uint8_t jump,
+                               const char *what)
 {
     static uint8_t img[IMG_LEN];
     struct load_linux_args args = args_default();
@@ -254,8 +253,7 @@ static void expect_reject_jump(void **state, const struct fake *f,
 }
 
 static void expect_reject(void **state, const struct fake *f,
-                          const struct load_linux_args *args,
-                          const char *what)
+                          const struct load_linux_args *args, const char *what)
 {
     expect_reject_on(mid(state), f, args, what);
 }
@@ -301,8 +299,7 @@ static void assert_zero_page(const struct guest_mem *mem, const uint8_t *img,
     const uint8_t *zp = mem_ptr(mem, ZP, 4096);
 
     for (unsigned i = 0; i < 0x1f1; i++)
-        if (i != 0x070 && i != 0x071 && i != 0x072 && i != 0x1e8 &&
-            zp[i] != 0)
+        if (i != 0x070 && i != 0x071 && i != 0x072 && i != 0x1e8 && zp[i] != 0)
             fail_msg("zero page byte 0x%x is 0x%x", i, zp[i]);
     assert_int_equal(rd64(mem, ZP + 0x070), RSDP);
     assert_int_equal(rd32(mem, ZP + 0x0c0), initrd >> 32);
@@ -335,7 +332,9 @@ static void test_load_valid(void **state)
     struct load_linux_info out;
     uint64_t start = (128 * MIB - sizeof(initrd)) & ~0xfffULL;
     const struct e820 want[] = {
-        {0, 0x9fc00, 1}, {0x9fc00, 0x60400, 2}, {LOAD, 127 * MIB, 1},
+        {0, 0x9fc00, 1},
+        {0x9fc00, 0x60400, 2},
+        {LOAD, 127 * MIB, 1},
     };
 
     for (size_t i = 0; i < sizeof(initrd); i++)
@@ -443,16 +442,14 @@ static void test_initrd_placement(void **state)
     make_image(img, sizeof(img), &good);
     args.initrd = initrd;
     args.initrd_len = sizeof(initrd);
-    assert_int_equal(load_with(mem, res, 5, img, sizeof(img), &args, &out),
-                     0);
+    assert_int_equal(load_with(mem, res, 5, img, sizeof(img), &args, &out), 0);
     assert_int_equal(out.initrd_start, 0x7eff000);
     assert_int_equal(out.initrd_end, 0x7f00000);
 
     /* RAM above the kernel is reserved but for one page at kernel_end. */
     res[4] = (struct load_region){GOOD_KERNEL_END + 0x1000, 128 * MIB,
                                   "a test range"};
-    assert_int_equal(load_with(mem, res, 5, img, sizeof(img), &args, &out),
-                     0);
+    assert_int_equal(load_with(mem, res, 5, img, sizeof(img), &args, &out), 0);
     assert_int_equal(out.initrd_start, GOOD_KERNEL_END);
 
     /* Not relocatable, no pref_address: the footprint is init_size at
@@ -529,7 +526,8 @@ static void test_reject_header(void **state)
     expect_reject(state, &f, &args, "setup_sects 255");
     f = good;
     f.version = 0x020a;
-    expect_reject_jump(state, &f, 0x61, "jump offset 0x61 at 0x201: the "
+    expect_reject_jump(state, &f, 0x61,
+                       "jump offset 0x61 at 0x201: the "
                        "header ends at 0x263, protocol 2.10's fields end "
                        "at 0x264");
     f.version = 0x0209;
@@ -596,13 +594,15 @@ static void test_reject_cmdline(void **state)
     memset(line, 'x', sizeof(line) - 1);
     f.cmdline_size = 10;
     args.cmdline = "0123456789a";
-    expect_reject(state, &f, &args, "11 bytes, the kernel's cmdline_size "
+    expect_reject(state, &f, &args,
+                  "11 bytes, the kernel's cmdline_size "
                   "allows 10");
     f = good;
     args.cmdline = line;
     line[CMDLINE_ROOM] = 0;
     f.cmdline_size = 0xffffffff;
-    expect_reject(state, &f, &args, "command line: 28672 bytes and a NUL "
+    expect_reject(state, &f, &args,
+                  "command line: 28672 bytes and a NUL "
                   "do not fit the 28672 bytes");
 }
 
@@ -675,8 +675,8 @@ static void test_reject_initrd(void **state)
     args.initrd_len = sizeof(small_initrd);
     make_image(img, sizeof(img), &good);
     poison(mid(state));
-    assert_error(load_with(mid(state), res, 5, img, sizeof(img), &args,
-                           &out), "initrd");
+    assert_error(load_with(mid(state), res, 5, img, sizeof(img), &args, &out),
+                 "initrd");
     assert_untouched(mid(state));
     free(big);
 }
@@ -691,35 +691,41 @@ static void test_reject_overlaps(void **state)
     struct load_linux_info out;
 
     args.boot_params_addr = 0x76000;
-    expect_reject(state, &good, &args, "zero page (boot_params): "
+    expect_reject(state, &good, &args,
+                  "zero page (boot_params): "
                   "0x76000-0x77000 overlaps the VMM's");
     args = args_default();
     args.boot_params_addr = 0x10000;
     args.cmdline_addr = 0xe0100;
-    expect_reject(state, &good, &args, "command line: 0xe0100-0xe0122 "
+    expect_reject(state, &good, &args,
+                  "command line: 0xe0100-0xe0122 "
                   "overlaps the ACPI tables");
     /* The boot information area is the caller's for the zero page and
      * command line only when they cover it. */
     args = args_default();
     args.cmdline_addr = 0xe0100;
-    expect_reject(state, &good, &args, "zero page (boot_params): "
+    expect_reject(state, &good, &args,
+                  "zero page (boot_params): "
                   "0x78000-0x79000 overlaps the boot information area");
     args = args_default();
     args.boot_params_addr = 0x10000;
     args.cmdline_addr = 0x10800;
     args.cmdline_room = 0x1000;
-    expect_reject(state, &good, &args, "command line 0x10800-0x10822 "
+    expect_reject(state, &good, &args,
+                  "command line 0x10800-0x10822 "
                   "overlaps the zero page at 0x10000");
     args = args_default();
     args.boot_params_addr = 0x7a000;
-    expect_reject(state, &good, &args, "zero page (boot_params): "
+    expect_reject(state, &good, &args,
+                  "zero page (boot_params): "
                   "0x7a000-0x7b000 overlaps the boot information area");
     args.boot_params_addr = 128 * MIB - 0x800;
     expect_reject(state, &good, &args, "zero page (boot_params)");
 
     /* Something of the VMM's at 1.5 MiB. */
     memcpy(res, cli_reserved, sizeof(cli_reserved));
-    res[4] = (struct load_region){LOAD + 0x80000, LOAD + 0x81000, "a test "
+    res[4] = (struct load_region){LOAD + 0x80000, LOAD + 0x81000,
+                                  "a test "
                                   "range"};
     args = args_default();
     make_image(img, sizeof(img), &good);
@@ -793,8 +799,10 @@ static void test_real_kernel(void **state)
     struct load_linux_info out;
     uint8_t setup_sects;
 
-    snprintf(pattern, sizeof(pattern), "%s/.cache/kvmrun/kernel/*/boot/"
-             "vmlinuz-*", home ? home : "");
+    snprintf(pattern, sizeof(pattern),
+             "%s/.cache/kvmrun/kernel/*/boot/"
+             "vmlinuz-*",
+             home ? home : "");
     if (!home || glob(pattern, 0, NULL, &g) != 0)
         skip();
     data = read_all(g.gl_pathv[0], &len);

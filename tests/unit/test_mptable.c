@@ -70,17 +70,17 @@ struct counts {
 
 static void check_cpu(const uint8_t *e, unsigned i)
 {
-    assert_int_equal(e[1], i);                 /* APIC ID */
+    assert_int_equal(e[1], i); /* APIC ID */
     assert_int_equal(e[2], 0x14);
-    assert_int_equal(e[3], i == 0 ? 3 : 1);    /* enabled, BSP on 0 */
+    assert_int_equal(e[3], i == 0 ? 3 : 1); /* enabled, BSP on 0 */
 }
 
 static void check_intr(const uint8_t *e, unsigned ioapic, struct counts *c)
 {
-    assert_int_equal(le(e + 2, 2), 0);         /* conforms to ISA */
-    assert_int_equal(e[4], 0);                 /* ISA bus */
+    assert_int_equal(le(e + 2, 2), 0); /* conforms to ISA */
+    assert_int_equal(e[4], 0);         /* ISA bus */
     if (e[0] == 3) {
-        assert_int_equal(e[1], 0);             /* INT */
+        assert_int_equal(e[1], 0); /* INT */
         assert_true(e[5] < 16);
         assert_int_equal(e[6], ioapic);
         assert_int_equal(c->pin_of_irq[e[5]], 0xff); /* once per IRQ */
@@ -88,15 +88,14 @@ static void check_intr(const uint8_t *e, unsigned ioapic, struct counts *c)
         c->irq++;
         return;
     }
-    assert_int_equal(e[6], 0xff);              /* every local APIC */
+    assert_int_equal(e[6], 0xff);                 /* every local APIC */
     assert_int_equal(e[1], c->lint == 0 ? 3 : 1); /* ExtINT, then NMI */
-    assert_int_equal(e[7], c->lint);           /* LINT0, LINT1 */
+    assert_int_equal(e[7], c->lint);              /* LINT0, LINT1 */
     c->lint++;
 }
 
 /* Walks the entries, which must come sorted by type. */
-static void walk(const uint8_t *e, unsigned n, unsigned ncpus,
-                 struct counts *c)
+static void walk(const uint8_t *e, unsigned n, unsigned ncpus, struct counts *c)
 {
     unsigned last = 0;
 
@@ -139,8 +138,8 @@ static void check_mptable(struct guest_mem *mem, unsigned ncpus)
     mpf = scan_mpf(mem);
     assert_ptr_equal(mpf, mem_ptr(mem, ARCH_MPTABLE_ADDR, 16));
     assert_int_equal(mpf[9], 4);
-    assert_int_equal(mpf[11], 0);          /* a config table exists */
-    assert_int_equal(mpf[12], 0);          /* no IMCR: virtual wire */
+    assert_int_equal(mpf[11], 0); /* a config table exists */
+    assert_int_equal(mpf[12], 0); /* no IMCR: virtual wire */
     mpc = mem_ptr(mem, le(mpf + 4, 4), 44);
     assert_non_null(mpc);
     assert_memory_equal(mpc, "PCMP", 4);
@@ -151,7 +150,7 @@ static void check_mptable(struct guest_mem *mem, unsigned ncpus)
     assert_int_equal(sum(mpc, len), 0);
     assert_memory_equal(mpc + 8, "KVMRUN  ", 8);
     assert_int_equal(le(mpc + 36, 4), 0xfee00000);
-    assert_int_equal(le(mpc + 40, 2), 0);  /* no extended table */
+    assert_int_equal(le(mpc + 40, 2), 0); /* no extended table */
     assert_int_equal(le(mpc + 34, 2), ncpus + 2 + 15 + 2);
     walk(mpc + 44, (unsigned)le(mpc + 34, 2), ncpus, &c);
     assert_int_equal(c.cpu, ncpus);
@@ -160,7 +159,7 @@ static void check_mptable(struct guest_mem *mem, unsigned ncpus)
     assert_int_equal(c.irq, 15);
     assert_int_equal(c.lint, 2);
     assert_int_equal(c.pin_of_irq[0], 2);
-    assert_int_equal(c.pin_of_irq[2], 0xff);   /* the cascade: no entry */
+    assert_int_equal(c.pin_of_irq[2], 0xff); /* the cascade: no entry */
     for (unsigned irq = 3; irq < 16; irq++)
         assert_int_equal(c.pin_of_irq[irq], irq);
     assert_int_equal(c.pin_of_irq[1], 1);
@@ -202,10 +201,8 @@ static void test_area_not_ram(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mptable_1),
-        cmocka_unit_test(test_mptable_4),
-        cmocka_unit_test(test_mptable_255),
-        cmocka_unit_test(test_bad_ncpus),
+        cmocka_unit_test(test_mptable_1),    cmocka_unit_test(test_mptable_4),
+        cmocka_unit_test(test_mptable_255),  cmocka_unit_test(test_bad_ncpus),
         cmocka_unit_test(test_area_not_ram),
     };
 

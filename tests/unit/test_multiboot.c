@@ -38,8 +38,7 @@ struct aout {
 };
 
 static const struct aout good = {
-    AOUT | 3, LOAD + HDR_OFF, LOAD, LOAD + IMG_LEN, LOAD + 0x2000,
-    LOAD + 0x80,
+    AOUT | 3, LOAD + HDR_OFF, LOAD, LOAD + IMG_LEN, LOAD + 0x2000, LOAD + 0x80,
 };
 
 static const struct load_region vmm_area[] = {
@@ -334,7 +333,9 @@ static void test_aout_flags_honoured(void **state)
 static void test_info_16m(void **state)
 {
     static const struct mmap_entry want[] = {
-        {0, 0x9fc00, 1}, {0x9fc00, 0x60400, 2}, {MIB, 15 * MIB, 1},
+        {0, 0x9fc00, 1},
+        {0x9fc00, 0x60400, 2},
+        {MIB, 15 * MIB, 1},
     };
     uint8_t img[IMG_LEN];
     struct load_multiboot_args args = args_default();
@@ -372,7 +373,8 @@ static void test_info_5g(void **state)
 static void test_info_1m(void **state)
 {
     static const struct mmap_entry want[] = {
-        {0, 0x9fc00, 1}, {0x9fc00, 0x60400, 2},
+        {0, 0x9fc00, 1},
+        {0x9fc00, 0x60400, 2},
     };
     uint8_t img[IMG_LEN];
     struct aout a = {AOUT, 0x10000 + HDR_OFF, 0x10000, 0, 0x12000, 0x10000};
@@ -495,16 +497,24 @@ static void test_module_empty(void **state)
 static void make_elf(uint8_t *img, uint32_t mb_flags)
 {
     Elf32_Ehdr e = {
-        .e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS32,
-                    ELFDATA2LSB, EV_CURRENT},
-        .e_type = ET_EXEC, .e_machine = EM_386, .e_version = EV_CURRENT,
-        .e_entry = ELF_PADDR + 0x100, .e_phoff = sizeof(Elf32_Ehdr),
-        .e_ehsize = sizeof(Elf32_Ehdr), .e_phentsize = sizeof(Elf32_Phdr),
+        .e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS32, ELFDATA2LSB,
+                    EV_CURRENT},
+        .e_type = ET_EXEC,
+        .e_machine = EM_386,
+        .e_version = EV_CURRENT,
+        .e_entry = ELF_PADDR + 0x100,
+        .e_phoff = sizeof(Elf32_Ehdr),
+        .e_ehsize = sizeof(Elf32_Ehdr),
+        .e_phentsize = sizeof(Elf32_Phdr),
         .e_phnum = 1,
     };
     Elf32_Phdr p = {
-        .p_type = PT_LOAD, .p_offset = 0, .p_vaddr = ELF_PADDR,
-        .p_paddr = ELF_PADDR, .p_filesz = ELF_LEN, .p_memsz = ELF_MEMSZ,
+        .p_type = PT_LOAD,
+        .p_offset = 0,
+        .p_vaddr = ELF_PADDR,
+        .p_paddr = ELF_PADDR,
+        .p_filesz = ELF_LEN,
+        .p_memsz = ELF_MEMSZ,
         .p_flags = PF_R | PF_X,
     };
     struct aout a = {.flags = mb_flags};
@@ -533,8 +543,7 @@ static void test_elf_loads(void **state)
     assert_int_equal(out.entry, ELF_PADDR + 0x100);
     assert_int_equal(out.ebx, ARCH_BOOT_INFO_ADDR);
     assert_memory_equal(mem_ptr(mem, ELF_PADDR, ELF_LEN), img, ELF_LEN);
-    assert_int_equal(*(uint8_t *)mem_ptr(mem, ELF_PADDR + ELF_MEMSZ - 1, 1),
-                     0);
+    assert_int_equal(*(uint8_t *)mem_ptr(mem, ELF_PADDR + ELF_MEMSZ - 1, 1), 0);
     check_common_info(mem, out.ebx, args.cmdline);
     check_module(mem, out.ebx, ELF_PADDR + 0x2000, module, sizeof(module),
                  "mod.bin arg");
@@ -629,8 +638,7 @@ static void test_reject_address_fields(void **state)
 
 static void test_reject_entry(void **state)
 {
-    static const uint32_t entries[] = {0, LOAD - 1, LOAD + 0x2000,
-                                       0xffffffffu};
+    static const uint32_t entries[] = {0, LOAD - 1, LOAD + 0x2000, 0xffffffffu};
     struct load_multiboot_args args = args_default();
     struct aout a = good;
 
@@ -645,9 +653,12 @@ static void test_reject_entry(void **state)
 /* Moves the default image to load_addr, bss_len bytes of bss. */
 static struct aout at(uint32_t load_addr, uint32_t bss_len)
 {
-    return (struct aout){AOUT, load_addr + HDR_OFF, load_addr,
+    return (struct aout){AOUT,
+                         load_addr + HDR_OFF,
+                         load_addr,
                          load_addr + IMG_LEN,
-                         load_addr + IMG_LEN + bss_len, load_addr};
+                         load_addr + IMG_LEN + bss_len,
+                         load_addr};
 }
 
 static void test_reject_ranges(void **state)
@@ -747,8 +758,7 @@ static void test_info_area_reserved_by_caller(void **state)
 {
     static const struct load_region cli[] = {
         {ARCH_VMM_AREA_START, ARCH_VMM_AREA_END, "the VMM area"},
-        {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END,
-         "the boot information area"},
+        {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, "the boot information area"},
     };
     uint8_t img[IMG_LEN];
     struct aout a = at(ARCH_BOOT_INFO_ADDR + 0x1000, 0);
@@ -790,8 +800,8 @@ static void test_info_area_straddled(void **state)
 
 /* Every prefix of a valid image, header included, fails cleanly (or
  * loads, once what remains still forms a valid image). */
-static void truncate_all(struct guest_mem *mem, const uint8_t *img,
-                         size_t len, const struct load_multiboot_args *args)
+static void truncate_all(struct guest_mem *mem, const uint8_t *img, size_t len,
+                         const struct load_multiboot_args *args)
 {
     struct load_multiboot_info out;
 

@@ -62,8 +62,8 @@ static int setup(void **state)
     fx.rd = p[0];
     fx.wr = p[1];
     serial_init(&fx.uart, fx.wr, 4,
-                &(struct dev_env){.end = no_end, .report = record_report,
-                                  .machine = &fx});
+                &(struct dev_env){
+                    .end = no_end, .report = record_report, .machine = &fx});
     *state = &fx;
     return 0;
 }

@@ -19,10 +19,10 @@
 #define ACPI_OEM_TABLE_ID "KVMRUN  "
 #define ACPI_CREATOR_ID "KVMR"
 
-#define HDR_LEN 36          /* every table's System Description Header */
+#define HDR_LEN 36 /* every table's System Description Header */
 #define HDR_CHECKSUM 9
 #define RSDP_LEN 36
-#define RSDP_V1_LEN 20      /* what the first checksum covers */
+#define RSDP_V1_LEN 20 /* what the first checksum covers */
 #define XSDT_LEN (HDR_LEN + 2 * 8)
 #define FADT_LEN 276
 #define MADT_LAPIC_LEN 8
@@ -30,8 +30,9 @@
 #define MADT_ISO_LEN 10
 #define MADT_NMI_LEN 6
 #define MADT_NISO 2
-#define MADT_LEN(n) (HDR_LEN + 8 + (n) * MADT_LAPIC_LEN + MADT_IOAPIC_LEN + \
-                     MADT_NISO * MADT_ISO_LEN + MADT_NMI_LEN)
+#define MADT_LEN(n)                                                            \
+    (HDR_LEN + 8 + (n)*MADT_LAPIC_LEN + MADT_IOAPIC_LEN +                      \
+     MADT_NISO * MADT_ISO_LEN + MADT_NMI_LEN)
 
 /* FADT fields (ACPI 6.3 table 5-34). */
 #define FADT_DSDT 40
@@ -111,32 +112,81 @@
 #define AML_BUFFER 0x11
 #define AML_PACKAGE 0x12
 #define AML_EXT 0x5b
-#define AML_DEVICE 0x82         /* after AML_EXT */
+#define AML_DEVICE 0x82 /* after AML_EXT */
 #define AML_ROOT '\\'
 
 /* Name (_CRS, ResourceTemplate () { IO (Decode16, port, port, 1, len)
  * IRQNoFlags () {irq} }): 22 bytes. */
-#define AML_CRS_IO_IRQ(port, len, irq)                                 \
-    AML_NAME, '_', 'C', 'R', 'S',                                      \
-    AML_BUFFER, 0x10, AML_BYTE, 0x0d,                                  \
-    0x47, 0x01, (port) & 0xff, (port) >> 8, (port) & 0xff, (port) >> 8, \
-    0x01, (len),                                                       \
-    0x22, (1u << (irq)) & 0xff, (1u << (irq)) >> 8,                    \
-    0x79, 0x00
+#define AML_CRS_IO_IRQ(port, len, irq)                                         \
+    AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x10, AML_BYTE, 0x0d, 0x47,      \
+        0x01, (port)&0xff, (port) >> 8, (port)&0xff, (port) >> 8, 0x01, (len), \
+        0x22, (1u << (irq)) & 0xff, (1u << (irq)) >> 8, 0x79, 0x00
 
 static const uint8_t dsdt_aml[] = {
-    AML_NAME, AML_ROOT, '_', 'S', '5', '_',
-    AML_PACKAGE, 0x05, 0x02, AML_BYTE, ACPI_SLEEP_TYP_S5, 0x00,
+    AML_NAME,
+    AML_ROOT,
+    '_',
+    'S',
+    '5',
+    '_',
+    AML_PACKAGE,
+    0x05,
+    0x02,
+    AML_BYTE,
+    ACPI_SLEEP_TYP_S5,
+    0x00,
     /* PkgLength 91 = 2 (itself) + 5 ("\_SB_") + 45 (COM1) + 39 (RTC) */
-    AML_SCOPE, 0x4b, 0x05, AML_ROOT, '_', 'S', 'B', '_',
+    AML_SCOPE,
+    0x4b,
+    0x05,
+    AML_ROOT,
+    '_',
+    'S',
+    'B',
+    '_',
     /* PkgLength 43 = 1 + 4 ("COM1") + 10 (_HID) + 6 (_UID) + 22 (_CRS) */
-    AML_EXT, AML_DEVICE, 0x2b, 'C', 'O', 'M', '1',
-    AML_NAME, '_', 'H', 'I', 'D', AML_DWORD, 0x41, 0xd0, 0x05, 0x01,
-    AML_NAME, '_', 'U', 'I', 'D', 0x00,
+    AML_EXT,
+    AML_DEVICE,
+    0x2b,
+    'C',
+    'O',
+    'M',
+    '1',
+    AML_NAME,
+    '_',
+    'H',
+    'I',
+    'D',
+    AML_DWORD,
+    0x41,
+    0xd0,
+    0x05,
+    0x01,
+    AML_NAME,
+    '_',
+    'U',
+    'I',
+    'D',
+    0x00,
     AML_CRS_IO_IRQ(0x3f8, 8, 4),
     /* PkgLength 37 = 1 + 4 ("RTC_") + 10 (_HID) + 22 (_CRS) */
-    AML_EXT, AML_DEVICE, 0x25, 'R', 'T', 'C', '_',
-    AML_NAME, '_', 'H', 'I', 'D', AML_DWORD, 0x41, 0xd0, 0x0b, 0x00,
+    AML_EXT,
+    AML_DEVICE,
+    0x25,
+    'R',
+    'T',
+    'C',
+    '_',
+    AML_NAME,
+    '_',
+    'H',
+    'I',
+    'D',
+    AML_DWORD,
+    0x41,
+    0xd0,
+    0x0b,
+    0x00,
     AML_CRS_IO_IRQ(0x070, 2, 8),
 };
 /* The hand-counted PkgLengths: \_S5 (12 bytes), then the Scope's opcode
@@ -180,17 +230,16 @@ static void acpi_checksum(uint8_t *p, size_t len, size_t at)
     p[at] = (uint8_t)-acpi_sum(p, len);
 }
 
-static void acpi_header(uint8_t *t, const char *sig, uint32_t len,
-                        uint8_t rev)
+static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
     memcpy(t, sig, 4);
     dev_put_le(t + 4, 4, len);
     t[8] = rev;
     memcpy(t + 10, ACPI_OEM_ID, 6);
     memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-    dev_put_le(t + 24, 4, 1);             /* OEM revision */
+    dev_put_le(t + 24, 4, 1); /* OEM revision */
     memcpy(t + 28, ACPI_CREATOR_ID, 4);
-    dev_put_le(t + 32, 4, 1);             /* creator revision */
+    dev_put_le(t + 32, 4, 1); /* creator revision */
 }
 
 /* The checksum goes last, over the table's final bytes. */
@@ -203,8 +252,8 @@ static void acpi_finish(uint8_t *t)
 static void acpi_gas_io8(uint8_t *g, uint16_t port)
 {
     g[0] = GAS_SYSTEM_IO;
-    g[1] = 8;                   /* register bit width */
-    g[2] = 0;                   /* bit offset */
+    g[1] = 8; /* register bit width */
+    g[2] = 0; /* bit offset */
     g[3] = GAS_ACCESS_BYTE;
     dev_put_le(g + 4, 8, port);
 }
@@ -213,7 +262,7 @@ static void acpi_write_rsdp(uint8_t *t, uint64_t xsdt)
 {
     memcpy(t, "RSD PTR ", 8);
     memcpy(t + 9, ACPI_OEM_ID, 6);
-    t[15] = 2;                  /* revision 2: XSDT and the extended sum */
+    t[15] = 2; /* revision 2: XSDT and the extended sum */
     /* RsdtAddress (16) stays 0: the XSDT is the only root table. */
     dev_put_le(t + 20, 4, RSDP_LEN);
     dev_put_le(t + 24, 8, xsdt);
@@ -251,7 +300,7 @@ static void acpi_write_fadt(uint8_t *t, uint64_t dsdt)
                FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP);
     acpi_gas_io8(t + FADT_RESET_REG, ACPI_RESET_PORT);
     t[FADT_RESET_VALUE] = ACPI_RESET_VALUE;
-    t[FADT_MINOR_VERSION] = 3;  /* ACPI 6.3 */
+    t[FADT_MINOR_VERSION] = 3; /* ACPI 6.3 */
     dev_put_le(t + FADT_X_DSDT, 8, dsdt);
     acpi_gas_io8(t + FADT_SLEEP_CONTROL_REG, ACPI_SLEEP_PORT);
     acpi_gas_io8(t + FADT_SLEEP_STATUS_REG, ACPI_SLEEP_PORT + 1);
@@ -272,7 +321,7 @@ static uint8_t *acpi_madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi,
 {
     e[0] = 2;
     e[1] = MADT_ISO_LEN;
-    e[2] = 0;                   /* bus: ISA */
+    e[2] = 0; /* bus: ISA */
     e[3] = irq;
     dev_put_le(e + 4, 4, gsi);
     dev_put_le(e + 8, 2, flags);
@@ -292,27 +341,27 @@ static void acpi_write_madt(uint8_t *t, unsigned ncpus)
     dev_put_le(t + HDR_LEN, 4, ARCH_LAPIC_ADDR);
     dev_put_le(t + HDR_LEN + 4, 4, 1); /* PCAT_COMPAT */
     for (unsigned i = 0; i < ncpus; i++, e += MADT_LAPIC_LEN) {
-        e[0] = 0;               /* Processor Local APIC */
+        e[0] = 0; /* Processor Local APIC */
         e[1] = MADT_LAPIC_LEN;
-        e[2] = (uint8_t)i;      /* ACPI processor UID */
-        e[3] = (uint8_t)i;      /* APIC ID, as arch_vcpu_set_cpuid sets */
+        e[2] = (uint8_t)i;       /* ACPI processor UID */
+        e[3] = (uint8_t)i;       /* APIC ID, as arch_vcpu_set_cpuid sets */
         dev_put_le(e + 4, 4, 1); /* enabled */
     }
-    e[0] = 1;                   /* I/O APIC */
+    e[0] = 1; /* I/O APIC */
     e[1] = MADT_IOAPIC_LEN;
-    e[2] = (uint8_t)ncpus;      /* an ID no local APIC has */
+    e[2] = (uint8_t)ncpus; /* an ID no local APIC has */
     dev_put_le(e + 4, 4, ARCH_IOAPIC_ADDR);
-    dev_put_le(e + 8, 4, 0);    /* GSI base */
+    dev_put_le(e + 8, 4, 0); /* GSI base */
     e += MADT_IOAPIC_LEN;
     /* The PIT's IRQ 0 is wired to IOAPIC pin 2 (pin 0 is the 8259's
      * ExtINT), as on every PC; IRQ 9 is the SCI's, level/high. */
     e = acpi_madt_iso(e, 0, 2, INTI_CONFORMING);
     e = acpi_madt_iso(e, SCI_IRQ, SCI_IRQ, INTI_LEVEL | INTI_ACTIVE_HIGH);
-    e[0] = 4;                   /* Local APIC NMI: LINT1 on every CPU */
+    e[0] = 4; /* Local APIC NMI: LINT1 on every CPU */
     e[1] = MADT_NMI_LEN;
-    e[2] = 0xff;                /* all processors */
+    e[2] = 0xff; /* all processors */
     dev_put_le(e + 3, 2, INTI_CONFORMING);
-    e[5] = 1;                   /* LINT1 */
+    e[5] = 1; /* LINT1 */
     acpi_finish(t);
 }
 
@@ -325,13 +374,16 @@ int acpi_write_tables(struct guest_mem *mem, unsigned ncpus,
     if (ncpus == 0)
         return err_set(EINVAL, "ACPI tables: no vCPU");
     if (ncpus > ACPI_MAX_CPUS)
-        return err_set(ERANGE, "ACPI tables: %u vCPUs, but xAPIC IDs allow "
-                       "at most %u", ncpus, ACPI_MAX_CPUS);
+        return err_set(ERANGE,
+                       "ACPI tables: %u vCPUs, but xAPIC IDs allow "
+                       "at most %u",
+                       ncpus, ACPI_MAX_CPUS);
     acpi_plan(&l, ncpus);
     if (l.end > ARCH_ACPI_END)
-        return err_set(ERANGE, "ACPI tables for %u vCPUs need %llu bytes, "
-                       "more than the %llu at %#llx", ncpus,
-                       (unsigned long long)(l.end - ARCH_ACPI_ADDR),
+        return err_set(ERANGE,
+                       "ACPI tables for %u vCPUs need %llu bytes, "
+                       "more than the %llu at %#llx",
+                       ncpus, (unsigned long long)(l.end - ARCH_ACPI_ADDR),
                        ARCH_ACPI_END - ARCH_ACPI_ADDR, ARCH_ACPI_ADDR);
     area = mem_ptr(mem, ARCH_ACPI_ADDR, ARCH_ACPI_END - ARCH_ACPI_ADDR);
     if (!area)

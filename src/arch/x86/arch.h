@@ -18,19 +18,21 @@ struct kvm_cpuid2;
  * kvmrun --help): a GDT, a TSS and identity page tables, and the multiboot
  * information block. Real-mode raw guests own all of RAM.
  */
-#define ARCH_PD_HIGH_ADDR 0x60000ULL  /* 16 pages: RAM above 4 GiB in
-                                         2 MiB pages, without 1 GiB ones */
+#define ARCH_PD_HIGH_ADDR                                                      \
+    0x60000ULL /* 16 pages: RAM above 4 GiB in                                 \
+                  2 MiB pages, without 1 GiB ones */
 #define ARCH_PD_HIGH_PAGES 16
-#define ARCH_GDT_ADDR 0x70000ULL      /* 8 entries */
+#define ARCH_GDT_ADDR 0x70000ULL       /* 8 entries */
 #define ARCH_TSS_ADDR_GUEST 0x70100ULL /* 104 bytes */
 #define ARCH_PML4_ADDR 0x71000ULL
 #define ARCH_PDPT_ADDR 0x72000ULL
-#define ARCH_PD_ADDR 0x73000ULL       /* 4 pages: 4 GiB of 2 MiB pages */
+#define ARCH_PD_ADDR 0x73000ULL /* 4 pages: 4 GiB of 2 MiB pages */
 #define ARCH_VMM_AREA_START 0x60000ULL
 #define ARCH_VMM_AREA_END 0x77000ULL
-#define ARCH_BOOT_INFO_ADDR 0x78000ULL /* multiboot information block, or
-                                         Linux's zero page (4 KiB) */
-#define ARCH_CMDLINE_ADDR 0x79000ULL   /* Linux: the command line */
+#define ARCH_BOOT_INFO_ADDR                                                    \
+    0x78000ULL                       /* multiboot information block, or        \
+                                       Linux's zero page (4 KiB) */
+#define ARCH_CMDLINE_ADDR 0x79000ULL /* Linux: the command line */
 #define ARCH_BOOT_INFO_END 0x80000ULL
 /* ACPI tables (RSDP first) and the MP table, in the BIOS area that Linux
  * scans and that the e820 map marks reserved. */
@@ -51,8 +53,8 @@ int arch_vm_init(int vm_fd, int irqchip);
 /* Puts a vCPU in 16-bit real mode at entry (< 1 MiB), every segment
  * register = (entry & 0xf0000) >> 4, IP = entry & 0xffff, SP = sp & 0xffff,
  * DI = rdi, SI = rsi. (An AP's run state is boot.c's business.) */
-int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        uint64_t rdi, uint64_t rsi);
+int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp, uint64_t rdi,
+                        uint64_t rsi);
 
 /* Tells KVM the vCPU is paused by the host (KVM_KVMCLOCK_CTRL), so a guest
  * using kvmclock does not take the pause for a soft lockup. No-op when the

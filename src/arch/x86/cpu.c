@@ -38,8 +38,8 @@ static void arch_real_segment(struct kvm_segment *seg, uint16_t selector)
     seg->limit = 0xffff;
 }
 
-int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp,
-                        uint64_t rdi, uint64_t rsi)
+int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp, uint64_t rdi,
+                        uint64_t rsi)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -103,9 +103,10 @@ int arch_vcpu_pc(int vcpu_fd, uint64_t *pc)
 static size_t arch_dump_seg(char *buf, size_t len, const char *name,
                             const struct kvm_segment *s)
 {
-    int n = snprintf(buf, len, "  %-2s sel=%04x base=%016llx limit=%08x "
-                     "type=%x dpl=%u db=%u l=%u present=%u\n", name,
-                     s->selector, (unsigned long long)s->base, s->limit,
+    int n = snprintf(buf, len,
+                     "  %-2s sel=%04x base=%016llx limit=%08x "
+                     "type=%x dpl=%u db=%u l=%u present=%u\n",
+                     name, s->selector, (unsigned long long)s->base, s->limit,
                      s->type, s->dpl, s->db, s->l, s->present);
     if (n < 0 || len == 0)
         return 0;
@@ -126,8 +127,7 @@ void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len)
     buf[0] = 0;
     if (ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
         ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
-        snprintf(buf, len, "  (registers unavailable: %s)\n",
-                 strerror(errno));
+        snprintf(buf, len, "  (registers unavailable: %s)\n", strerror(errno));
         return;
     }
     k = snprintf(buf, len,
@@ -139,12 +139,11 @@ void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len)
                  "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx "
                  "efer=%llx\n"
                  "  gdt=%016llx/%04x idt=%016llx/%04x\n",
-                 U(r.rip), U(r.rflags), U(r.rax), U(r.rbx), U(r.rcx),
-                 U(r.rdx), U(r.rsi), U(r.rdi), U(r.rsp), U(r.rbp), U(r.r8),
-                 U(r.r9), U(r.r10), U(r.r11), U(r.r12), U(r.r13), U(r.r14),
-                 U(r.r15), U(s.cr0), U(s.cr2), U(s.cr3), U(s.cr4),
-                 U(s.efer), U(s.gdt.base), s.gdt.limit, U(s.idt.base),
-                 s.idt.limit);
+                 U(r.rip), U(r.rflags), U(r.rax), U(r.rbx), U(r.rcx), U(r.rdx),
+                 U(r.rsi), U(r.rdi), U(r.rsp), U(r.rbp), U(r.r8), U(r.r9),
+                 U(r.r10), U(r.r11), U(r.r12), U(r.r13), U(r.r14), U(r.r15),
+                 U(s.cr0), U(s.cr2), U(s.cr3), U(s.cr4), U(s.efer),
+                 U(s.gdt.base), s.gdt.limit, U(s.idt.base), s.idt.limit);
     n = k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
     n += arch_dump_seg(buf + n, len - n, "cs", &s.cs);
     n += arch_dump_seg(buf + n, len - n, "ss", &s.ss);

@@ -98,8 +98,7 @@ static void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned index,
             e->edx |= CPUID_1_EDX_HTT;
         break;
     case 4: /* cache leaves: cores sharing the package */
-        e->eax = (e->eax & 0x03ffffff) |
-                 ((ncpus > 64 ? 63 : ncpus - 1) << 26);
+        e->eax = (e->eax & 0x03ffffff) | ((ncpus > 64 ? 63 : ncpus - 1) << 26);
         break;
     case 0xb:
     case 0x1f:
@@ -113,8 +112,8 @@ static void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned index,
 int arch_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported,
                         unsigned index, unsigned ncpus, int tsc_deadline)
 {
-    size_t size = sizeof(*supported) +
-                  supported->nent * sizeof(supported->entries[0]);
+    size_t size =
+        sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
     struct kvm_cpuid2 *c = malloc(size);
     int r = 0;
 

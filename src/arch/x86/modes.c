@@ -50,9 +50,9 @@ int arch_write_gdt(struct guest_mem *mem)
 {
     uint64_t gdt[6] = {
         0,
-        gdt_flat(0x9b, 0xa0), /* 0x08: 64-bit code, L=1 G=1 */
-        gdt_flat(0x9b, 0xc0), /* 0x10: 32-bit code, D=1 G=1 */
-        gdt_flat(0x93, 0xc0), /* 0x18: data, B=1 G=1 */
+        gdt_flat(0x9b, 0xa0),         /* 0x08: 64-bit code, L=1 G=1 */
+        gdt_flat(0x9b, 0xc0),         /* 0x10: 32-bit code, D=1 G=1 */
+        gdt_flat(0x93, 0xc0),         /* 0x18: data, B=1 G=1 */
         gdt_tss(ARCH_TSS_ADDR_GUEST), /* 0x20: TSS (16 bytes in long mode) */
         0,
     };
@@ -87,9 +87,11 @@ static int pt_map_high(struct guest_mem *mem, uint8_t *pdpt, uint64_t top,
     uint8_t *pd = mem_ptr(mem, ARCH_PD_HIGH_ADDR, 4096 * ARCH_PD_HIGH_PAGES);
 
     if (!gib_pages && pds > ARCH_PD_HIGH_PAGES)
-        return err_set(ENOTSUP, "long mode: without 1 GiB pages (this host's "
+        return err_set(ENOTSUP,
+                       "long mode: without 1 GiB pages (this host's "
                        "KVM has none) kvmrun maps at most %d GiB of RAM "
-                       "above 4 GiB", ARCH_PD_HIGH_PAGES);
+                       "above 4 GiB",
+                       ARCH_PD_HIGH_PAGES);
     for (uint64_t g = 0; g < pds; g++) {
         uint64_t base = 4 * GIB + g * GIB;
         uint64_t pd_addr = ARCH_PD_HIGH_ADDR + 4096 * g;
@@ -122,8 +124,7 @@ int arch_write_page_tables(struct guest_mem *mem, int gib_pages)
     pt_put(pml4, 0, ARCH_PDPT_ADDR | PTE_PRESENT | PTE_WRITE);
     /* 0-4 GiB, RAM and the MMIO hole alike, in 2 MiB pages. */
     for (unsigned g = 0; g < 4; g++) {
-        pt_put(pdpt, g, (ARCH_PD_ADDR + 4096ULL * g) | PTE_PRESENT |
-                            PTE_WRITE);
+        pt_put(pdpt, g, (ARCH_PD_ADDR + 4096ULL * g) | PTE_PRESENT | PTE_WRITE);
         pt_fill_pd(pd + 4096 * g, g * GIB);
     }
     return pt_map_high(mem, pdpt, top, gib_pages);
@@ -132,10 +133,15 @@ int arch_write_page_tables(struct guest_mem *mem, int gib_pages)
 static struct kvm_segment seg_flat(uint16_t selector, uint8_t type, int l,
                                    int db)
 {
-    return (struct kvm_segment){.base = 0, .limit = 0xffffffff,
-                                .selector = selector, .type = type,
-                                .present = 1, .s = 1, .l = (uint8_t)l,
-                                .db = (uint8_t)db, .g = 1};
+    return (struct kvm_segment){.base = 0,
+                                .limit = 0xffffffff,
+                                .selector = selector,
+                                .type = type,
+                                .present = 1,
+                                .s = 1,
+                                .l = (uint8_t)l,
+                                .db = (uint8_t)db,
+                                .g = 1};
 }
 
 static void sregs_flat(struct kvm_sregs *s, int long_mode)
@@ -146,8 +152,10 @@ static void sregs_flat(struct kvm_sregs *s, int long_mode)
                       : seg_flat(SEL_CODE32, 0xb, 0, 1);
     s->ds = s->es = s->fs = s->gs = s->ss = data;
     s->tr = (struct kvm_segment){.base = ARCH_TSS_ADDR_GUEST,
-                                 .limit = TSS_LIMIT, .selector = SEL_TSS,
-                                 .type = 0xb, .present = 1};
+                                 .limit = TSS_LIMIT,
+                                 .selector = SEL_TSS,
+                                 .type = 0xb,
+                                 .present = 1};
     s->gdt.base = ARCH_GDT_ADDR;
     s->gdt.limit = 6 * 8 - 1;
     s->idt.base = 0;
@@ -163,8 +171,7 @@ int arch_vcpu_flat_mode(int vcpu_fd, int long_mode,
     if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return err_errno(errno, "KVM_GET_SREGS");
     sregs_flat(&sregs, long_mode);
-    sregs.cr0 = long_mode ? CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
-                                CR0_PG
+    sregs.cr0 = long_mode ? CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG
                           : CR0_PE | CR0_ET;
     sregs.cr4 = long_mode ? CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT : 0;
     sregs.cr3 = long_mode ? ARCH_PML4_ADDR : 0;

@@ -17,15 +17,15 @@
 #define MPF_LEN 16
 #define MPC_HDR_LEN 44
 #define MPC_CPU_LEN 20
-#define MPC_ENTRY_LEN 8           /* every other entry type */
-#define MPC_NIRQ 15               /* ISA IRQs 0-15 but the cascade, 2 */
+#define MPC_ENTRY_LEN 8 /* every other entry type */
+#define MPC_NIRQ 15     /* ISA IRQs 0-15 but the cascade, 2 */
 #define MPC_NLINT 2
-#define MPC_LEN(n) (MPC_HDR_LEN + (n) * MPC_CPU_LEN + \
-                    (2 + MPC_NIRQ + MPC_NLINT) * MPC_ENTRY_LEN)
+#define MPC_LEN(n)                                                             \
+    (MPC_HDR_LEN + (n)*MPC_CPU_LEN + (2 + MPC_NIRQ + MPC_NLINT) * MPC_ENTRY_LEN)
 
-#define MP_SPEC_REV 4             /* version 1.4 */
-#define MP_APIC_VERSION 0x14      /* what KVM's local APIC reports */
-#define MP_IOAPIC_VERSION 0x11    /* what KVM's IOAPIC reports */
+#define MP_SPEC_REV 4          /* version 1.4 */
+#define MP_APIC_VERSION 0x14   /* what KVM's local APIC reports */
+#define MP_IOAPIC_VERSION 0x11 /* what KVM's IOAPIC reports */
 #define MP_ISA_BUS 0
 
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_IOINTR, MP_LINTR };
@@ -65,8 +65,8 @@ static uint8_t *mp_cpu(uint8_t *e, unsigned id)
 
 /* An I/O (type 3) or local (type 4) interrupt assignment, flags 0:
  * polarity and trigger conform to the bus (ISA: edge, active high). */
-static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind,
-                        uint8_t src_irq, uint8_t dst_id, uint8_t dst_pin)
+static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind, uint8_t src_irq,
+                        uint8_t dst_id, uint8_t dst_pin)
 {
     e[0] = type;
     e[1] = kind;
@@ -93,7 +93,7 @@ static unsigned mp_entries(uint8_t *e, unsigned ncpus)
     e[0] = MP_IOAPIC;
     e[1] = ioapic;
     e[2] = MP_IOAPIC_VERSION;
-    e[3] = 1;                       /* enabled */
+    e[3] = 1; /* enabled */
     dev_put_le(e + 4, 4, ARCH_IOAPIC_ADDR);
     e += MPC_ENTRY_LEN, n++;
     /* The PIT's IRQ 0 is wired to pin 2, as the ACPI override says; IRQ 2
@@ -117,7 +117,7 @@ static void mp_write_config(uint8_t *t, unsigned ncpus)
     memcpy(t, "PCMP", 4);
     dev_put_le(t + 4, 2, len);
     t[6] = MP_SPEC_REV;
-    memcpy(t + 8, "KVMRUN  ", 8);   /* OEM ID */
+    memcpy(t + 8, "KVMRUN  ", 8);       /* OEM ID */
     memcpy(t + 16, "KVMRUN      ", 12); /* product ID */
     dev_put_le(t + 34, 2, mp_entries(t + MPC_HDR_LEN, ncpus));
     dev_put_le(t + 36, 4, ARCH_LAPIC_ADDR);
@@ -143,11 +143,15 @@ int mptable_write(struct guest_mem *mem, unsigned ncpus)
     if (ncpus == 0)
         return err_set(EINVAL, "MP table: no vCPU");
     if (ncpus > MPTABLE_MAX_CPUS)
-        return err_set(ERANGE, "MP table: %u vCPUs, but APIC IDs allow at "
-                       "most %u", ncpus, MPTABLE_MAX_CPUS);
+        return err_set(ERANGE,
+                       "MP table: %u vCPUs, but APIC IDs allow at "
+                       "most %u",
+                       ncpus, MPTABLE_MAX_CPUS);
     if (MPF_LEN + MPC_LEN((uint64_t)ncpus) > size)
-        return err_set(ERANGE, "MP table for %u vCPUs does not fit in "
-                       "%llu bytes", ncpus, (unsigned long long)size);
+        return err_set(ERANGE,
+                       "MP table for %u vCPUs does not fit in "
+                       "%llu bytes",
+                       ncpus, (unsigned long long)size);
     area = mem_ptr(mem, ARCH_MPTABLE_ADDR, size);
     if (!area)
         return err_set(ERANGE, "MP table: %#llx-%#llx is not guest RAM",
