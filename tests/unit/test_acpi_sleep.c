@@ -14,47 +14,7 @@
 #include "dev/acpi_sleep.h"
 #include "kvmrun.h"
 
-/* What the device asked of the machine, and whether its lock was held. */
-struct machine {
-    pthread_mutex_t *lock;
-    unsigned nends, nreports;
-    bool lock_held;
-    unsigned vcpu;
-    enum kvmrun_end why;
-    uint64_t code;
-    char message[256];
-    char report[256];
-};
-
-static void check_unlocked(struct machine *m)
-{
-    if (pthread_mutex_trylock(m->lock) == 0)
-        pthread_mutex_unlock(m->lock);
-    else
-        m->lock_held = true;
-}
-
-static void record_end(void *machine, unsigned vcpu, enum kvmrun_end why,
-                       uint64_t code, const char *message)
-{
-    struct machine *m = machine;
-
-    check_unlocked(m);
-    m->nends++;
-    m->vcpu = vcpu;
-    m->why = why;
-    m->code = code;
-    snprintf(m->message, sizeof(m->message), "%s", message);
-}
-
-static void record_report(void *machine, const char *line)
-{
-    struct machine *m = machine;
-
-    check_unlocked(m);
-    m->nreports++;
-    snprintf(m->report, sizeof(m->report), "%s", line);
-}
+#include "machine.h"
 
 struct fixture {
     struct machine m;
@@ -64,11 +24,7 @@ struct fixture {
 static int setup(void **state)
 {
     static struct fixture f;
-    struct dev_env env = {
-        .end = record_end,
-        .report = record_report,
-        .machine = &f.m,
-    };
+    struct dev_env env = env_of(&f.m);
 
     memset(&f, 0, sizeof(f));
     acpi_sleep_init(&f.s, &env);

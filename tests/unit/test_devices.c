@@ -13,55 +13,7 @@
 #include "dev/debug_exit.h"
 #include "dev/poweroff.h"
 
-/* What a device asked of the machine; lock is the device's, if it has one. */
-struct machine {
-    pthread_mutex_t *lock;
-    unsigned nends, nreports;
-    bool lock_held;
-    unsigned vcpu;
-    enum kvmrun_end why;
-    uint64_t code;
-    char message[256];
-    char report[256];
-};
-
-static void check_unlocked(struct machine *m)
-{
-    if (!m->lock)
-        return;
-    if (pthread_mutex_trylock(m->lock) == 0)
-        pthread_mutex_unlock(m->lock);
-    else
-        m->lock_held = true;
-}
-
-static void record_end(void *machine, unsigned vcpu, enum kvmrun_end why,
-                       uint64_t code, const char *message)
-{
-    struct machine *m = machine;
-
-    check_unlocked(m);
-    m->nends++;
-    m->vcpu = vcpu;
-    m->why = why;
-    m->code = code;
-    snprintf(m->message, sizeof(m->message), "%s", message);
-}
-
-static void record_report(void *machine, const char *line)
-{
-    struct machine *m = machine;
-
-    check_unlocked(m);
-    m->nreports++;
-    snprintf(m->report, sizeof(m->report), "%s", line);
-}
-
-static struct dev_env env_of(struct machine *m)
-{
-    return (struct dev_env){
-        .end = record_end, .report = record_report, .machine = m};
-}
+#include "machine.h"
 
 static void dev_access(bus_fn fn, void *dev, unsigned offset, uint8_t *data,
                        unsigned size, bool write, unsigned vcpu)
