@@ -185,7 +185,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) \
-		$(wildcard include/*.h src/*.h src/load/*.h)
+		$(wildcard include/*.h src/*.h src/load/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -o $@ $< $(FUZZ_SRCS)
 

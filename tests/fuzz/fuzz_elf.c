@@ -9,28 +9,16 @@
 #include "mem.h"
 
 #define NAME "fuzz.elf"
-#define RAM (4ULL << 20)
+#define GUEST_RAM (4ULL << 20)
 #define RSV_START 0x70000
 #define RSV_END 0x80000
+
+#include "fuzz_guest.h"
 
 /* The same reserved range the unit tests use: inputs that hit it must be
  * refused without a byte written. */
 static const struct load_region reserved = {RSV_START, RSV_END,
                                             "the VMM's page tables"};
-
-/* Mapped once: a fresh 4 MiB per input would dominate the run time. */
-static struct guest_mem *guest(void)
-{
-    static struct guest_mem mem;
-    static int ready;
-
-    if (!ready && mem_init(&mem, RAM) < 0) {
-        fprintf(stderr, "mem_init: %s\n", kvmrun_last_error());
-        abort();
-    }
-    ready = 1;
-    return &mem;
-}
 
 /* A refusal must explain itself on one line that names the image. */
 static void check_message(void)
@@ -48,7 +36,7 @@ static void check_message(void)
 static void check_info(const struct load_elf_info *info)
 {
     if ((info->bits != 32 && info->bits != 64) || info->low >= info->high ||
-        info->high > RAM || info->entry < info->low ||
+        info->high > GUEST_RAM || info->entry < info->low ||
         info->entry >= info->high) {
         fprintf(stderr,
                 "bad load_elf_info: entry %#llx bits %u "

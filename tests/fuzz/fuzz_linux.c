@@ -13,6 +13,8 @@
 #define VMM_FILL 0x5a  /* the VMM, ACPI and MP areas: never written */
 #define INFO_FILL 0xc3 /* the zero page and command line: good loads only */
 
+#include "fuzz_guest.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* As the CLI has them: the boot information area holds the zero page
@@ -26,32 +28,6 @@ static const struct load_region reserved[] = {
 };
 
 static const uint8_t initrd[5000] = "fuzz initrd";
-
-static struct guest_mem *guest(void)
-{
-    static struct guest_mem mem;
-
-    if (!mem.map && mem_init(&mem, GUEST_RAM) < 0) {
-        fprintf(stderr, "mem_init: %s\n", kvmrun_last_error());
-        abort();
-    }
-    return &mem;
-}
-
-static void fill(struct guest_mem *mem, uint64_t start, uint64_t end,
-                 uint8_t byte)
-{
-    memset(mem_ptr(mem, start, end - start), byte, end - start);
-}
-
-/* 1 if every byte of [start, end) is still byte. */
-static int intact(struct guest_mem *mem, uint64_t start, uint64_t end,
-                  uint8_t byte)
-{
-    const uint8_t *p = mem_ptr(mem, start, end - start);
-
-    return p[0] == byte && memcmp(p, p + 1, end - start - 1) == 0;
-}
 
 static void check_error(void)
 {

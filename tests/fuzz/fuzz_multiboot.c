@@ -13,6 +13,8 @@
 #define VMM_FILL 0x5a  /* the VMM area: no load may ever write it */
 #define INFO_FILL 0xc3 /* the info area: written only by a good load */
 
+#include "fuzz_guest.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* As src/load/image.c has them: the information area is reserved too. */
@@ -23,33 +25,6 @@ static const struct load_region reserved[] = {
 };
 
 static const uint8_t module[300] = "fuzz module";
-
-static struct guest_mem *guest(void)
-{
-    static struct guest_mem mem;
-
-    if (!mem.map && mem_init(&mem, GUEST_RAM) < 0) {
-        fprintf(stderr, "mem_init: %s\n", kvmrun_last_error());
-        abort();
-    }
-    return &mem;
-}
-
-static void fill(struct guest_mem *mem, uint64_t start, uint64_t end,
-                 uint8_t byte)
-{
-    memset(mem_ptr(mem, start, end - start), byte, end - start);
-}
-
-/* 1 if every byte of [start, end) is still byte. memcmp against itself
- * shifted by one: a per-byte loop would be instrumented and slow. */
-static int intact(struct guest_mem *mem, uint64_t start, uint64_t end,
-                  uint8_t byte)
-{
-    const uint8_t *p = mem_ptr(mem, start, end - start);
-
-    return p[0] == byte && memcmp(p, p + 1, end - start - 1) == 0;
-}
 
 static void check_error(void)
 {
