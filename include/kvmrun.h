@@ -296,6 +296,26 @@ int kvmrun_vcpu_run_once(struct kvmrun_vcpu *vcpu, uint32_t *exit_reason);
 void kvmrun_vcpu_set_immediate_exit(struct kvmrun_vcpu *vcpu, int value);
 int kvmrun_vcpu_get_rip(struct kvmrun_vcpu *vcpu, uint64_t *rip);
 
+/*
+ * Saves the whole VM into the file path: pauses every vCPU (each completes
+ * a pending port or MMIO access first), writes every vCPU's and the
+ * platform's state, the devices' state and guest memory (sparsely), then
+ * returns the VM to the state it was in (running, or still paused).
+ * Returns 0, or -errno with kvmrun_last_error() naming the file.
+ */
+int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path);
+
+/*
+ * Rebuilds a VM from a snapshot file written by kvmrun_vm_snapshot(): cfg
+ * gives the KVM device, serial output and logging (its memory size and
+ * vCPU count are ignored: the file's count). On success *vmp is ready for
+ * kvmrun_vm_start() and continues where it was saved; a truncated,
+ * corrupted or version-mismatched file is refused with -EINVAL and a
+ * one-line reason, nothing created.
+ */
+int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
+                      struct kvmrun_vm **vmp);
+
 /* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
 const char *kvmrun_exit_name(uint32_t reason);
 
