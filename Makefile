@@ -3,6 +3,7 @@
 #   make              build everything under build/
 #   make demo         run the built-in demo guest (in the test VM if this
 #                     host has no usable /dev/kvm)
+#   make demo-linux   boot Debian's cloud kernel to a busybox shell
 #   make check        unit tests on the host, KVM tests on real KVM
 #   make check SANITIZE=1   the same under ASan + UBSan, in build-san/
 #   make check SANDBOX=1    force the KVM tests into the test VM
@@ -55,7 +56,7 @@ KVMRUN := $(BUILD)/kvmrun
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps demo check unit-tests clean format
+.PHONY: all deps demo demo-linux check unit-tests clean format
 # Keep intermediate objects (guest .o and .elf files): no rebuilds, no noise.
 .SECONDARY:
 all: $(KVMRUN) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
@@ -160,6 +161,14 @@ deps:
 
 demo: deps all
 	@SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) $(KVMRUN)
+
+# Debian's cloud kernel (apt-get download, cached) and a busybox initramfs,
+# booted to a shell on the serial console.
+demo-linux: deps all
+	@tests/linux/stage $(BUILD)/linux
+	@LINUX=1 SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) $(KVMRUN) -m 256M \
+	    -k $(BUILD)/linux/vmlinuz -i $(BUILD)/linux/initrd.gz \
+	    -a "console=ttyS0 quiet panic=-1 kvmrun.action=shell"
 
 check: deps all unit-tests
 	@SANDBOX=$(SANDBOX) tests/check $(BUILD)

@@ -199,6 +199,10 @@ static void report_paused(struct kvmrun_vm *vm)
         kvmrun_vcpu_dump_regs(v, regs, sizeof(regs));
         fprintf(stderr, "%s\n", regs);
     }
+    char uart[256];
+
+    kvmrun_vm_describe_serial(vm, uart, sizeof(uart));
+    fprintf(stderr, "kvmrun: %s\n", uart);
 }
 
 /* SIGUSR2: pause a running VM, resume a paused one. */

@@ -276,6 +276,10 @@ void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *vcpu, char *buf, size_t len);
 /* A vCPU's state: "created", "running", "paused" or "exited". */
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);
 
+/* One line on the UART: its registers, unread input, interrupt line (for
+ * diagnosing a guest that waits for input). Returns snprintf's count. */
+int kvmrun_vm_describe_serial(struct kvmrun_vm *vm, char *buf, size_t len);
+
 /* Host pointer to guest-physical [gpa, gpa + len) if it is all RAM, else
  * NULL. Valid until kvmrun_vm_destroy(). */
 void *kvmrun_vm_mem(struct kvmrun_vm *vm, uint64_t gpa, uint64_t len);

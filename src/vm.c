@@ -847,3 +847,8 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     pthread_mutex_destroy(&vm->lock);
     free(vm);
 }
+
+int kvmrun_vm_describe_serial(struct kvmrun_vm *vm, char *buf, size_t len)
+{
+    return serial_describe(&vm->serial, buf, len);
+}

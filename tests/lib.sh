@@ -61,10 +61,10 @@ count_lines() {
 
 # wait_for_file FILE SECONDS: true once FILE exists and is not empty.
 wait_for_file() {
-    n=0
+    wff_n=0
     while [ ! -s "$1" ]; do
-        n=$((n + 1))
-        [ "$n" -gt $(($2 * 100)) ] && return 1
+        wff_n=$((wff_n + 1))
+        [ "$wff_n" -gt $(($2 * 100)) ] && return 1
         sleep 0.01
     done
 }
@@ -96,4 +96,55 @@ random_ms() {
 # sleep_ms N: sleeps N milliseconds.
 sleep_ms() {
     sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
+}
+
+# linux_setup: for the tests that boot Linux: sets LINUX_K and LINUX_I to
+# the kernel and initramfs tests/check staged, or skips the test (77)
+# when they are missing or this host's KVM crawls through a Linux boot
+# (tests/linux/probe; the test VM, make check SANDBOX=1, runs them then).
+linux_setup() {
+    LINUX_K=$BUILD/linux/vmlinuz
+    LINUX_I=$BUILD/linux/initrd.gz
+    if [ ! -f "$LINUX_K" ] || [ ! -f "$LINUX_I" ]; then
+        echo "no kernel or initramfs in $BUILD/linux (tests/linux/stage)"
+        exit 77
+    fi
+    # tests/check probes once for all (KVMRUN_LINUX_OK); else probe here.
+    if [ "${KVMRUN_SANDBOX:-0}" != 1 ] && [ "${KVMRUN_LINUX_OK:-}" != 1 ] &&
+        { [ "${KVMRUN_LINUX_OK:-}" = 0 ] ||
+          ! "$ROOT/tests/linux/probe" "$BUILD"; }
+    then
+        echo "this host's /dev/kvm does not boot Linux within 30 s" \
+             "(nested?): make check SANDBOX=1 runs this test in the test VM"
+        exit 77
+    fi
+}
+
+# linux_start OUT NCPUS APPEND...: starts kvmrun on the staged Linux in the
+# background, its console in OUT (stderr in $ERR), a line typed at the
+# init's prompt (tests/linux/type-at-prompt). Sets PID (kvmrun's) and
+# TYPER.
+linux_start() {
+    lout=$1 lcpus=$2
+    shift 2
+    rm -f "$T/pid" "$T/console"
+    : >"$lout"
+    mkfifo "$T/console"
+    "$ROOT/tests/linux/type-at-prompt" "$lout" >"$T/console" &
+    TYPER=$!
+    "$KVMRUN" --pidfile "$T/pid" -c "$lcpus" -m 256M -k "$LINUX_K" \
+        -i "$LINUX_I" -a "console=ttyS0 quiet panic=-1 $*" \
+        <"$T/console" >"$lout" 2>"$ERR" &
+    PID=$!
+    wait_for_file "$T/pid" 20 || fail "kvmrun never started the guest"
+}
+
+# linux_wait: waits for the kvmrun linux_start started; sets STATUS and
+# strips the console's \r from the output file.
+linux_wait() {
+    wait "$PID"
+    STATUS=$?
+    kill "$TYPER" 2>/dev/null # still waiting for a prompt that never came
+    wait "$TYPER" 2>/dev/null
+    tr -d '\r' <"$lout" >"$T/lout" && mv "$T/lout" "$lout"
 }

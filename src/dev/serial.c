@@ -235,3 +235,19 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
     pthread_mutex_unlock(&s->lock);
     return n;
 }
+
+int serial_describe(struct serial *s, char *buf, size_t len)
+{
+    int n;
+
+    pthread_mutex_lock(&s->lock);
+    n = snprintf(buf, len,
+                 "serial: IER %#04x MCR %#04x LCR %#04x FCR %#04x, %u bytes "
+                 "received and unread%s, THR-empty interrupt %s, IRQ %u %s",
+                 s->ier, s->mcr, s->lcr, s->fcr, s->rx_count,
+                 s->overrun ? " (overrun)" : "",
+                 s->thr_irq_pending ? "pending" : "clear", s->irq,
+                 s->irq_level ? "high" : "low");
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}

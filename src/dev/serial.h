@@ -39,4 +39,7 @@ void serial_io(void *dev, const struct bus_access *access);
  * how many were taken. */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
+/* One line describing the UART's registers, FIFO and interrupt line. */
+int serial_describe(struct serial *s, char *buf, size_t len);
+
 #endif

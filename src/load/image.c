@@ -107,8 +107,9 @@ int kvmrun_load_elf_file(struct kvmrun_vm *vm, const char *path,
 }
 
 #define MULTIBOOT_MAGIC_EAX 0x2badb002u
-#define MULTIBOOT_STACK 0x60000 /* below the VMM area; kernels set their own   \
-                                 */
+#define MULTIBOOT_STACK                                                        \
+    0x60000 /* below the VMM area; kernels set their own                       \
+             */
 
 /* "<path> <append>", or "<path>" alone: what QEMU passes as cmdline. */
 static char *image_cmdline(const char *path, const char *append)
@@ -187,24 +188,32 @@ static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
 
 static int image_linux(struct kvmrun_vm *vm, const char *path,
                        const uint8_t *kernel, size_t kernel_len,
-                       struct load_linux_args *args, struct kvmrun_boot *boot)
+                       struct load_linux_args *args, struct kvmrun_boot *boot,
+                       struct load_linux_info *out)
 {
     struct load_ctx ctx = image_ctx(vm, path);
-    struct load_linux_info out;
     int r = image_platform_tables(vm, &args->acpi_rsdp_addr);
 
     if (r == 0)
-        r = load_linux(&ctx, kernel, kernel_len, args, &out);
+        r = load_linux(&ctx, kernel, kernel_len, args, out);
     if (r < 0)
         return r;
-    vm_note_image(vm, out.kernel_start, out.kernel_end, path);
+    vm_note_image(vm, out->kernel_start, out->kernel_end, path);
     *boot = (struct kvmrun_boot){.mode = KVMRUN_MODE_LONG,
-                                 .entry = out.entry,
+                                 .entry = out->entry,
                                  .sp = MULTIBOOT_STACK,
-                                 .rsi = out.boot_params};
+                                 .rsi = out->boot_params};
     return 0;
 }
 
+/* The first bytes of a bzImage: its setup header, and then some. */
+#define LINUX_HEAD 8192
+
+/*
+ * The kernel and the initrd go from their files straight into guest
+ * memory, once the header says where: the VMM never holds a copy, so its
+ * own resident memory stays small.
+ */
 int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
                            const char *append, const char *initrd_path,
                            struct kvmrun_boot *boot)
@@ -215,17 +224,33 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
         .cmdline_addr = ARCH_CMDLINE_ADDR,
         .cmdline_room = ARCH_BOOT_INFO_END - ARCH_CMDLINE_ADDR,
     };
-    uint8_t *kernel = NULL, *initrd = NULL;
-    size_t kernel_len, initrd_len = 0;
-    int r = load_read_file(path, vm->mem.size, &kernel, &kernel_len);
+    struct load_linux_info out;
+    uint8_t head[LINUX_HEAD];
+    uint64_t size, initrd_size = 0;
+    int ifd = -1, r, fd = load_open_max(path, vm->mem.size, &size);
+    size_t head_len = size < sizeof(head) ? (size_t)size : sizeof(head);
 
-    if (r == 0 && initrd_path)
-        r = load_read_file(initrd_path, vm->mem.size, &initrd, &initrd_len);
-    args.initrd = initrd;
-    args.initrd_len = initrd_len;
+    if (fd < 0)
+        return fd;
+    r = load_read_at(fd, path, 0, head, head_len);
+    if (r == 0 && initrd_path) {
+        ifd = load_open_max(initrd_path, vm->mem.size, &initrd_size);
+        r = ifd < 0 ? ifd : 0;
+    }
+    args.file_len = size;
+    args.initrd_len = (size_t)initrd_size;
     if (r == 0)
-        r = image_linux(vm, path, kernel, kernel_len, &args, boot);
-    free(initrd);
-    free(kernel);
+        r = image_linux(vm, path, head, head_len, &args, boot, &out);
+    if (r == 0)
+        r = load_read_at(fd, path, out.kernel_file_off,
+                         mem_ptr(&vm->mem, out.kernel_start, out.kernel_len),
+                         out.kernel_len);
+    if (r == 0 && initrd_size)
+        r = load_read_at(ifd, initrd_path, 0,
+                         mem_ptr(&vm->mem, out.initrd_start, initrd_size),
+                         initrd_size);
+    if (ifd >= 0)
+        close(ifd);
+    close(fd);
     return r;
 }

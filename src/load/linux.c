@@ -157,14 +157,14 @@ int load_linux_probe(const uint8_t *image, size_t len)
 
 /* boot_flag, "HdrS", setup_sects: the file holds a header and a kernel. */
 static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
-                       size_t len, struct lx_hdr *h)
+                       size_t avail, uint64_t len, struct lx_hdr *h)
 {
     uint16_t flag;
 
-    if (len < LX_HEADER + 4)
+    if (avail < LX_HEADER + 4 || (avail < len && avail < LX_HDR_LIMIT))
         return hdr_err(ctx,
-                       "file is %zu bytes, too short for a setup "
-                       "header (\"HdrS\" at 0x202)",
+                       "file is %" PRIu64 " bytes, too short for a "
+                       "setup header (\"HdrS\" at 0x202)",
                        len);
     flag = get16(image + LX_BOOT_FLAG);
     if (flag != LX_BOOT_FLAG_MAGIC)
@@ -177,10 +177,10 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
     if (h->kernel_off >= len)
         return hdr_err(ctx,
                        "setup_sects %u: the protected-mode kernel "
-                       "would start at file offset 0x%zx, the file is 0x%zx "
-                       "bytes",
+                       "would start at file offset 0x%zx, the file is "
+                       "0x%" PRIx64 " bytes",
                        image[LX_SETUP_SECTS], h->kernel_off, len);
-    h->kernel_len = len - h->kernel_off;
+    h->kernel_len = (size_t)(len - h->kernel_off);
     /* kernel_off >= 0x400: the whole header is in the file. */
     h->hdr_end = LX_HEADER + (size_t)image[LX_JUMP_LEN];
     if (h->hdr_end > LX_HDR_LIMIT)
@@ -302,7 +302,7 @@ static int plan_initrd(const struct load_ctx *guard,
         min64(p->h.initrd_addr_max + 1ULL, mem_low_size(guard->mem));
     uint64_t top = limit, len = args->initrd_len, start = 0;
 
-    p->initrd_len = args->initrd ? args->initrd_len : 0;
+    p->initrd_len = args->initrd || args->file_len ? args->initrd_len : 0;
     if (!p->initrd_len)
         return 0;
     for (unsigned i = 0; i <= guard->nreserved; i++) {
@@ -477,6 +477,8 @@ static void write_all(const struct load_ctx *ctx, const uint8_t *image,
     copy_to_guest(ctx->mem, args->boot_params_addr, zp, sizeof(zp));
     copy_to_guest(ctx->mem, args->cmdline_addr, args->cmdline,
                   p->cmdline_len + 1);
+    if (args->file_len)
+        return; /* the caller copies the kernel and the initrd */
     copy_to_guest(ctx->mem, LX_LOAD, image + p->h.kernel_off, p->h.kernel_len);
     copy_to_guest(ctx->mem, p->initrd_start, args->initrd, p->initrd_len);
 }
@@ -489,7 +491,8 @@ static int plan(const struct load_ctx *ctx, const uint8_t *image, size_t len,
 {
     struct load_ctx boot = *ctx, guard = *ctx;
     unsigned nboot = 0;
-    int r = check_magic(ctx, image, len, &p->h);
+    int r = check_magic(ctx, image, len, args->file_len ? args->file_len : len,
+                        &p->h);
 
     if (r == 0)
         r = check_fields(ctx, image, &p->h);
@@ -527,6 +530,8 @@ int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
         .boot_params = args->boot_params_addr,
         .kernel_start = LX_LOAD,
         .kernel_end = p.kernel_end,
+        .kernel_file_off = p.h.kernel_off,
+        .kernel_len = p.h.kernel_len,
         .initrd_start = p.initrd_len ? p.initrd_start : 0,
         .initrd_end = p.initrd_len ? p.initrd_start + p.initrd_len : 0,
     };

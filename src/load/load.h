@@ -11,6 +11,15 @@
  * with a message naming the file ("not a regular file", ENOENT, ...). */
 int load_open(const char *path, uint64_t *size);
 
+/* The same, refusing files larger than max_len (the guest's memory size)
+ * with -EFBIG naming the file. */
+int load_open_max(const char *path, uint64_t max_len, uint64_t *size);
+
+/* Reads exactly len bytes at file offset off into dst: 0, or -errno
+ * naming the file (-EIO if it shrank meanwhile). */
+int load_read_at(int fd, const char *path, uint64_t off, void *dst,
+                 uint64_t len);
+
 /*
  * Reads a whole regular file into a new buffer (free() it). Refuses
  * files larger than max_len, the guest's memory size, with -EFBIG naming
@@ -110,6 +119,16 @@ struct load_linux_args {
     const char *cmdline;   /* never NULL ("" for none) */
     const uint8_t *initrd; /* or NULL */
     size_t initrd_len;
+    /*
+     * 0: image is the whole file and initrd the whole initrd (or NULL):
+     * load_linux copies them. Else the file's length: image holds only
+     * its first len bytes (at least the setup header's 1 KiB), initrd may
+     * be NULL with initrd_len set, and after a success the caller copies
+     * the protected-mode kernel (file offset out->kernel_file_off, to
+     * out->kernel_start) and the initrd (to out->initrd_start) itself, so
+     * that neither passes through the VMM's own memory.
+     */
+    uint64_t file_len;
     uint64_t boot_params_addr; /* where the zero page goes (4 KiB) */
     uint64_t cmdline_addr;     /* where the command line goes */
     uint64_t cmdline_room;     /* bytes available there */
@@ -117,11 +136,13 @@ struct load_linux_args {
 };
 
 struct load_linux_info {
-    uint64_t entry;        /* 64-bit entry: protected-mode kernel + 0x200 */
-    uint64_t boot_params;  /* RSI at the entry */
-    uint64_t kernel_start; /* the protected-mode kernel as loaded... */
-    uint64_t kernel_end;   /* ...plus the room it decompresses into */
-    uint64_t initrd_start; /* 0 when there is none */
+    uint64_t entry;           /* 64-bit entry: protected-mode kernel + 0x200 */
+    uint64_t boot_params;     /* RSI at the entry */
+    uint64_t kernel_start;    /* the protected-mode kernel as loaded... */
+    uint64_t kernel_end;      /* ...plus the room it decompresses into */
+    uint64_t kernel_file_off; /* where the protected-mode kernel starts */
+    uint64_t kernel_len;      /* in the file, and how long it is */
+    uint64_t initrd_start;    /* 0 when there is none */
     uint64_t initrd_end;
 };
 

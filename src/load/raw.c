@@ -34,45 +34,59 @@ int load_open(const char *path, uint64_t *size)
     return fd;
 }
 
+int load_open_max(const char *path, uint64_t max_len, uint64_t *size)
+{
+    int fd = load_open(path, size);
+
+    if (fd < 0 || *size <= max_len)
+        return fd;
+    close(fd);
+    return err_set(EFBIG,
+                   "%s: %" PRIu64 " bytes do not fit in guest "
+                   "memory (%" PRIu64 " MiB)",
+                   path, *size, max_len >> 20);
+}
+
+int load_read_at(int fd, const char *path, uint64_t off, void *dst,
+                 uint64_t len)
+{
+    uint8_t *p = dst;
+
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno(errno, "%s: read", path);
+        if (n == 0)
+            return err_set(EIO, "%s: file shrank while reading", path);
+        p += n;
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
 int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
                    size_t *len)
 {
     uint64_t size;
     uint8_t *buf;
-    size_t got = 0;
-    int fd = load_open(path, &size);
+    int r, fd = load_open_max(path, max_len, &size);
 
     if (fd < 0)
         return fd;
-    if (size > max_len) {
-        close(fd);
-        return err_set(EFBIG,
-                       "%s: %" PRIu64 " bytes do not fit in guest "
-                       "memory (%" PRIu64 " MiB)",
-                       path, size, max_len >> 20);
-    }
     buf = malloc(size ? (size_t)size : 1);
-    if (!buf) {
-        close(fd);
-        return err_set(ENOMEM, "%s: out of memory", path);
-    }
-    while (got < (size_t)size) {
-        ssize_t n = read(fd, buf + got, (size_t)size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int r = n < 0 ? err_errno(errno, "%s: read", path)
-                          : err_set(EIO, "%s: file shrank while reading", path);
-            free(buf);
-            close(fd);
-            return r;
-        }
-        got += (size_t)n;
-    }
+    r = buf ? load_read_at(fd, path, 0, buf, size)
+            : err_set(ENOMEM, "%s: out of memory", path);
     close(fd);
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
     *data = buf;
-    *len = got;
+    *len = (size_t)size;
     return 0;
 }
 
