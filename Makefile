@@ -25,6 +25,8 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
           -Wvla -Wpointer-arith -Wundef -fno-common $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
+# The control socket's JSON (src/control*.c).
+LDFLAGS += -lcjson
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)

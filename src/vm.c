@@ -579,6 +579,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     vm->started = true;
+    vm->start_ns = vm_now_ns();
     for (i = 0; i < vm->ncpus; i++) {
         struct kvmrun_vcpu *v = &vm->vcpus[i];
         char name[16];

@@ -88,6 +88,7 @@ struct kvmrun_vm {
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
+    uint64_t start_ns; /* vm_now_ns() at kvmrun_vm_start() */
 };
 
 /*
