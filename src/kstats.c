@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "kstats.h"
 #include "vm.h"
 
 /* Bounds on what a stats file may claim before kvmrun allocates for it. */
@@ -84,25 +85,26 @@ static int kstats_walk(int sfd, const char *what, kvmrun_kstat_fn fn,
     return r;
 }
 
-/* fd: the VM's or a vCPU's; vm_fd answers whether the kernel has them. */
-static int kstats_read(int vm_fd, int fd, const char *what, kvmrun_kstat_fn fn,
+int kstats_open(int vm_fd, int fd)
+{
+    if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) <= 0)
+        return -1;
+    return ioctl(fd, KVM_GET_STATS_FD, NULL);
+}
+
+/* sfd: a file from kstats_open(), or -1. */
+static int kstats_read(int sfd, const char *what, kvmrun_kstat_fn fn,
                        void *opaque)
 {
-    int sfd, r;
-
-    if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) <= 0)
+    if (sfd < 0)
         return err_set(ENOTSUP,
                        "%s: this kernel has no KVM_CAP_BINARY_STATS_FD", what);
-    if ((sfd = ioctl(fd, KVM_GET_STATS_FD, NULL)) < 0)
-        return err_errno(errno, "%s: KVM_GET_STATS_FD", what);
-    r = kstats_walk(sfd, what, fn, opaque);
-    close(sfd);
-    return r;
+    return kstats_walk(sfd, what, fn, opaque);
 }
 
 int kvmrun_vm_kstats(struct kvmrun_vm *vm, kvmrun_kstat_fn fn, void *opaque)
 {
-    return kstats_read(vm->vm_fd, vm->vm_fd, "VM stats", fn, opaque);
+    return kstats_read(vm->stats_fd, "VM stats", fn, opaque);
 }
 
 int kvmrun_vcpu_kstats(struct kvmrun_vcpu *vcpu, kvmrun_kstat_fn fn,
@@ -111,5 +113,5 @@ int kvmrun_vcpu_kstats(struct kvmrun_vcpu *vcpu, kvmrun_kstat_fn fn,
     char what[32];
 
     snprintf(what, sizeof(what), "vcpu%u stats", vcpu->index);
-    return kstats_read(vcpu->vm->vm_fd, vcpu->fd, what, fn, opaque);
+    return kstats_read(vcpu->stats_fd, what, fn, opaque);
 }
