@@ -39,18 +39,32 @@ static const struct ctl_spec *ctl_find(const char *name)
     return NULL;
 }
 
+/* A name from the request, fit for a one-line message: at most 64 bytes,
+ * control characters as '?'. */
+static const char *ctl_quote(const char *name, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; name[i] && i + 1 < size; i++)
+        buf[i] =
+            (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    buf[i] = 0;
+    return buf;
+}
+
 /* Every member is "cmd" or the command's argument, and none repeats. */
 static int ctl_check_members(const cJSON *obj, const struct ctl_spec *s)
 {
     bool seen_cmd = false, seen_arg = false;
+    char q[65];
 
     for (const cJSON *m = obj->child; m; m = m->next) {
         bool *seen = strcmp(m->string, "cmd") == 0              ? &seen_cmd
                      : s->arg && strcmp(m->string, s->arg) == 0 ? &seen_arg
                                                                 : NULL;
         if (!seen)
-            return err_set(CTL_E_INVALID, "%s: unknown argument \"%.64s\"",
-                           s->name, m->string);
+            return err_set(CTL_E_INVALID, "%s: unknown argument \"%s\"",
+                           s->name, ctl_quote(m->string, q, sizeof(q)));
         if (*seen)
             return err_set(CTL_E_INVALID, "%s: \"%.64s\" given twice", s->name,
                            m->string);
@@ -95,6 +109,7 @@ static int ctl_parse_object(const cJSON *obj, struct ctl_request *req)
 {
     const cJSON *cmd;
     const struct ctl_spec *s;
+    char q[65];
     int r;
 
     if (!cJSON_IsObject(obj))
@@ -105,9 +120,9 @@ static int ctl_parse_object(const cJSON *obj, struct ctl_request *req)
                        "a request needs \"cmd\": a command name (string)");
     if (!(s = ctl_find(cmd->valuestring)))
         return err_set(CTL_E_UNKNOWN,
-                       "unknown command \"%.64s\" (status, pause, resume, "
+                       "unknown command \"%s\" (status, pause, resume, "
                        "stop, stats, regs, snapshot)",
-                       cmd->valuestring);
+                       ctl_quote(cmd->valuestring, q, sizeof(q)));
     if ((r = ctl_check_members(obj, s)) < 0)
         return r;
     req->cmd = s->cmd;

@@ -129,6 +129,11 @@ static void test_bad_requests(void **state)
         {"{\"cmd\":\"reboot\"}", -CTL_E_UNKNOWN, "unknown command \"reboot\""},
         {"{\"cmd\":\"STATUS\"}", -CTL_E_UNKNOWN, "unknown command"},
         {"{\"cmd\":\"\"}", -CTL_E_UNKNOWN, "unknown command \"\""},
+        /* Names from the request stay on one line (found by fuzzing). */
+        {"{\"cmd\":\"re\\nsume\"}", -CTL_E_UNKNOWN, "\"re?sume\""},
+        {"{\"cmd\":\"re\nsume\"}", -CTL_E_UNKNOWN, "\"re?sume\""},
+        {"{\"cmd\":\"stop\",\"\\u0001\\t\":1}", -CTL_E_INVALID,
+         "unknown argument \"??\""},
         {"{\"cmd\":\"status\",\"x\":1}", -CTL_E_INVALID,
          "status: unknown argument \"x\""},
         {"{\"cmd\":\"pause\",\"vcpu\":0}", -CTL_E_INVALID,
