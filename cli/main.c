@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "ctl.h"
 #include "kvmrun.h"
 #include "options.h"
 
@@ -315,6 +316,10 @@ static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
                     (int)((out->code << 1 | 1) & 0xff));
         return (int)((out->code << 1 | 1) & 0xff);
     case KVMRUN_END_STOPPED:
+        if (out->code == KVMRUN_STOP_CONTROL) {
+            fprintf(stderr, "kvmrun: stopped through the control socket\n");
+            return STATUS_OK;
+        }
         if (out->code == 0) {
             console_restore();
             fprintf(stderr, "\r\nkvmrun: stopped from the console "
@@ -373,6 +378,7 @@ static int run(const struct options *o, int sfd)
 {
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
+    struct kvmrun_control *ctl = NULL;
     struct kvmrun_vm *vm;
     int status, r;
 
@@ -392,12 +398,16 @@ static int run(const struct options *o, int sfd)
     } else if ((r = load_guest(vm, o)) != 0) {
         status = r == REPORTED ? STATUS_SETUP
                                : fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (o->api && kvmrun_control_start(vm, o->api, &ctl) < 0) {
+        status = fail(STATUS_SETUP, kvmrun_last_error());
     } else if (kvmrun_vm_start(vm) < 0) {
         status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
     } else {
         if (o->pidfile)
             write_pidfile(o->pidfile);
         status = control_loop(vm, sfd, o->verbose);
+        kvmrun_control_stop(ctl); /* removes the socket on every path */
+        ctl = NULL;
         if (status != 0 && kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS) < 0) {
             /* A vCPU that cannot be stopped cannot be waited for either:
              * leave, and let the kernel end its thread. */
@@ -412,6 +422,7 @@ static int run(const struct options *o, int sfd)
         if (o->pidfile)
             unlink(o->pidfile);
     }
+    kvmrun_control_stop(ctl);
     kvmrun_vm_destroy(vm);
     if (cfg.serial_fd != STDOUT_FILENO)
         close(cfg.serial_fd);
@@ -435,6 +446,8 @@ int main(int argc, char **argv)
     int sfd, r;
 
     standard_fds();
+    if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+        return ctl_main(argc - 1, argv + 1);
     control_signals(&set);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed output is reported, not fatal */

@@ -10,6 +10,7 @@
 static const char usage_text[] =
     "Usage: kvmrun [OPTIONS] [IMAGE]\n"
     "       kvmrun [OPTIONS] -k KERNEL [-a CMDLINE] [-i FILE]\n"
+    "       kvmrun ctl [--json] SOCKET COMMAND [ARG]   (kvmrun ctl --help)\n"
     "Run IMAGE in a KVM virtual machine: an ELF executable, a multiboot "
     "kernel,\n"
     "or else raw x86 code. Without IMAGE, run the built-in demo guest.\n"
@@ -48,6 +49,10 @@ static const char usage_text[] =
     "                      kvmrun, which re-enters the guest (as in the "
     "original note)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
+    "      --api PATH      serve the JSON control socket at PATH (mode 0600;"
+    "\n"
+    "                      root and this uid only): status, pause, resume,\n"
+    "                      stop, stats, regs, snapshot; see kvmrun ctl\n"
     "      --check-kvm     check that KVM is usable here, then exit\n"
     "      --stats         at exit, print per-vCPU counters: exits by "
     "reason,\n"
@@ -95,7 +100,9 @@ static const char usage_text[] =
     "and the next SIGUSR2 resumes them.\n"
     "\n"
     "Exit status:\n"
-    "  0        the guest powered off, or SIGUSR1 stopped it\n"
+    "  0        the guest powered off, or SIGUSR1 or the control socket's "
+    "stop\n"
+    "           stopped it\n"
     "  odd      the guest wrote v to the debug-exit port: (v << 1) | 1\n"
     "  2        kvmrun could not start the VM (bad option, image, or KVM)\n"
     "  4        the guest crashed: triple fault, entry failure, KVM "
@@ -120,6 +127,7 @@ enum {
     OPT_STATS,
     OPT_MODE,
     OPT_FORMAT,
+    OPT_API,
 };
 
 static const struct option long_options[] = {
@@ -137,6 +145,7 @@ static const struct option long_options[] = {
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"api", required_argument, NULL, OPT_API},
     {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -229,6 +238,9 @@ static int options_one(int c, struct options *o)
         return -1;
     case OPT_PIDFILE:
         o->pidfile = optarg;
+        return -1;
+    case OPT_API:
+        o->api = optarg;
         return -1;
     case OPT_CHECK_KVM:
         o->check_kvm = true;

@@ -24,6 +24,7 @@ struct options {
     bool entry_set;
     const char *serial; /* NULL: stdout */
     const char *pidfile;
+    const char *api; /* --api: the control socket's path */
     bool irqchip;
     bool verbose;
     bool stats;

@@ -320,6 +320,43 @@ int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path);
 int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
                       struct kvmrun_vm **vmp);
 
+/*
+ * The kernel's own counters (KVM_GET_STATS_FD) of the VM or of one vCPU:
+ * fn gets each one's name, its KVM_STATS_* flags (type, unit, base) and
+ * count values (1, or a histogram's buckets). Returns 0, -ENOTSUP when
+ * the kernel lacks KVM_CAP_BINARY_STATS_FD, or -errno.
+ */
+typedef void (*kvmrun_kstat_fn)(void *opaque, const char *name, uint32_t flags,
+                                const uint64_t *values, unsigned count);
+int kvmrun_vm_kstats(struct kvmrun_vm *vm, kvmrun_kstat_fn fn, void *opaque);
+int kvmrun_vcpu_kstats(struct kvmrun_vcpu *vcpu, kvmrun_kstat_fn fn,
+                       void *opaque);
+
+/* The control socket's limits: a request line (with its newline) and
+ * clients connected at once. */
+#define KVMRUN_CONTROL_MAX_LINE 65536
+#define KVMRUN_CONTROL_MAX_CLIENTS 8
+
+/* kvmrun_vm_stop()'s code when the control socket's "stop" ended the VM
+ * (above every signal number). */
+#define KVMRUN_STOP_CONTROL 0x10000
+
+struct kvmrun_control;
+
+/*
+ * Serves the JSON control protocol (README.md, "Control socket") for vm
+ * on a Unix stream socket at path, from a thread of its own: the socket
+ * is created mode 0600 (a stale socket there is replaced; any other file
+ * is refused), and only root and kvmrun's own uid are served. Returns 0
+ * with *out set, or -errno naming the path.
+ */
+int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
+                         struct kvmrun_control **out);
+
+/* Ends the server thread, closes every connection (after sending the
+ * replies that fit) and removes the socket. NULL ok. */
+void kvmrun_control_stop(struct kvmrun_control *ctl);
+
 /* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
 const char *kvmrun_exit_name(uint32_t reason);
 

@@ -18,6 +18,7 @@
 #include "arch/x86/arch.h"
 #include "error.h"
 #include "kick.h"
+#include "kstats.h"
 
 #define KVM_API_VERSION_NEEDED 12
 
@@ -242,6 +243,7 @@ static int vm_create_vcpu(struct kvmrun_vm *vm, struct kvmrun_vcpu *v,
         close(v->fd);
         return r;
     }
+    v->stats_fd = kstats_open(vm->vm_fd, v->fd);
     pthread_mutex_init(&v->thread_lock, NULL);
     pthread_mutex_init(&v->ack_lock, NULL);
     vm_cond_init(&v->ack_cond);
@@ -254,6 +256,8 @@ static void vm_destroy_vcpu(struct kvmrun_vcpu *v)
     pthread_mutex_destroy(&v->ack_lock);
     pthread_mutex_destroy(&v->thread_lock);
     munmap(v->run, v->run_size);
+    if (v->stats_fd >= 0)
+        close(v->stats_fd);
     close(v->fd);
 }
 
@@ -444,6 +448,7 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
         r = err_errno(errno, "eventfd");
         goto err_devices;
     }
+    vm->stats_fd = kstats_open(vm->vm_fd, vm->vm_fd);
     *vmp = vm;
     return 0;
 
@@ -579,6 +584,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     vm->started = true;
+    vm->start_ns = vm_now_ns();
     for (i = 0; i < vm->ncpus; i++) {
         struct kvmrun_vcpu *v = &vm->vcpus[i];
         char name[16];
@@ -836,6 +842,8 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
         kvmrun_vm_wait(vm, &ignored);
     }
     close(vm->event_fd);
+    if (vm->stats_fd >= 0)
+        close(vm->stats_fd);
     vm_destroy_devices(vm);
     free(vm->cpuid);
     vm_destroy_vcpus(vm);

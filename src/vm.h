@@ -30,6 +30,7 @@ struct kvmrun_vcpu {
     struct kvmrun_vm *vm;
     unsigned index;
     int fd;
+    int stats_fd;        /* KVM_GET_STATS_FD (kstats.c), or -1 */
     struct kvm_run *run; /* shared with KVM; immediate_exit lives here */
     size_t run_size;
     pthread_t thread;
@@ -63,6 +64,7 @@ struct kvmrun_vm {
     int kvm_fd;
     int vm_fd;
     int event_fd; /* readable once outcome is set */
+    int stats_fd; /* KVM_GET_STATS_FD (kstats.c), or -1 */
     struct guest_mem mem;
     struct kvmrun_vcpu *vcpus;
     unsigned ncpus;
@@ -88,6 +90,7 @@ struct kvmrun_vm {
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
+    uint64_t start_ns; /* vm_now_ns() at kvmrun_vm_start() */
 };
 
 /*

@@ -1,0 +1,697 @@
+/* control.c: the control socket: JSON requests served by a thread. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "error.h"
+#include "vm.h"
+
+/* How long pause, resume and stop may wait for the vCPUs. */
+#define CTL_TIMEOUT_MS 5000
+#define CTL_MAX KVMRUN_CONTROL_MAX_CLIENTS
+#define CTL_LINE KVMRUN_CONTROL_MAX_LINE
+
+struct ctl_client {
+    int fd;          /* -1: a free slot */
+    bool eof;        /* the peer shut its side: answer what is buffered */
+    bool discarding; /* after an oversized line: drop up to its newline */
+    char *in;        /* CTL_LINE bytes */
+    size_t in_len;
+    char *out; /* the reply being sent, or NULL */
+    size_t out_len, out_off;
+};
+
+struct kvmrun_control {
+    struct kvmrun_vm *vm;
+    int listen_fd;
+    int wake_fd; /* eventfd: kvmrun_control_stop() ends the thread */
+    pthread_t thread;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct ctl_client clients[CTL_MAX];
+};
+
+/* ---- Replies ---- */
+
+static cJSON *ctl_error(int code, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "error", message);
+    cJSON_AddNumberToObject(o, "code", code);
+    return o;
+}
+
+static cJSON *ctl_errorf(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static cJSON *ctl_errorf(int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return ctl_error(code, msg);
+}
+
+static cJSON *ctl_ok(void)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(o, "ok", 1);
+    return o;
+}
+
+static void ctl_add_hex(cJSON *o, const char *name, uint64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+    cJSON_AddStringToObject(o, name, buf);
+}
+
+/* ---- Commands ---- */
+
+/* "created", "running", "paused" or "ended". */
+static const char *ctl_vm_state(struct kvmrun_vm *vm)
+{
+    enum kvmrun_end end;
+    bool paused;
+
+    pthread_mutex_lock(&vm->lock);
+    end = vm->outcome.end;
+    paused = vm->pause_requested;
+    pthread_mutex_unlock(&vm->lock);
+    if (end != KVMRUN_END_NONE)
+        return "ended";
+    if (!vm->started)
+        return "created";
+    return paused ? "paused" : "running";
+}
+
+/* An error reply unless the VM is in state want (or want2). */
+static cJSON *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
+                       const char *want2)
+{
+    const char *now = ctl_vm_state(vm);
+
+    if (strcmp(now, want) == 0 || (want2 && strcmp(now, want2) == 0))
+        return NULL;
+    return ctl_errorf(CTL_E_STATE, "%s: the VM is %s, not %s%s%s", cmd, now,
+                      want, want2 ? " or " : "", want2 ? want2 : "");
+}
+
+static cJSON *ctl_status(struct kvmrun_vm *vm)
+{
+    cJSON *o = ctl_ok(), *states;
+    double up = vm->started ? (vm_now_ns() - vm->start_ns) / 1e9 : 0;
+
+    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    cJSON_AddNumberToObject(o, "vcpus", vm->ncpus);
+    cJSON_AddNumberToObject(o, "memory", (double)vm->mem.size);
+    cJSON_AddNumberToObject(o, "uptime", up);
+    states = cJSON_AddArrayToObject(o, "vcpu_states");
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        cJSON_AddItemToArray(
+            states, cJSON_CreateString(kvmrun_vcpu_state(&vm->vcpus[i])));
+    return o;
+}
+
+/* pause, resume, stop: the call, timed; its error is the reply's. */
+static cJSON *ctl_transition(struct kvmrun_vm *vm, enum ctl_cmd cmd)
+{
+    uint64_t t0 = vm_now_ns();
+    cJSON *o;
+    int r;
+
+    if (cmd == CTL_PAUSE)
+        r = kvmrun_vm_pause(vm, CTL_TIMEOUT_MS);
+    else if (cmd == CTL_RESUME)
+        r = kvmrun_vm_resume(vm, CTL_TIMEOUT_MS);
+    else
+        r = kvmrun_vm_stop(vm, KVMRUN_STOP_CONTROL, CTL_TIMEOUT_MS);
+    if (r < 0)
+        return ctl_error(-r, kvmrun_last_error());
+    o = ctl_ok();
+    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    cJSON_AddNumberToObject(o, "took_us", (vm_now_ns() - t0) / 1000);
+    return o;
+}
+
+static void ctl_add_kstat(void *opaque, const char *name, uint32_t flags,
+                          const uint64_t *values, unsigned count)
+{
+    cJSON *o = opaque, *a;
+
+    (void)flags;
+    if (count == 1) {
+        cJSON_AddNumberToObject(o, name, (double)values[0]);
+        return;
+    }
+    a = cJSON_AddArrayToObject(o, name); /* a histogram's buckets */
+    for (unsigned i = 0; i < count; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)values[i]));
+}
+
+/* "kernel": the counters, or null and "kernel_error" saying why. */
+static void ctl_add_kstats(cJSON *o, struct kvmrun_vm *vm,
+                           struct kvmrun_vcpu *vcpu)
+{
+    cJSON *k = cJSON_CreateObject();
+    int r = vcpu ? kvmrun_vcpu_kstats(vcpu, ctl_add_kstat, k)
+                 : kvmrun_vm_kstats(vm, ctl_add_kstat, k);
+
+    if (r == 0) {
+        cJSON_AddItemToObject(o, "kernel", k);
+        return;
+    }
+    cJSON_Delete(k);
+    cJSON_AddNullToObject(o, "kernel");
+    cJSON_AddStringToObject(o, "kernel_error", kvmrun_last_error());
+}
+
+static cJSON *ctl_vcpu_stats(struct kvmrun_vm *vm, unsigned i)
+{
+    struct kvmrun_vcpu_stats st;
+    cJSON *o = cJSON_CreateObject(), *exits;
+
+    kvmrun_vcpu_get_stats(&vm->vcpus[i], &st);
+    cJSON_AddNumberToObject(o, "vcpu", i);
+    cJSON_AddStringToObject(o, "state", kvmrun_vcpu_state(&vm->vcpus[i]));
+    exits = cJSON_AddObjectToObject(o, "exits");
+    for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++)
+        if (st.exits[k])
+            cJSON_AddNumberToObject(exits, kvmrun_exit_name(k),
+                                    (double)st.exits[k]);
+    if (st.exits_other)
+        cJSON_AddNumberToObject(exits, "OTHER", (double)st.exits_other);
+    cJSON_AddNumberToObject(o, "eintr", (double)st.eintr);
+    cJSON_AddNumberToObject(o, "kicks_sent", (double)st.kicks_sent);
+    cJSON_AddNumberToObject(o, "kicks_acked", (double)st.kicks_acked);
+    cJSON_AddNumberToObject(o, "rekicks", (double)st.rekicks);
+    cJSON_AddNumberToObject(o, "pauses", (double)st.pauses);
+    cJSON_AddNumberToObject(o, "paused_ns", (double)st.paused_ns);
+    ctl_add_kstats(o, vm, &vm->vcpus[i]);
+    return o;
+}
+
+static cJSON *ctl_stats(struct kvmrun_vm *vm)
+{
+    cJSON *o = ctl_ok(), *vcpus;
+
+    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    ctl_add_kstats(o, vm, NULL);
+    vcpus = cJSON_AddArrayToObject(o, "vcpus");
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        cJSON_AddItemToArray(vcpus, ctl_vcpu_stats(vm, i));
+    return o;
+}
+
+static void ctl_add_seg(cJSON *o, const char *name, const struct kvm_segment *s)
+{
+    cJSON *seg = cJSON_AddObjectToObject(o, name);
+
+    ctl_add_hex(seg, "selector", s->selector);
+    ctl_add_hex(seg, "base", s->base);
+    ctl_add_hex(seg, "limit", s->limit);
+}
+
+static cJSON *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
+                             const struct kvm_sregs *s)
+{
+    const uint64_t gprs[] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi,
+                             r->rsp, r->rbp, r->r8,  r->r9,  r->r10, r->r11,
+                             r->r12, r->r13, r->r14, r->r15};
+    static const char *const names[] = {
+        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+        "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+    cJSON *o = ctl_ok();
+
+    cJSON_AddNumberToObject(o, "vcpu", index);
+    ctl_add_hex(o, "rip", r->rip);
+    ctl_add_hex(o, "rflags", r->rflags);
+    for (unsigned i = 0; i < 16; i++)
+        ctl_add_hex(o, names[i], gprs[i]);
+    ctl_add_seg(o, "cs", &s->cs);
+    ctl_add_seg(o, "ds", &s->ds);
+    ctl_add_seg(o, "es", &s->es);
+    ctl_add_seg(o, "fs", &s->fs);
+    ctl_add_seg(o, "gs", &s->gs);
+    ctl_add_seg(o, "ss", &s->ss);
+    ctl_add_hex(o, "cr0", s->cr0);
+    ctl_add_hex(o, "cr2", s->cr2);
+    ctl_add_hex(o, "cr3", s->cr3);
+    ctl_add_hex(o, "cr4", s->cr4);
+    ctl_add_hex(o, "efer", s->efer);
+    return o;
+}
+
+/* Only while paused: a running vCPU's registers are stale at once, and
+ * its fd's ioctls would wait for it to leave KVM_RUN. */
+static cJSON *ctl_regs(struct kvmrun_vm *vm, unsigned index)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    cJSON *e;
+
+    if (index >= vm->ncpus)
+        return ctl_errorf(CTL_E_INVALID, "regs: no vcpu %u (the VM has %u)",
+                          index, vm->ncpus);
+    if ((e = ctl_need(vm, "regs", "paused", NULL)))
+        return e;
+    if (strcmp(kvmrun_vcpu_state(&vm->vcpus[index]), "paused") != 0)
+        return ctl_errorf(CTL_E_STATE, "regs: vcpu%u is %s, not paused", index,
+                          kvmrun_vcpu_state(&vm->vcpus[index]));
+    if (ioctl(vm->vcpus[index].fd, KVM_GET_REGS, &r) < 0 ||
+        ioctl(vm->vcpus[index].fd, KVM_GET_SREGS, &s) < 0)
+        return ctl_errorf(errno, "regs: vcpu%u: KVM_GET_REGS: %s", index,
+                          strerror(errno));
+    return ctl_regs_reply(index, &r, &s);
+}
+
+static cJSON *ctl_snapshot(struct kvmrun_vm *vm, const char *path)
+{
+    cJSON *o;
+    int r;
+
+    if ((o = ctl_need(vm, "snapshot", "running", "paused")))
+        return o;
+    /* 0 or -errno; any other value is an error too (whatever its sign). */
+    if ((r = kvmrun_vm_snapshot(vm, path)) != 0)
+        return ctl_error(r < 0 ? -r : r, kvmrun_last_error());
+    o = ctl_ok();
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    return o;
+}
+
+/* One request line -> its reply. */
+static cJSON *ctl_handle(struct kvmrun_vm *vm, const char *line, size_t len)
+{
+    struct ctl_request req;
+    cJSON *e;
+    int r = ctl_parse(line, len, &req);
+
+    if (r < 0)
+        return ctl_error(-r, kvmrun_last_error());
+    switch (req.cmd) {
+    case CTL_STATUS:
+        return ctl_status(vm);
+    case CTL_PAUSE:
+        e = ctl_need(vm, "pause", "running", NULL);
+        return e ? e : ctl_transition(vm, req.cmd);
+    case CTL_RESUME:
+        e = ctl_need(vm, "resume", "paused", NULL);
+        return e ? e : ctl_transition(vm, req.cmd);
+    case CTL_STOP:
+        e = ctl_need(vm, "stop", "running", "paused");
+        return e ? e : ctl_transition(vm, req.cmd);
+    case CTL_STATS:
+        return ctl_stats(vm);
+    case CTL_REGS:
+        return ctl_regs(vm, req.vcpu);
+    default:
+        return ctl_snapshot(vm, req.path);
+    }
+}
+
+/* ---- Connections ---- */
+
+/* Queues reply (consumed) for the client. */
+static void ctl_queue(struct ctl_client *cl, cJSON *reply)
+{
+    char *text = reply ? cJSON_PrintUnformatted(reply) : NULL;
+    size_t n = text ? strlen(text) : 0;
+
+    cJSON_Delete(reply);
+    if (!text || !(cl->out = malloc(n + 1))) {
+        free(text);
+        cl->out = strdup("{\"ok\":false,\"error\":\"out of memory\","
+                         "\"code\":12}\n");
+        cl->out_len = cl->out ? strlen(cl->out) : 0;
+        cl->out_off = 0;
+        return;
+    }
+    memcpy(cl->out, text, n);
+    cl->out[n] = '\n';
+    cl->out_len = n + 1;
+    cl->out_off = 0;
+    free(text);
+}
+
+/* Sends what the socket takes: 0 (done or pending) or -1 (peer gone). */
+static int ctl_flush(struct ctl_client *cl)
+{
+    while (cl->out && cl->out_off < cl->out_len) {
+        ssize_t n =
+            send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0)
+            return -1; /* EPIPE, ECONNRESET: the VM does not care */
+        cl->out_off += (size_t)n;
+    }
+    free(cl->out);
+    cl->out = NULL;
+    return 0;
+}
+
+static void ctl_close(struct ctl_client *cl)
+{
+    if (cl->fd >= 0)
+        close(cl->fd);
+    free(cl->in);
+    free(cl->out);
+    memset(cl, 0, sizeof(*cl));
+    cl->fd = -1;
+}
+
+/* Drops the input up to the end of an oversized line. */
+static void ctl_discard(struct ctl_client *cl)
+{
+    char *nl = memchr(cl->in, '\n', cl->in_len);
+
+    if (!nl) {
+        cl->in_len = 0;
+        return;
+    }
+    cl->in_len -= (size_t)(nl + 1 - cl->in);
+    memmove(cl->in, nl + 1, cl->in_len);
+    cl->discarding = false;
+}
+
+static int ctl_read(struct ctl_client *cl)
+{
+    ssize_t n =
+        recv(cl->fd, cl->in + cl->in_len, CTL_LINE - cl->in_len, MSG_DONTWAIT);
+
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    if (n == 0)
+        cl->eof = true;
+    cl->in_len += (size_t)n;
+    if (cl->discarding)
+        ctl_discard(cl);
+    return 0;
+}
+
+/* Answers the complete lines buffered, one reply in flight at a time.
+ * -1 once the client is done with. */
+static int ctl_serve(struct kvmrun_control *c, struct ctl_client *cl)
+{
+    while (!cl->out) {
+        char *nl = memchr(cl->in, '\n', cl->in_len);
+        size_t len;
+
+        if (!nl && cl->in_len == CTL_LINE) {
+            ctl_queue(cl, ctl_errorf(CTL_E_TOO_LONG,
+                                     "request line longer than %d bytes "
+                                     "(with its newline): ignored",
+                                     CTL_LINE));
+            cl->discarding = true;
+            ctl_discard(cl);
+        } else if (!nl) {
+            break;
+        } else {
+            len = (size_t)(nl - cl->in);
+            if (len && cl->in[len - 1] == '\r')
+                len--;
+            if (len) /* empty lines are ignored */
+                ctl_queue(cl, ctl_handle(c->vm, cl->in, len));
+            cl->in_len -= (size_t)(nl + 1 - cl->in);
+            memmove(cl->in, nl + 1, cl->in_len);
+        }
+        if (ctl_flush(cl) < 0)
+            return -1;
+    }
+    return cl->eof && !cl->out ? -1 : 0;
+}
+
+static void ctl_client_io(struct kvmrun_control *c, struct ctl_client *cl,
+                          short revents)
+{
+    if (cl->out && ctl_flush(cl) < 0)
+        goto gone;
+    if (!cl->out && !cl->eof && (revents & (POLLIN | POLLHUP | POLLERR)) &&
+        ctl_read(cl) < 0)
+        goto gone;
+    if (ctl_serve(c, cl) == 0)
+        return;
+gone:
+    ctl_close(cl);
+}
+
+/* A reply to a connection refused at once (best effort), then close. */
+static void ctl_refuse(int fd, cJSON *reply)
+{
+    char *text = cJSON_PrintUnformatted(reply);
+
+    if (text) {
+        size_t n = strlen(text);
+
+        text[n] = '\n'; /* replaces the NUL: sent by length */
+        if (send(fd, text, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            errno = 0; /* the peer is refused anyway */
+        free(text);
+    }
+    cJSON_Delete(reply);
+    close(fd);
+}
+
+static bool ctl_peer_ok(struct kvmrun_control *c, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return false;
+    if (cred.uid == 0 || cred.uid == geteuid())
+        return true;
+    vm_log(c->vm, KVMRUN_LOG_WARN,
+           "control socket %s: refused a client with uid %u (pid %d)", c->path,
+           (unsigned)cred.uid, (int)cred.pid);
+    return false;
+}
+
+static void ctl_accept(struct kvmrun_control *c)
+{
+    struct ctl_client *cl = NULL;
+    int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (!ctl_peer_ok(c, fd)) {
+        ctl_refuse(fd, ctl_errorf(CTL_E_PERMISSION,
+                                  "permission denied: only root and uid %u "
+                                  "may use this socket",
+                                  (unsigned)geteuid()));
+        return;
+    }
+    for (unsigned i = 0; i < CTL_MAX && !cl; i++)
+        if (c->clients[i].fd < 0)
+            cl = &c->clients[i];
+    if (!cl || !(cl->in = malloc(CTL_LINE))) {
+        ctl_refuse(fd, ctl_errorf(CTL_E_TOO_MANY,
+                                  "too many clients (at most %d at once)",
+                                  CTL_MAX));
+        return;
+    }
+    cl->fd = fd;
+}
+
+/* The poll set: wake_fd, the listening socket, then each client (map[i]
+ * is the client behind pfd[i + 2]). */
+static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
+                           struct ctl_client **map)
+{
+    nfds_t n = 2;
+
+    pfd[0] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
+    pfd[1] = (struct pollfd){.fd = c->listen_fd, .events = POLLIN};
+    for (unsigned i = 0; i < CTL_MAX; i++) {
+        struct ctl_client *cl = &c->clients[i];
+
+        if (cl->fd < 0)
+            continue;
+        map[n - 2] = cl;
+        pfd[n++] =
+            (struct pollfd){.fd = cl->fd, .events = cl->out ? POLLOUT : POLLIN};
+    }
+    return n;
+}
+
+static void *ctl_thread(void *arg)
+{
+    struct kvmrun_control *c = arg;
+    struct pollfd pfd[CTL_MAX + 2];
+    struct ctl_client *map[CTL_MAX];
+
+    for (;;) {
+        nfds_t n = ctl_poll_set(c, pfd, map);
+
+        if (poll(pfd, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
+                   strerror(errno));
+            break;
+        }
+        if (pfd[0].revents)
+            break;
+        for (nfds_t i = 2; i < n; i++)
+            if (pfd[i].revents)
+                ctl_client_io(c, map[i - 2], pfd[i].revents);
+        if (pfd[1].revents & POLLIN)
+            ctl_accept(c);
+    }
+    return NULL;
+}
+
+/* ---- Start and stop ---- */
+
+/* A socket file at path: live (another server: refuse) or stale (remove
+ * it). Anything else there is refused. */
+static int ctl_clear_path(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd, r;
+
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : err_errno(errno, "--api %s", path);
+    if (!S_ISSOCK(st.st_mode))
+        return err_set(EEXIST, "--api %s: exists and is not a socket", path);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return err_errno(errno, "--api %s: socket", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    close(fd);
+    if (r == 0)
+        return err_set(EADDRINUSE, "--api %s: another process serves it", path);
+    if (unlink(path) < 0)
+        return err_errno(errno, "--api %s: removing the stale socket", path);
+    return 0;
+}
+
+static int ctl_listen(struct kvmrun_control *c)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    mode_t old;
+    int r;
+
+    c->listen_fd =
+        socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->listen_fd < 0)
+        return err_errno(errno, "--api %s: socket", c->path);
+    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+    /* Born 0600: no window where others could connect. */
+    old = umask(0177);
+    r = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r < 0)
+        return err_errno(errno, "--api %s: bind", c->path);
+    if (chmod(c->path, 0600) < 0 || listen(c->listen_fd, CTL_MAX) < 0) {
+        r = err_errno(errno, "--api %s: listen", c->path);
+        unlink(c->path);
+        return r;
+    }
+    return 0;
+}
+
+static int ctl_start_thread(struct kvmrun_control *c)
+{
+    sigset_t all, saved;
+    int r;
+
+    /* Signals are for the vCPU threads and the CLI's signalfd. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    r = pthread_create(&c->thread, NULL, ctl_thread, c);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (r != 0)
+        return err_set(r, "control socket: cannot start its thread: %s",
+                       strerror(r));
+    pthread_setname_np(c->thread, "control");
+    return 0;
+}
+
+int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
+                         struct kvmrun_control **out)
+{
+    struct kvmrun_control *c;
+    int r;
+
+    *out = NULL;
+    if (!path[0] || strlen(path) >= sizeof(c->path))
+        return err_set(ENAMETOOLONG,
+                       "--api %s: a socket path is 1 to %zu "
+                       "bytes",
+                       path, sizeof(c->path) - 1);
+    if ((r = ctl_clear_path(path)) < 0)
+        return r;
+    if (!(c = calloc(1, sizeof(*c))))
+        return err_set(ENOMEM, "--api %s: out of memory", path);
+    c->vm = vm;
+    memcpy(c->path, path, strlen(path) + 1);
+    for (unsigned i = 0; i < CTL_MAX; i++)
+        c->clients[i].fd = -1;
+    c->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (c->wake_fd < 0) {
+        r = err_errno(errno, "--api %s: eventfd", path);
+        goto err_free;
+    }
+    if ((r = ctl_listen(c)) < 0)
+        goto err_listen;
+    if ((r = ctl_start_thread(c)) < 0)
+        goto err_thread;
+    *out = c;
+    return 0;
+
+err_thread:
+    unlink(c->path);
+err_listen:
+    if (c->listen_fd >= 0)
+        close(c->listen_fd);
+    close(c->wake_fd);
+err_free:
+    free(c);
+    return r;
+}
+
+void kvmrun_control_stop(struct kvmrun_control *c)
+{
+    uint64_t one = 1;
+
+    if (!c)
+        return;
+    if (write(c->wake_fd, &one, sizeof(one)) < 0)
+        vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: eventfd: %s",
+               strerror(errno));
+    pthread_join(c->thread, NULL);
+    for (unsigned i = 0; i < CTL_MAX; i++) {
+        if (c->clients[i].fd >= 0)
+            ctl_flush(&c->clients[i]);
+        ctl_close(&c->clients[i]);
+    }
+    close(c->listen_fd);
+    close(c->wake_fd);
+    unlink(c->path);
+    free(c);
+}
