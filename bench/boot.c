@@ -31,6 +31,7 @@ struct boot {
     double marker_ms, exit_ms;
     double hwm_mib;   /* the process's peak resident memory */
     double guest_mib; /* of it, guest RAM the guest touched */
+    double anon_mib;  /* private (anonymous) memory, guest RAM included */
 };
 
 static unsigned runs = 5, timeout_s = 120;
@@ -45,7 +46,8 @@ static void usage(void)
             "(default 5) with kvmrun and with QEMU's microvm, alternately,\n"
             "  -m MiB of guest RAM (256), and reports the medians: time to "
             "the init's marker line, time to exit, and each VMM's own\n"
-            "  resident memory beyond the guest RAM it touched. -q names "
+            "  resident memory beyond the guest RAM it touched (peak, and "
+            "private at the prompt). -q names "
             "QEMU (qemu-system-x86_64), -t bounds each boot (120 s).\n");
     exit(2);
 }
@@ -81,6 +83,24 @@ static double guest_rss_mib(pid_t pid)
     }
     fclose(f);
     return best_rss / 1024.0;
+}
+
+/* RssAnon of a live process, in MiB: its private memory, shared library
+ * text not included. */
+static double anon_rss_mib(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long long kb = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (!(f = fopen(path, "r")))
+        bench_fail("%s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb / 1024.0;
 }
 
 /* Reads the VMM's output until needle shows up: 0, or -1 at EOF/timeout. */
@@ -150,6 +170,7 @@ static void boot_once(const struct vmm *v, struct boot *b)
     }
     /* The guest waits for a line: its memory is what booting touched. */
     b->guest_mib = guest_rss_mib(pid);
+    b->anon_mib = anon_rss_mib(pid);
     if (write(in[1], "bench\n", 6) != 6)
         bench_fail("%s: cannot type at the console: %s", v->name,
                    strerror(errno));
@@ -175,12 +196,13 @@ static double med(const struct boot *b, size_t n, size_t field)
     return bench_median(v, n);
 }
 
-static double med_nonguest(const struct boot *b, size_t n)
+/* Median of a field minus the guest RAM touched. */
+static double med_nonguest(const struct boot *b, size_t n, size_t field)
 {
     double v[MAX_RUNS];
 
     for (size_t i = 0; i < n; i++)
-        v[i] = b[i].hwm_mib - b[i].guest_mib;
+        v[i] = *(const double *)((const char *)&b[i] + field) - b[i].guest_mib;
     return bench_median(v, n);
 }
 
@@ -256,16 +278,17 @@ int main(int argc, char **argv)
     printf("boot: %s, %s MiB, 1 vCPU, append \"%s\", %u runs each, "
            "alternating\n",
            bench_host(), mem, append, runs);
-    printf("%-4s %-7s %10s %10s %9s %9s %11s\n", "run", "vmm", "marker_ms",
-           "exit_ms", "hwm_mib", "guest_mib", "own_mib");
+    printf("%-4s %-7s %10s %10s %9s %9s %9s %9s\n", "run", "vmm", "marker_ms",
+           "exit_ms", "hwm_mib", "guest_mib", "own_mib", "priv_mib");
     for (unsigned r = 0; r < runs; r++) {
         for (int v = 0; v < 2; v++) {
             struct boot *b = &res[v][r];
 
             boot_once(&vmm[v], b);
-            printf("%-4u %-7s %10.1f %10.1f %9.2f %9.2f %11.2f\n", r + 1,
+            printf("%-4u %-7s %10.1f %10.1f %9.2f %9.2f %9.2f %9.2f\n", r + 1,
                    vmm[v].name, b->marker_ms, b->exit_ms, b->hwm_mib,
-                   b->guest_mib, b->hwm_mib - b->guest_mib);
+                   b->guest_mib, b->hwm_mib - b->guest_mib,
+                   b->anon_mib - b->guest_mib);
             fflush(stdout);
         }
     }
@@ -273,18 +296,21 @@ int main(int argc, char **argv)
     double qm = med(res[1], runs, offsetof(struct boot, marker_ms));
     double ke = med(res[0], runs, offsetof(struct boot, exit_ms));
     double qe = med(res[1], runs, offsetof(struct boot, exit_ms));
-    double kown = med_nonguest(res[0], runs);
-    double qown = med_nonguest(res[1], runs);
+    double kown = med_nonguest(res[0], runs, offsetof(struct boot, hwm_mib));
+    double qown = med_nonguest(res[1], runs, offsetof(struct boot, hwm_mib));
+    double kpriv = med_nonguest(res[0], runs, offsetof(struct boot, anon_mib));
+    double qpriv = med_nonguest(res[1], runs, offsetof(struct boot, anon_mib));
 
     printf("median: kvmrun %.1f ms to the marker, %.1f ms to exit, "
-           "%.2f MiB own memory\n",
-           km, ke, kown);
+           "%.2f MiB own memory (%.2f MiB private)\n",
+           km, ke, kown, kpriv);
     printf("median: qemu   %.1f ms to the marker, %.1f ms to exit, "
-           "%.2f MiB own memory\n",
-           qm, qe, qown);
+           "%.2f MiB own memory (%.2f MiB private)\n",
+           qm, qe, qown, qpriv);
     printf("RESULT boot_ratio_vs_qemu %.3f\n", km / qm);
     printf("RESULT boot_exit_ratio_vs_qemu %.3f\n", ke / qe);
     printf("RESULT rss_nonguest_mib %.2f\n", kown);
     printf("RESULT qemu_rss_nonguest_mib %.2f\n", qown);
+    printf("RESULT rss_private_nonguest_mib %.2f\n", kpriv);
     return 0;
 }

@@ -623,7 +623,7 @@ static int ctl_start_thread(struct kvmrun_control *c)
     /* Signals are for the vCPU threads and the CLI's signalfd. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    r = pthread_create(&c->thread, NULL, ctl_thread, c);
+    r = vm_thread_create(&c->thread, ctl_thread, c);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (r != 0)
         return err_set(r, "control socket: cannot start its thread: %s",

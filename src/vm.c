@@ -569,6 +569,20 @@ void vm_vcpu_pause(struct kvmrun_vcpu *v)
     __atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
 }
 
+int vm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    int r = pthread_attr_init(&attr);
+
+    if (r != 0)
+        return r;
+    r = pthread_attr_setstacksize(&attr, VM_THREAD_STACK);
+    if (r == 0)
+        r = pthread_create(thread, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return r;
+}
+
 int kvmrun_vm_start(struct kvmrun_vm *vm)
 {
     sigset_t all, saved;
@@ -591,7 +605,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
 
         vm_vcpu_set_state(v, VCPU_RUNNING, false);
         pthread_mutex_lock(&v->thread_lock);
-        r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+        r = vm_thread_create(&v->thread, vcpu_thread, v);
         v->thread_live = r == 0;
         pthread_mutex_unlock(&v->thread_lock);
         if (r != 0) {
