@@ -25,6 +25,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
           -Wvla -Wpointer-arith -Wundef -fno-common $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
+LDFLAGS += -lz # zlib's crc32 for snapshot files (zlib1g-dev)
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
