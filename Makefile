@@ -182,13 +182,18 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
+# Each target links FUZZ_SRCS_<name> and FUZZ_LIBS_<name> if set, else
+# the loaders' FUZZ_SRCS.
+FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
+FUZZ_LIBS_snapshot := -lz
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) \
-		$(wildcard include/*.h src/*.h src/load/*.h tests/fuzz/*.h)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_SRCS_snapshot) \
+		$(wildcard include/*.h src/*.h src/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -o $@ $< $(FUZZ_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -o $@ $< \
+	    $(or $(FUZZ_SRCS_$*),$(FUZZ_SRCS)) $(FUZZ_LIBS_$*)
 
 .PHONY: fuzz
 fuzz: deps $(FUZZERS)
