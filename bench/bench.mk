@@ -6,7 +6,8 @@
 #
 # See bench/README.md; the programs take options when run by hand.
 
-BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency
+BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency \
+               $(BUILD)/bench/snapshot
 BENCH_COMMON := $(call obj,bench/bench.c bench/rawvm.c)
 
 $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
@@ -16,6 +17,10 @@ $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
 
 $(BUILD)/bench/kick-latency: $(call obj,bench/kick-latency.c \
 		bench/rawkick.c) $(BENCH_COMMON) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS) -lm
+
+$(BUILD)/bench/snapshot: $(call obj,bench/snapshot.c) $(BENCH_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) -lm
 
