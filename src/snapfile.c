@@ -20,6 +20,7 @@
 #include "dev/serial.h"
 #include "error.h"
 #include "kvmrun.h"
+#include "mem.h"
 
 _Static_assert(sizeof(struct snap_header) == 56, "snap_header layout");
 _Static_assert(sizeof(struct snap_section_hdr) == 16, "section layout");
@@ -188,6 +189,11 @@ static int snap_check_extent(struct snap_image *img, const uint8_t *p,
         return snap_bad(name,
                         "memory section at RAM offset %#" PRIx64 ", %" PRIu64
                         " bytes: outside RAM or out of order",
+                        off, n);
+    if (off < MEM_LOW_END && off + n > MEM_LOW_END)
+        return snap_bad(name,
+                        "memory section at RAM offset %#" PRIx64 ", %" PRIu64
+                        " bytes: crosses the end of low RAM",
                         off, n);
     *next = off + n;
     img->mem_extents++;

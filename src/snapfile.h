@@ -15,7 +15,8 @@
  *
  * Memory sections (SNAP_MEM) hold a 64-bit RAM offset (low RAM first,
  * then RAM from 4 GiB on, as one range of mem_size bytes) and whole
- * pages; pages not saved are zero. They come in ascending order.
+ * pages; pages not saved are zero. They come in ascending order, none
+ * crossing the end of low RAM (MEM_LOW_END).
  */
 #define SNAP_MAGIC "KVMRSNAP"
 #define SNAP_VERSION 1

@@ -26,8 +26,7 @@
 #include "vm.h"
 
 #define SNAP_PAUSE_MS 5000
-#define SNAP_CHUNK_PAGES 16384u       /* 64 MiB per mincore() call */
-#define SNAP_MAX_EXTENT (64ULL << 20) /* bytes per memory section */
+#define SNAP_CHUNK_PAGES 16384u /* 64 MiB per mincore() call */
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_SWAPPED (1ULL << 62)
 
@@ -273,53 +272,70 @@ static void snap_touched(const uint8_t *p, unsigned n, int pagemap,
         }
 }
 
-struct snap_run {
-    uint64_t start, len; /* RAM offset and bytes of pages to write */
-};
-
-static int snap_flush_run(struct snap_writer *w, const uint8_t *ram,
-                          struct snap_run *run)
+/* Guest-physical address of a RAM offset (low RAM, then RAM at 4 GiB). */
+static uint64_t snap_gpa(const struct guest_mem *mem, uint64_t off)
 {
+    uint64_t low = mem_low_size(mem);
+
+    return off < low ? off : MEM_HIGH_START + (off - low);
+}
+
+/* Saves the non-zero pages among n touched ones at p (RAM offset off) as
+ * runs of consecutive pages. */
+static int snap_save_chunk(struct snap_writer *w, const uint8_t *p,
+                           uint64_t off, unsigned n, const unsigned char *vec)
+{
+    unsigned start = 0, len = 0;
     int r = 0;
 
-    if (run->len)
-        r = snapw_extent(w, run->start, ram + run->start, run->len);
-    run->len = 0;
+    for (unsigned i = 0; r == 0 && i <= n; i++) {
+        if (i < n && (vec[i] & 1) && !snap_page_zero(p + i * SNAP_PAGE)) {
+            start = len ? start : i;
+            len++;
+            continue;
+        }
+        if (len)
+            r = snapw_extent(w, off + (uint64_t)start * SNAP_PAGE,
+                             p + (size_t)start * SNAP_PAGE,
+                             (uint64_t)len * SNAP_PAGE);
+        len = 0;
+    }
     return r;
 }
 
-/* Guest RAM (one host mapping, low RAM first) as runs of non-zero pages. */
+/*
+ * Guest RAM in chunks of up to SNAP_CHUNK_PAGES, each inside one memory
+ * slot (the low slot ends on a chunk boundary), reached through mem_ptr():
+ * an extent never crosses from low RAM to RAM at 4 GiB.
+ */
 static int snap_save_memory(struct snap_writer *w, struct kvmrun_vm *vm)
 {
-    const uint8_t *ram = vm->mem.map;
     unsigned char *vec = malloc(SNAP_CHUNK_PAGES);
     uint64_t *pm = malloc(SNAP_CHUNK_PAGES * sizeof(*pm));
     int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    struct snap_run run = {0, 0};
+    uint64_t low = mem_low_size(&vm->mem);
     int r = 0;
 
     if (!vec || !pm)
         r = err_set(ENOMEM, "snapshot: out of memory");
     for (uint64_t off = 0; r == 0 && off < vm->mem.size;) {
-        uint64_t left = (vm->mem.size - off) / SNAP_PAGE;
+        uint64_t end = off < low ? low : vm->mem.size;
+        uint64_t left = (end - off) / SNAP_PAGE;
         unsigned n =
             left < SNAP_CHUNK_PAGES ? (unsigned)left : SNAP_CHUNK_PAGES;
+        const uint8_t *p =
+            mem_ptr(&vm->mem, snap_gpa(&vm->mem, off), (uint64_t)n * SNAP_PAGE);
 
-        snap_touched(ram + off, n, pagemap, vec, pm);
-        for (unsigned i = 0; r == 0 && i < n; i++, off += SNAP_PAGE) {
-            if (!(vec[i] & 1) || snap_page_zero(ram + off)) {
-                r = snap_flush_run(w, ram, &run);
-                continue;
-            }
-            if (run.len == SNAP_MAX_EXTENT)
-                r = snap_flush_run(w, ram, &run);
-            if (run.len == 0)
-                run.start = off;
-            run.len += SNAP_PAGE;
+        if (!p) {
+            r = err_set(EFAULT,
+                        "snapshot: RAM offset %#" PRIx64 " is not guest memory",
+                        off);
+            break;
         }
+        snap_touched(p, n, pagemap, vec, pm);
+        r = snap_save_chunk(w, p, off, n, vec);
+        off += (uint64_t)n * SNAP_PAGE;
     }
-    if (r == 0)
-        r = snap_flush_run(w, ram, &run);
     if (pagemap >= 0)
         close(pagemap);
     free(pm);
@@ -638,8 +654,16 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
     int r;
 
     /* Memory first: KVM writes some MSRs' guest pages (kvmclock). */
-    while (snapfile_next_extent(img, &pos, &ext))
-        memcpy((uint8_t *)vm->mem.map + ext.offset, ext.data, (size_t)ext.len);
+    while (snapfile_next_extent(img, &pos, &ext)) {
+        void *dst = mem_ptr(&vm->mem, snap_gpa(&vm->mem, ext.offset), ext.len);
+
+        if (!dst)
+            return err_set(EINVAL,
+                           "restore: memory at RAM offset %#" PRIx64
+                           " is not guest memory",
+                           ext.offset);
+        memcpy(dst, ext.data, (size_t)ext.len);
+    }
     rest_devices(vm, img);
     if ((r = rest_platform(vm, img)) < 0)
         return r;

@@ -4,7 +4,8 @@
  * continues the sequence with no gap and no repeat. Taken while running
  * (the VM runs on afterwards) and while paused (it stays paused), with
  * one vCPU and with two (the second counts in guest memory, which must
- * come back too). A failed snapshot leaves the VM running.
+ * come back too). A failed snapshot leaves the VM running. Pages on both
+ * sides of the hole below 4 GiB come back where they were.
  *
  * usage: snapshot                 run every scenario
  *        snapshot save FILE OUT   save the counter mid-run into FILE (the
@@ -278,6 +279,50 @@ static void scenario_paused(unsigned ncpus)
     check_restore(file, at, at, ncpus > 1 ? &ctr : NULL, what);
 }
 
+/* A VM never started, with RAM above 4 GiB: pages on both sides of the
+ * hole (the last of low RAM, the first at 4 GiB) come back where they
+ * were, and nothing else is written to the file. */
+static void scenario_high_ram(void)
+{
+    static const uint64_t marks[] = {0x1000, 0xbffff000, 0x100000000,
+                                     0x1001ff000};
+    struct kvmrun_config cfg;
+    struct kvmrun_vm *vm;
+    char file[4200];
+    struct stat st;
+
+    snprintf(file, sizeof(file), "%s/high.snap", tmpdir);
+    kvmrun_config_init(&cfg);
+    cfg.mem_size = (3ULL << 30) + (2ULL << 20);
+    cfg.serial_fd = -1;
+    CHECK(kvmrun_vm_create(&cfg, &vm));
+    for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+        uint64_t *p = kvmrun_vm_mem(vm, marks[i], 4096);
+
+        if (!p)
+            FAILF("high RAM: %#llx is not RAM", (unsigned long long)marks[i]);
+        p[0] = marks[i] ^ 0x5a5a;
+        p[511] = ~marks[i];
+    }
+    CHECK(kvmrun_vm_snapshot(vm, file));
+    kvmrun_vm_destroy(vm);
+    if (stat(file, &st) < 0 || st.st_size > 4 * 4096 + 64 * 1024)
+        FAILF("high RAM: the snapshot of 4 touched pages is %lld bytes",
+              (long long)st.st_size);
+    CHECK(kvmrun_vm_restore(&cfg, file, &vm));
+    for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+        uint64_t *p = kvmrun_vm_mem(vm, marks[i], 4096);
+
+        if (!p || p[0] != (marks[i] ^ 0x5a5a) || p[511] != ~marks[i])
+            FAILF("high RAM: the page at %#llx did not come back",
+                  (unsigned long long)marks[i]);
+    }
+    kvmrun_vm_destroy(vm);
+    printf("snapshot: high RAM: 3 GiB + 2 MiB guest, 4 pages around the "
+           "hole restored, %lld-byte file\n",
+           (long long)st.st_size);
+}
+
 /* For snapshot_cli.sh: a snapshot of the paused counter, and its output
  * so far. */
 static int save_only(const char *file, const char *out)
@@ -297,8 +342,9 @@ static int save_only(const char *file, const char *out)
 
 static void remove_tmpdir(void)
 {
-    static const char *const names[] = {"run.out", "running.snap", "paused.out",
-                                        "paused.snap", "restored.out"};
+    static const char *const names[] = {"run.out",      "running.snap",
+                                        "paused.out",   "paused.snap",
+                                        "restored.out", "high.snap"};
     char path[4200];
 
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
@@ -325,6 +371,7 @@ int main(int argc, char **argv)
     scenario_paused(1);
     scenario_running(2);
     scenario_paused(2);
+    scenario_high_ram();
     remove_tmpdir();
     return 0;
 }
