@@ -418,7 +418,7 @@ static int snapw_out(struct snap_writer *w, const uint8_t *p, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            w->err = err_errno(n < 0 ? errno : EIO, "%s: write", w->path);
+            w->err = err_errno(n < 0 ? errno : EIO, "write");
             break;
         }
         p += n;

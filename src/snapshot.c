@@ -41,8 +41,8 @@ static int snap_ioctl(int fd, unsigned long req, void *arg, const char *what,
     if (ioctl(fd, req, arg) >= 0)
         return 0;
     if (vcpu >= 0)
-        return err_errno(errno, "snapshot: vcpu%d: %s", vcpu, what);
-    return err_errno(errno, "snapshot: %s", what);
+        return err_errno(errno, "vcpu%d: %s", vcpu, what);
+    return err_errno(errno, "%s", what);
 }
 
 static int snap_cap(const struct kvmrun_vm *vm, int cap)
@@ -73,14 +73,14 @@ static int snap_msr_list(struct kvmrun_vm *vm, struct kvm_msr_list **out)
     struct kvm_msr_list probe = {0}, *list;
 
     if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
-        return err_errno(errno, "snapshot: KVM_GET_MSR_INDEX_LIST");
+        return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
     list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(uint32_t));
     if (!list)
-        return err_set(ENOMEM, "snapshot: out of memory");
+        return err_set(ENOMEM, "out of memory");
     list->nmsrs = probe.nmsrs;
     if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
         free(list);
-        return err_errno(errno, "snapshot: KVM_GET_MSR_INDEX_LIST");
+        return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
     }
     *out = list;
     return 0;
@@ -100,7 +100,7 @@ static int snap_read_msrs(struct kvmrun_vcpu *v,
 
     req = calloc(1, sizeof(*req) + list->nmsrs * sizeof(*out));
     if (!req)
-        return err_set(ENOMEM, "snapshot: out of memory");
+        return err_set(ENOMEM, "out of memory");
     while (done < list->nmsrs) {
         int n;
 
@@ -111,7 +111,7 @@ static int snap_read_msrs(struct kvmrun_vcpu *v,
         n = ioctl(v->fd, KVM_GET_MSRS, req);
         if (n < 0) {
             free(req);
-            return err_errno(errno, "snapshot: vcpu%u: KVM_GET_MSRS", v->index);
+            return err_errno(errno, "vcpu%u: KVM_GET_MSRS", v->index);
         }
         memcpy(out + kept, req->entries, (size_t)n * sizeof(*out));
         kept += (uint32_t)n;
@@ -128,7 +128,7 @@ static int snap_save_msrs(struct snap_writer *w, struct kvmrun_vcpu *v,
     int n, r;
 
     if (!e)
-        return err_set(ENOMEM, "snapshot: out of memory");
+        return err_set(ENOMEM, "out of memory");
     n = snap_read_msrs(v, list, e);
     r = n < 0 ? n
               : snapw_section(w, SNAP_VCPU_MSRS, v->index, e,
@@ -153,7 +153,7 @@ static int snap_save_fpu(struct snap_writer *w, struct kvmrun_vcpu *v)
         req = KVM_GET_XSAVE;
     }
     if (!(buf = calloc(1, (size_t)size)))
-        return err_set(ENOMEM, "snapshot: out of memory");
+        return err_set(ENOMEM, "out of memory");
     r = snap_ioctl(v->fd, req, buf, "KVM_GET_XSAVE", (int)v->index);
     if (r == 0)
         r = snapw_section(w, SNAP_VCPU_XSAVE, v->index, buf, (uint64_t)size);
@@ -317,7 +317,7 @@ static int snap_save_memory(struct snap_writer *w, struct kvmrun_vm *vm)
     int r = 0;
 
     if (!vec || !pm)
-        r = err_set(ENOMEM, "snapshot: out of memory");
+        r = err_set(ENOMEM, "out of memory");
     for (uint64_t off = 0; r == 0 && off < vm->mem.size;) {
         uint64_t end = off < low ? low : vm->mem.size;
         uint64_t left = (end - off) / SNAP_PAGE;
@@ -327,8 +327,7 @@ static int snap_save_memory(struct snap_writer *w, struct kvmrun_vm *vm)
             mem_ptr(&vm->mem, snap_gpa(&vm->mem, off), (uint64_t)n * SNAP_PAGE);
 
         if (!p) {
-            r = err_set(EFAULT,
-                        "snapshot: RAM offset %#" PRIx64 " is not guest memory",
+            r = err_set(EFAULT, "RAM offset %#" PRIx64 " is not guest memory",
                         off);
             break;
         }
@@ -403,23 +402,23 @@ static int snap_write_file(struct kvmrun_vm *vm, const char *path)
     if (!tmp || !w) {
         free(tmp);
         free(w);
-        return err_set(ENOMEM, "snapshot %s: out of memory", path);
+        return err_set(ENOMEM, "out of memory");
     }
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", 8);
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        r = err_errno(errno, "snapshot %s: cannot create %s", path, tmp);
+        r = err_errno(errno, "cannot create %s", tmp);
         goto out;
     }
     snapw_init(w, fd, path);
     r = snap_write(w, vm);
     if (r == 0 && fsync(fd) < 0)
-        r = err_errno(errno, "snapshot %s: fsync", path);
+        r = err_errno(errno, "fsync");
     if (close(fd) < 0 && r == 0)
-        r = err_errno(errno, "snapshot %s: close", path);
+        r = err_errno(errno, "close");
     if (r == 0 && rename(tmp, path) < 0)
-        r = err_errno(errno, "snapshot %s: rename from %s", path, tmp);
+        r = err_errno(errno, "rename from %s", tmp);
     if (r < 0)
         unlink(tmp);
     else
@@ -432,7 +431,7 @@ out:
 
 /* Pauses the VM unless it is paused; *was_paused says which. While the
  * snapshot runs, kvmrun_vm_resume() from elsewhere is refused. */
-static int snap_pause(struct kvmrun_vm *vm, const char *path, bool *was_paused)
+static int snap_pause(struct kvmrun_vm *vm, bool *was_paused)
 {
     int r;
 
@@ -443,7 +442,7 @@ static int snap_pause(struct kvmrun_vm *vm, const char *path, bool *was_paused)
     if (!vm->started)
         return 0; /* no vCPU thread yet: nothing moves */
     if ((r = kvmrun_vm_pause(vm, SNAP_PAUSE_MS)) == -EINVAL)
-        return err_set(EINVAL, "snapshot %s: the VM is not running", path);
+        return err_set(EINVAL, "the VM is not running");
     return r;
 }
 
@@ -457,18 +456,27 @@ static int snap_unpause(struct kvmrun_vm *vm, bool was_paused)
     return kvmrun_vm_resume(vm, SNAP_PAUSE_MS);
 }
 
+/* Puts "op path: " before the last error's message. */
+static int snap_blame(int r, const char *op, const char *path)
+{
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), "%s", kvmrun_last_error());
+    return err_set(-r, "%s %s: %s", op, path, msg);
+}
+
 int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path)
 {
     bool was_paused;
     int r, r2;
 
     pthread_mutex_lock(&snap_lock);
-    r = snap_pause(vm, path, &was_paused);
+    r = snap_pause(vm, &was_paused);
     if (r == 0)
         r = snap_write_file(vm, path);
     r2 = snap_unpause(vm, was_paused);
     pthread_mutex_unlock(&snap_lock);
-    return r ? r : r2;
+    return r || r2 ? snap_blame(r ? r : r2, "snapshot", path) : 0;
 }
 
 /* ---- restoring ---- */
@@ -479,8 +487,8 @@ static int rest_ioctl(int fd, unsigned long req, const void *arg,
     if (ioctl(fd, req, arg) >= 0)
         return 0;
     if (vcpu >= 0)
-        return err_errno(errno, "restore: vcpu%d: %s", vcpu, what);
-    return err_errno(errno, "restore: %s", what);
+        return err_errno(errno, "vcpu%d: %s", vcpu, what);
+    return err_errno(errno, "%s", what);
 }
 
 /* Sets a fixed-size state from its (possibly unaligned) blob. */
@@ -504,7 +512,7 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
     struct kvm_msrs *req = calloc(1, sizeof(*req) + b->len);
 
     if (!req)
-        return err_set(ENOMEM, "restore: out of memory");
+        return err_set(ENOMEM, "out of memory");
     while (done < n) {
         int set;
 
@@ -514,7 +522,7 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
         set = ioctl(v->fd, KVM_SET_MSRS, req);
         if (set < 0) {
             free(req);
-            return err_errno(errno, "restore: vcpu%u: KVM_SET_MSRS", v->index);
+            return err_errno(errno, "vcpu%u: KVM_SET_MSRS", v->index);
         }
         done += (uint32_t)set;
         if (done < n) {
@@ -544,11 +552,11 @@ static int rest_fpu(struct kvmrun_vcpu *v, const struct snap_blob *xsave,
         size = sizeof(struct kvm_xsave);
     if (xsave->len > (uint64_t)size)
         return err_set(EINVAL,
-                       "restore: the snapshot's XSAVE state is %" PRIu64
+                       "the snapshot's XSAVE state is %" PRIu64
                        " bytes, this host's %d: saved on another CPU",
                        xsave->len, size);
     if (!(buf = calloc(1, (size_t)size)))
-        return err_set(ENOMEM, "restore: out of memory");
+        return err_set(ENOMEM, "out of memory");
     memcpy(buf, xsave->data, (size_t)xsave->len);
     r = rest_ioctl(v->fd, KVM_SET_XSAVE, buf, "KVM_SET_XSAVE", (int)v->index);
     free(buf);
@@ -658,10 +666,9 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
         void *dst = mem_ptr(&vm->mem, snap_gpa(&vm->mem, ext.offset), ext.len);
 
         if (!dst)
-            return err_set(EINVAL,
-                           "restore: memory at RAM offset %#" PRIx64
-                           " is not guest memory",
-                           ext.offset);
+            return err_set(
+                EINVAL, "memory at RAM offset %#" PRIx64 " is not guest memory",
+                ext.offset);
         memcpy(dst, ext.data, (size_t)ext.len);
     }
     rest_devices(vm, img);
@@ -727,6 +734,7 @@ int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
     if ((r = kvmrun_vm_create(&c, vmp)) < 0)
         goto out_free;
     if ((r = rest_all(*vmp, &img)) < 0) {
+        r = snap_blame(r, "restore", path);
         kvmrun_vm_destroy(*vmp);
         *vmp = NULL;
     }

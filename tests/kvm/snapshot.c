@@ -217,6 +217,11 @@ static void scenario_running(unsigned ncpus)
     wait_lines(fd, 300);
     if (kvmrun_vm_snapshot(vm, "/nonexistent-dir/x.snap") >= 0)
         FAILF("a snapshot into a missing directory succeeded");
+    if (strncmp(kvmrun_last_error(),
+                "snapshot /nonexistent-dir/x.snap: cannot create "
+                "/nonexistent-dir/x.snap.",
+                72) != 0)
+        FAILF("a failed snapshot says: %s", kvmrun_last_error());
     if (kvmrun_vm_paused(vm))
         FAILF("a failed snapshot left the VM paused");
     lo = file_size(fd);
