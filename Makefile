@@ -26,8 +26,9 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
           -Wvla -Wpointer-arith -Wundef -fno-common $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
-# The control socket's JSON (src/control*.c).
-LDFLAGS += -lcjson
+# The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
+# files (src/snapfile.c).
+LDFLAGS += -lcjson -lz
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -190,21 +191,24 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
                -Wmissing-prototypes -Wstrict-prototypes \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-# What each target links: FUZZ_SRCS_NAME, else the loaders' FUZZ_SRCS.
+# What each target links: FUZZ_SRCS_NAME and FUZZ_LIBS_NAME, else the
+# loaders' FUZZ_SRCS.
 FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
 FUZZ_SRCS_control := src/control_req.c src/error.c
-FUZZ_LIBS := -lcjson
-fuzz_srcs = $(if $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
+FUZZ_LIBS_control := -lcjson
+FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
+FUZZ_LIBS_snapshot := -lz
+fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_srcs,$$*) \
-		$(wildcard include/*.h src/*.h src/load/*.h tests/fuzz/*.h)
+		$(wildcard include/*.h src/*.h src/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iinclude -Isrc -o $@ $< \
-	    $(call fuzz_srcs,$*) $(FUZZ_LIBS)
+	    $(call fuzz_srcs,$*) $(FUZZ_LIBS_$*)
 
 .PHONY: fuzz
 fuzz: deps $(FUZZERS)

@@ -7,7 +7,7 @@
 # See bench/README.md; the programs take options when run by hand.
 
 BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency \
-               $(BUILD)/bench/boot
+               $(BUILD)/bench/boot $(BUILD)/bench/snapshot
 BENCH_COMMON := $(call obj,bench/bench.c bench/rawvm.c)
 
 $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
@@ -23,6 +23,9 @@ $(BUILD)/bench/kick-latency: $(call obj,bench/kick-latency.c \
 $(BUILD)/bench/boot: $(call obj,bench/boot.c bench/bench.c) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
+$(BUILD)/bench/snapshot: $(call obj,bench/snapshot.c) $(BENCH_COMMON) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS) -lm
 
 .PHONY: bench bench-progs
 bench-progs: $(BENCH_PROGS)

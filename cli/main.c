@@ -391,11 +391,16 @@ static int run(const struct options *o, int sfd)
         cfg.kvm_device = getenv("KVMRUN_DEVICE");
     if (!o->check_kvm && open_serial(o->serial, &cfg.serial_fd) < 0)
         return STATUS_SETUP;
-    if (kvmrun_vm_create(&cfg, &vm) < 0)
+    r = o->restore ? kvmrun_vm_restore(&cfg, o->restore, &vm)
+                   : kvmrun_vm_create(&cfg, &vm);
+    if (r < 0) {
+        if (cfg.serial_fd != STDOUT_FILENO)
+            close(cfg.serial_fd);
         return fail(STATUS_SETUP, kvmrun_last_error());
+    }
     if (o->check_kvm) {
         status = check_kvm(vm, cfg.kvm_device);
-    } else if ((r = load_guest(vm, o)) != 0) {
+    } else if (!o->restore && (r = load_guest(vm, o)) != 0) {
         status = r == REPORTED ? STATUS_SETUP
                                : fail(STATUS_SETUP, kvmrun_last_error());
     } else if (o->api && kvmrun_control_start(vm, o->api, &ctl) < 0) {

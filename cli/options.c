@@ -48,6 +48,9 @@ static const char usage_text[] =
     "exits to\n"
     "                      kvmrun, which re-enters the guest (as in the "
     "original note)\n"
+    "      --restore FILE  continue the VM saved in snapshot FILE (its "
+    "memory, vCPUs\n"
+    "                      and devices: no IMAGE, --kernel, -m, -c)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
     "      --api PATH      serve the JSON control socket at PATH (mode 0600;"
     "\n"
@@ -128,6 +131,7 @@ enum {
     OPT_MODE,
     OPT_FORMAT,
     OPT_API,
+    OPT_RESTORE,
 };
 
 static const struct option long_options[] = {
@@ -146,6 +150,7 @@ static const struct option long_options[] = {
     {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
     {"api", required_argument, NULL, OPT_API},
+    {"restore", required_argument, NULL, OPT_RESTORE},
     {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -199,9 +204,14 @@ static int options_one(int c, struct options *o)
 {
     switch (c) {
     case 'm':
+        o->mem_set = true;
         return options_mem(o, optarg);
     case 'c':
+        o->cpus_set = true;
         return options_cpus(o, optarg);
+    case OPT_RESTORE:
+        o->restore = optarg;
+        return -1;
     case OPT_STATS:
         o->stats = true;
         return -1;
@@ -235,6 +245,7 @@ static int options_one(int c, struct options *o)
         return -1;
     case OPT_NO_IRQCHIP:
         o->irqchip = false;
+        o->irqchip_set = true;
         return -1;
     case OPT_PIDFILE:
         o->pidfile = optarg;
@@ -258,6 +269,33 @@ static int options_one(int c, struct options *o)
         fprintf(stderr, "Try 'kvmrun --help' for more information.\n");
         return STATUS_SETUP;
     }
+}
+
+/* A snapshot brings its own guest and machine: nothing may describe
+ * another one. */
+static int options_check_restore(const struct options *o)
+{
+    const char *clash = o->image         ? o->image
+                        : o->kernel      ? "--kernel"
+                        : o->append      ? "--append"
+                        : o->module      ? "--initrd"
+                        : o->format_set  ? "--format"
+                        : o->mode_set    ? "--mode"
+                        : o->load_set    ? "--load"
+                        : o->entry_set   ? "--entry"
+                        : o->mem_set     ? "--mem"
+                        : o->cpus_set    ? "--cpus"
+                        : o->irqchip_set ? "--no-irqchip"
+                        : o->check_kvm   ? "--check-kvm"
+                                         : NULL;
+
+    if (!o->restore || !clash)
+        return -1;
+    fprintf(stderr,
+            "kvmrun: --restore %s: cannot be combined with %s (the "
+            "snapshot holds the guest, its memory and vCPUs)\n",
+            o->restore, clash);
+    return STATUS_SETUP;
 }
 
 int options_parse(int argc, char **argv, struct options *o)
@@ -291,5 +329,5 @@ int options_parse(int argc, char **argv, struct options *o)
     }
     if (!o->entry_set)
         o->entry = o->load_addr;
-    return -1;
+    return options_check_restore(o);
 }

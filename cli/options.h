@@ -29,6 +29,8 @@ struct options {
     bool verbose;
     bool stats;
     bool check_kvm;
+    const char *restore; /* --restore: a snapshot file to continue */
+    bool mem_set, cpus_set, irqchip_set;
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */

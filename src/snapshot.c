@@ -1,20 +1,747 @@
-/* snapshot.c: saving a VM to a file and rebuilding it from one. */
+/*
+ * snapshot.c: saving a VM to a file and rebuilding it from one.
+ *
+ * Saving pauses every vCPU through the kick protocol: a vCPU takes the
+ * pause request only after KVM_RUN returned -EINTR, and KVM completes a
+ * pending port or MMIO access before it looks at immediate_exit, so no
+ * access is half done (DESIGN rule 3). The state is then read through
+ * the vCPU and VM fds, the devices under their locks, and guest memory
+ * page by page, skipping pages never touched (mincore, pagemap) or zero.
+ * The file is written under a temporary name, synced, then renamed.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "snapfile.h"
 #include "vm.h"
 
-/* Placeholder until the snapshot format lands (issue 6). */
+#define SNAP_PAUSE_MS 5000
+#define SNAP_CHUNK_PAGES 16384u /* 64 MiB per mincore() call */
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_SWAPPED (1ULL << 62)
+
+/* One snapshot at a time per process: they share nothing else. */
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- saving ---- */
+
+static int snap_ioctl(int fd, unsigned long req, void *arg, const char *what,
+                      int vcpu)
+{
+    if (ioctl(fd, req, arg) >= 0)
+        return 0;
+    if (vcpu >= 0)
+        return err_errno(errno, "vcpu%d: %s", vcpu, what);
+    return err_errno(errno, "%s", what);
+}
+
+static int snap_cap(const struct kvmrun_vm *vm, int cap)
+{
+    int r = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap);
+
+    return r > 0 ? r : 0;
+}
+
+/* Reads one fixed-size structure and writes it as a section. */
+static int snap_get(struct snap_writer *w, struct kvmrun_vcpu *v, uint32_t type,
+                    unsigned long req, const char *what)
+{
+    uint8_t buf[sizeof(struct kvm_lapic_state)];
+    uint64_t len = snapfile_type_size(type);
+    int r;
+
+    _Static_assert(sizeof(struct kvm_lapic_state) >= sizeof(struct kvm_sregs),
+                   "buffer big enough for every fixed-size vCPU state");
+    memset(buf, 0, sizeof(buf));
+    if ((r = snap_ioctl(v->fd, req, buf, what, (int)v->index)) < 0)
+        return r;
+    return snapw_section(w, type, v->index, buf, len);
+}
+
+static int snap_msr_list(struct kvmrun_vm *vm, struct kvm_msr_list **out)
+{
+    struct kvm_msr_list probe = {0}, *list;
+
+    if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+        return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
+    list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(uint32_t));
+    if (!list)
+        return err_set(ENOMEM, "out of memory");
+    list->nmsrs = probe.nmsrs;
+    if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+        free(list);
+        return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
+    }
+    *out = list;
+    return 0;
+}
+
+/*
+ * Every MSR of the list the vCPU lets us read, into out (room for all):
+ * KVM_GET_MSRS stops at the first it refuses, which is then skipped.
+ * Returns how many, or -errno.
+ */
+static int snap_read_msrs(struct kvmrun_vcpu *v,
+                          const struct kvm_msr_list *list,
+                          struct kvm_msr_entry *out)
+{
+    struct kvm_msrs *req;
+    uint32_t done = 0, kept = 0;
+
+    req = calloc(1, sizeof(*req) + list->nmsrs * sizeof(*out));
+    if (!req)
+        return err_set(ENOMEM, "out of memory");
+    while (done < list->nmsrs) {
+        int n;
+
+        req->nmsrs = list->nmsrs - done;
+        for (uint32_t i = 0; i < req->nmsrs; i++)
+            req->entries[i] =
+                (struct kvm_msr_entry){.index = list->indices[done + i]};
+        n = ioctl(v->fd, KVM_GET_MSRS, req);
+        if (n < 0) {
+            free(req);
+            return err_errno(errno, "vcpu%u: KVM_GET_MSRS", v->index);
+        }
+        memcpy(out + kept, req->entries, (size_t)n * sizeof(*out));
+        kept += (uint32_t)n;
+        done += (uint32_t)n + 1; /* entry n (if any) is unreadable */
+    }
+    free(req);
+    return (int)kept;
+}
+
+static int snap_save_msrs(struct snap_writer *w, struct kvmrun_vcpu *v,
+                          const struct kvm_msr_list *list)
+{
+    struct kvm_msr_entry *e = calloc(list->nmsrs + 1, sizeof(*e));
+    int n, r;
+
+    if (!e)
+        return err_set(ENOMEM, "out of memory");
+    n = snap_read_msrs(v, list, e);
+    r = n < 0 ? n
+              : snapw_section(w, SNAP_VCPU_MSRS, v->index, e,
+                              (uint64_t)n * sizeof(*e));
+    free(e);
+    return r;
+}
+
+/* XSAVE state in KVM_CAP_XSAVE2's size where the host has it (AMX and
+ * other large state), else struct kvm_xsave, else the legacy FPU. */
+static int snap_save_fpu(struct snap_writer *w, struct kvmrun_vcpu *v)
+{
+    int size = snap_cap(v->vm, KVM_CAP_XSAVE2);
+    unsigned long req = KVM_GET_XSAVE2;
+    uint8_t *buf;
+    int r;
+
+    if (!snap_cap(v->vm, KVM_CAP_XSAVE))
+        return snap_get(w, v, SNAP_VCPU_FPU, KVM_GET_FPU, "KVM_GET_FPU");
+    if (size < (int)sizeof(struct kvm_xsave)) {
+        size = sizeof(struct kvm_xsave);
+        req = KVM_GET_XSAVE;
+    }
+    if (!(buf = calloc(1, (size_t)size)))
+        return err_set(ENOMEM, "out of memory");
+    r = snap_ioctl(v->fd, req, buf, "KVM_GET_XSAVE", (int)v->index);
+    if (r == 0)
+        r = snapw_section(w, SNAP_VCPU_XSAVE, v->index, buf, (uint64_t)size);
+    free(buf);
+    return r;
+}
+
+static int snap_save_vcpu(struct snap_writer *w, struct kvmrun_vcpu *v,
+                          const struct kvm_msr_list *msrs)
+{
+    struct kvmrun_vm *vm = v->vm;
+    int r;
+
+    if ((r = snap_get(w, v, SNAP_VCPU_REGS, KVM_GET_REGS, "KVM_GET_REGS")) ||
+        (r = snap_get(w, v, SNAP_VCPU_SREGS, KVM_GET_SREGS, "KVM_GET_SREGS")) ||
+        (r = snap_save_fpu(w, v)) || (r = snap_save_msrs(w, v, msrs)))
+        return r;
+    if (snap_cap(vm, KVM_CAP_XCRS) &&
+        (r = snap_get(w, v, SNAP_VCPU_XCRS, KVM_GET_XCRS, "KVM_GET_XCRS")))
+        return r;
+    if (vm->cfg.irqchip &&
+        (r = snap_get(w, v, SNAP_VCPU_LAPIC, KVM_GET_LAPIC, "KVM_GET_LAPIC")))
+        return r;
+    if ((r = snap_get(w, v, SNAP_VCPU_EVENTS, KVM_GET_VCPU_EVENTS,
+                      "KVM_GET_VCPU_EVENTS")) ||
+        (r = snap_get(w, v, SNAP_VCPU_MP_STATE, KVM_GET_MP_STATE,
+                      "KVM_GET_MP_STATE")))
+        return r;
+    if (snap_cap(vm, KVM_CAP_DEBUGREGS))
+        return snap_get(w, v, SNAP_VCPU_DEBUGREGS, KVM_GET_DEBUGREGS,
+                        "KVM_GET_DEBUGREGS");
+    return 0;
+}
+
+/* The in-kernel PIC master, slave and IOAPIC, the PIT, kvmclock. */
+static int snap_save_platform(struct snap_writer *w, struct kvmrun_vm *vm)
+{
+    struct kvm_clock_data clock;
+    struct kvm_pit_state2 pit;
+    int r;
+
+    for (uint32_t c = 0; vm->cfg.irqchip && c < SNAP_NIRQCHIPS; c++) {
+        struct kvm_irqchip chip = {.chip_id = c};
+
+        if ((r = snap_ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip,
+                            "KVM_GET_IRQCHIP", -1)) < 0 ||
+            (r = snapw_section(w, SNAP_VM_IRQCHIP, c, &chip, sizeof(chip))))
+            return r;
+    }
+    if (vm->cfg.irqchip) {
+        memset(&pit, 0, sizeof(pit));
+        if ((r = snap_ioctl(vm->vm_fd, KVM_GET_PIT2, &pit, "KVM_GET_PIT2",
+                            -1)) < 0 ||
+            (r = snapw_section(w, SNAP_VM_PIT2, 0, &pit, sizeof(pit))))
+            return r;
+    }
+    memset(&clock, 0, sizeof(clock));
+    if ((r = snap_ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK",
+                        -1)) < 0)
+        return r;
+    return snapw_section(w, SNAP_VM_CLOCK, 0, &clock, sizeof(clock));
+}
+
+static int snap_save_devices(struct snap_writer *w, struct kvmrun_vm *vm)
+{
+    struct serial_state serial;
+    struct rtc_state rtc;
+    struct i8042_state i8042;
+    struct fw_cfg_state fw_cfg;
+    struct acpi_sleep_state acpi_sleep;
+    struct poweroff_state poweroff;
+
+    serial_save(&vm->serial, &serial);
+    rtc_save(&vm->rtc, &rtc);
+    i8042_save(&vm->i8042, &i8042);
+    fw_cfg_save(&vm->fw_cfg, &fw_cfg);
+    acpi_sleep_save(&vm->acpi_sleep, &acpi_sleep);
+    poweroff_save(&vm->poweroff, &poweroff);
+    snapw_section(w, SNAP_DEV_SERIAL, 0, &serial, sizeof(serial));
+    snapw_section(w, SNAP_DEV_RTC, 0, &rtc, sizeof(rtc));
+    snapw_section(w, SNAP_DEV_I8042, 0, &i8042, sizeof(i8042));
+    snapw_section(w, SNAP_DEV_FW_CFG, 0, &fw_cfg, sizeof(fw_cfg));
+    snapw_section(w, SNAP_DEV_ACPI_SLEEP, 0, &acpi_sleep, sizeof(acpi_sleep));
+    return snapw_section(w, SNAP_DEV_POWEROFF, 0, &poweroff, sizeof(poweroff));
+}
+
+static bool snap_page_zero(const uint8_t *p)
+{
+    const uint64_t *q = (const uint64_t *)(const void *)p;
+
+    for (unsigned i = 0; i < SNAP_PAGE / 8; i += 4)
+        if (q[i] | q[i + 1] | q[i + 2] | q[i + 3])
+            return false;
+    return true;
+}
+
+/* Which pages of [p, p + n pages) may hold data: resident (mincore), or
+ * present or swapped out (pagemap, where readable); the rest were never
+ * touched. Without either source every page is looked at. */
+static void snap_touched(const uint8_t *p, unsigned n, int pagemap,
+                         unsigned char *vec, uint64_t *pm)
+{
+    size_t pmlen = (size_t)n * sizeof(*pm);
+    off_t at = (off_t)((uintptr_t)p / SNAP_PAGE * sizeof(*pm));
+
+    if (mincore((void *)(uintptr_t)p, (size_t)n * SNAP_PAGE, vec) < 0)
+        memset(vec, 1, n);
+    for (unsigned i = 0; i < n; i++)
+        if (!(vec[i] & 1)) {
+            if (pagemap < 0 || pread(pagemap, pm, pmlen, at) != (ssize_t)pmlen)
+                memset(vec, 1, n);
+            else
+                for (unsigned k = 0; k < n; k++)
+                    vec[k] |= !!(pm[k] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED));
+            return;
+        }
+}
+
+/* Guest-physical address of a RAM offset (low RAM, then RAM at 4 GiB). */
+static uint64_t snap_gpa(const struct guest_mem *mem, uint64_t off)
+{
+    uint64_t low = mem_low_size(mem);
+
+    return off < low ? off : MEM_HIGH_START + (off - low);
+}
+
+/* Saves the non-zero pages among n touched ones at p (RAM offset off) as
+ * runs of consecutive pages. */
+static int snap_save_chunk(struct snap_writer *w, const uint8_t *p,
+                           uint64_t off, unsigned n, const unsigned char *vec)
+{
+    unsigned start = 0, len = 0;
+    int r = 0;
+
+    for (unsigned i = 0; r == 0 && i <= n; i++) {
+        if (i < n && (vec[i] & 1) && !snap_page_zero(p + i * SNAP_PAGE)) {
+            start = len ? start : i;
+            len++;
+            continue;
+        }
+        if (len)
+            r = snapw_extent(w, off + (uint64_t)start * SNAP_PAGE,
+                             p + (size_t)start * SNAP_PAGE,
+                             (uint64_t)len * SNAP_PAGE);
+        len = 0;
+    }
+    return r;
+}
+
+/*
+ * Guest RAM in chunks of up to SNAP_CHUNK_PAGES, each inside one memory
+ * slot (the low slot ends on a chunk boundary), reached through mem_ptr():
+ * an extent never crosses from low RAM to RAM at 4 GiB.
+ */
+static int snap_save_memory(struct snap_writer *w, struct kvmrun_vm *vm)
+{
+    unsigned char *vec = malloc(SNAP_CHUNK_PAGES);
+    uint64_t *pm = malloc(SNAP_CHUNK_PAGES * sizeof(*pm));
+    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t low = mem_low_size(&vm->mem);
+    int r = 0;
+
+    if (!vec || !pm)
+        r = err_set(ENOMEM, "out of memory");
+    for (uint64_t off = 0; r == 0 && off < vm->mem.size;) {
+        uint64_t end = off < low ? low : vm->mem.size;
+        uint64_t left = (end - off) / SNAP_PAGE;
+        unsigned n =
+            left < SNAP_CHUNK_PAGES ? (unsigned)left : SNAP_CHUNK_PAGES;
+        const uint8_t *p =
+            mem_ptr(&vm->mem, snap_gpa(&vm->mem, off), (uint64_t)n * SNAP_PAGE);
+
+        if (!p) {
+            r = err_set(EFAULT, "RAM offset %#" PRIx64 " is not guest memory",
+                        off);
+            break;
+        }
+        snap_touched(p, n, pagemap, vec, pm);
+        r = snap_save_chunk(w, p, off, n, vec);
+        off += (uint64_t)n * SNAP_PAGE;
+    }
+    if (pagemap >= 0)
+        close(pagemap);
+    free(pm);
+    free(vec);
+    return r;
+}
+
+static int snap_write(struct snap_writer *w, struct kvmrun_vm *vm)
+{
+    struct snap_header h;
+    struct kvm_msr_list *msrs = NULL;
+    int r;
+
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+    h.version = SNAP_VERSION;
+    h.header_size = sizeof(h);
+    snprintf(h.kvmrun_version, sizeof(h.kvmrun_version), "%s", KVMRUN_VERSION);
+    h.ncpus = vm->ncpus;
+    h.flags = vm->cfg.irqchip ? SNAP_FLAG_IRQCHIP : 0;
+    h.mem_size = vm->mem.size;
+    h.page_size = SNAP_PAGE;
+    if ((r = snap_msr_list(vm, &msrs)) < 0)
+        return r;
+    r = snapw_header(w, &h);
+    for (unsigned i = 0; r == 0 && i < vm->ncpus; i++)
+        r = snap_save_vcpu(w, &vm->vcpus[i], msrs);
+    free(msrs);
+    if (r == 0)
+        r = snap_save_platform(w, vm);
+    if (r == 0)
+        r = snap_save_devices(w, vm);
+    if (r == 0)
+        r = snap_save_memory(w, vm);
+    return r ? r : snapw_finish(w);
+}
+
+/* Makes the rename durable: fsync of the directory holding path. */
+static void snap_sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: the file itself is synced */
+        close(fd);
+    }
+}
+
+/* The whole file under a temporary name in the same directory, synced,
+ * then renamed: path never names a partial file. */
+static int snap_write_file(struct kvmrun_vm *vm, const char *path)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 8);
+    struct snap_writer *w = malloc(sizeof(*w));
+    int fd, r;
+
+    if (!tmp || !w) {
+        free(tmp);
+        free(w);
+        return err_set(ENOMEM, "out of memory");
+    }
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".XXXXXX", 8);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = err_errno(errno, "cannot create %s", tmp);
+        goto out;
+    }
+    snapw_init(w, fd, path);
+    r = snap_write(w, vm);
+    if (r == 0 && fsync(fd) < 0)
+        r = err_errno(errno, "fsync");
+    if (close(fd) < 0 && r == 0)
+        r = err_errno(errno, "close");
+    if (r == 0 && rename(tmp, path) < 0)
+        r = err_errno(errno, "rename from %s", tmp);
+    if (r < 0)
+        unlink(tmp);
+    else
+        snap_sync_dir(path);
+out:
+    free(w);
+    free(tmp);
+    return r;
+}
+
+/* Pauses the VM unless it is paused; *was_paused says which. While the
+ * snapshot runs, kvmrun_vm_resume() from elsewhere is refused. */
+static int snap_pause(struct kvmrun_vm *vm, bool *was_paused)
+{
+    int r;
+
+    pthread_mutex_lock(&vm->lock);
+    *was_paused = vm->pause_requested;
+    vm->snapshot_busy = true;
+    pthread_mutex_unlock(&vm->lock);
+    if (!vm->started)
+        return 0; /* no vCPU thread yet: nothing moves */
+    if ((r = kvmrun_vm_pause(vm, SNAP_PAUSE_MS)) == -EINVAL)
+        return err_set(EINVAL, "the VM is not running");
+    return r;
+}
+
+static int snap_unpause(struct kvmrun_vm *vm, bool was_paused)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm->snapshot_busy = false;
+    pthread_mutex_unlock(&vm->lock);
+    if (was_paused || !vm->started)
+        return 0;
+    return kvmrun_vm_resume(vm, SNAP_PAUSE_MS);
+}
+
+/* Puts "op path: " before the last error's message. */
+static int snap_blame(int r, const char *op, const char *path)
+{
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), "%s", kvmrun_last_error());
+    return err_set(-r, "%s %s: %s", op, path, msg);
+}
+
 int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path)
 {
-    (void)vm;
-    return err_set(-ENOSYS, "%s: snapshots are not implemented yet", path);
+    bool was_paused;
+    int r, r2;
+
+    pthread_mutex_lock(&snap_lock);
+    r = snap_pause(vm, &was_paused);
+    if (r == 0)
+        r = snap_write_file(vm, path);
+    r2 = snap_unpause(vm, was_paused);
+    pthread_mutex_unlock(&snap_lock);
+    return r || r2 ? snap_blame(r ? r : r2, "snapshot", path) : 0;
+}
+
+/* ---- restoring ---- */
+
+static int rest_ioctl(int fd, unsigned long req, const void *arg,
+                      const char *what, int vcpu)
+{
+    if (ioctl(fd, req, arg) >= 0)
+        return 0;
+    if (vcpu >= 0)
+        return err_errno(errno, "vcpu%d: %s", vcpu, what);
+    return err_errno(errno, "%s", what);
+}
+
+/* Sets a fixed-size state from its (possibly unaligned) blob. */
+static int rest_set(struct kvmrun_vcpu *v, const struct snap_blob *b,
+                    unsigned long req, const char *what)
+{
+    uint8_t buf[sizeof(struct kvm_lapic_state)] __attribute__((aligned(8)));
+
+    if (!b->data)
+        return 0;
+    memcpy(buf, b->data, (size_t)b->len);
+    return rest_ioctl(v->fd, req, buf, what, (int)v->index);
+}
+
+/* KVM_SET_MSRS stops at the first MSR it refuses: skip that one (this
+ * host's KVM cannot take it) and go on; say how many were left out. */
+static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
+{
+    uint32_t n = (uint32_t)(b->len / sizeof(struct kvm_msr_entry));
+    uint32_t done = 0, skipped = 0, first = 0;
+    struct kvm_msrs *req = calloc(1, sizeof(*req) + b->len);
+
+    if (!req)
+        return err_set(ENOMEM, "out of memory");
+    while (done < n) {
+        int set;
+
+        req->nmsrs = n - done;
+        memcpy(req->entries, b->data + done * sizeof(struct kvm_msr_entry),
+               req->nmsrs * sizeof(struct kvm_msr_entry));
+        set = ioctl(v->fd, KVM_SET_MSRS, req);
+        if (set < 0) {
+            free(req);
+            return err_errno(errno, "vcpu%u: KVM_SET_MSRS", v->index);
+        }
+        done += (uint32_t)set;
+        if (done < n) {
+            if (!skipped++)
+                first = req->entries[set].index;
+            done++;
+        }
+    }
+    free(req);
+    if (skipped)
+        vm_log(v->vm, KVMRUN_LOG_DEBUG,
+               "restore: vcpu%u: KVM refused %u MSRs (the first: %#x)",
+               v->index, skipped, first);
+    return 0;
+}
+
+static int rest_fpu(struct kvmrun_vcpu *v, const struct snap_blob *xsave,
+                    const struct snap_blob *fpu)
+{
+    int size = snap_cap(v->vm, KVM_CAP_XSAVE2);
+    uint8_t *buf;
+    int r;
+
+    if (!xsave->data)
+        return rest_set(v, fpu, KVM_SET_FPU, "KVM_SET_FPU");
+    if (size < (int)sizeof(struct kvm_xsave))
+        size = sizeof(struct kvm_xsave);
+    if (xsave->len > (uint64_t)size)
+        return err_set(EINVAL,
+                       "the snapshot's XSAVE state is %" PRIu64
+                       " bytes, this host's %d: saved on another CPU",
+                       xsave->len, size);
+    if (!(buf = calloc(1, (size_t)size)))
+        return err_set(ENOMEM, "out of memory");
+    memcpy(buf, xsave->data, (size_t)xsave->len);
+    r = rest_ioctl(v->fd, KVM_SET_XSAVE, buf, "KVM_SET_XSAVE", (int)v->index);
+    free(buf);
+    return r;
+}
+
+static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
+{
+    struct kvm_vcpu_events ev;
+
+    memcpy(&ev, b->data, sizeof(ev));
+    ev.flags |=
+        KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+    return rest_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS",
+                      (int)v->index);
+}
+
+/* In the order KVM needs: special registers (APIC base, modes) before the
+ * rest; the LAPIC after its base; events and run state last. */
+static int rest_vcpu(struct kvmrun_vcpu *v, const struct snap_blob *s)
+{
+    int r;
+
+    if ((r = rest_set(v, &s[SNAP_VCPU_SREGS], KVM_SET_SREGS,
+                      "KVM_SET_SREGS")) ||
+        (r = rest_set(v, &s[SNAP_VCPU_REGS], KVM_SET_REGS, "KVM_SET_REGS")) ||
+        (r = rest_msrs(v, &s[SNAP_VCPU_MSRS])) ||
+        (r = rest_fpu(v, &s[SNAP_VCPU_XSAVE], &s[SNAP_VCPU_FPU])) ||
+        (r = rest_set(v, &s[SNAP_VCPU_XCRS], KVM_SET_XCRS, "KVM_SET_XCRS")) ||
+        (r = rest_set(v, &s[SNAP_VCPU_LAPIC], KVM_SET_LAPIC,
+                      "KVM_SET_LAPIC")) ||
+        (r = rest_events(v, &s[SNAP_VCPU_EVENTS])) ||
+        (r = rest_set(v, &s[SNAP_VCPU_MP_STATE], KVM_SET_MP_STATE,
+                      "KVM_SET_MP_STATE")))
+        return r;
+    return rest_set(v, &s[SNAP_VCPU_DEBUGREGS], KVM_SET_DEBUGREGS,
+                    "KVM_SET_DEBUGREGS");
+}
+
+static void rest_devices(struct kvmrun_vm *vm, const struct snap_image *img)
+{
+    struct serial_state serial;
+    struct rtc_state rtc;
+    struct i8042_state i8042;
+    struct fw_cfg_state fw_cfg;
+    struct acpi_sleep_state acpi_sleep;
+    struct poweroff_state poweroff;
+
+#define REST_DEV(var, type)                                                    \
+    memcpy(&var, img->dev[type - SNAP_DEV_SERIAL].data, sizeof(var))
+    REST_DEV(serial, SNAP_DEV_SERIAL);
+    REST_DEV(rtc, SNAP_DEV_RTC);
+    REST_DEV(i8042, SNAP_DEV_I8042);
+    REST_DEV(fw_cfg, SNAP_DEV_FW_CFG);
+    REST_DEV(acpi_sleep, SNAP_DEV_ACPI_SLEEP);
+    REST_DEV(poweroff, SNAP_DEV_POWEROFF);
+#undef REST_DEV
+    serial_load(&vm->serial, &serial);
+    rtc_load(&vm->rtc, &rtc);
+    i8042_load(&vm->i8042, &i8042);
+    fw_cfg_load(&vm->fw_cfg, &fw_cfg);
+    acpi_sleep_load(&vm->acpi_sleep, &acpi_sleep);
+    poweroff_load(&vm->poweroff, &poweroff);
+}
+
+/* PIC and IOAPIC after the devices raised their lines again (so KVM
+ * knows the lines' levels), then the PIT. */
+static int rest_platform(struct kvmrun_vm *vm, const struct snap_image *img)
+{
+    struct kvm_pit_state2 pit;
+    int r;
+
+    for (unsigned c = 0; vm->cfg.irqchip && c < SNAP_NIRQCHIPS; c++) {
+        struct kvm_irqchip chip;
+
+        memcpy(&chip, img->irqchip[c].data, sizeof(chip));
+        chip.chip_id = c;
+        if ((r = rest_ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip,
+                            "KVM_SET_IRQCHIP", -1)) < 0)
+            return r;
+    }
+    if (!vm->cfg.irqchip)
+        return 0;
+    memcpy(&pit, img->pit.data, sizeof(pit));
+    return rest_ioctl(vm->vm_fd, KVM_SET_PIT2, &pit, "KVM_SET_PIT2", -1);
+}
+
+/* kvmclock continues from the saved value, not from the time since. */
+static int rest_clock(struct kvmrun_vm *vm, const struct snap_image *img)
+{
+    struct kvm_clock_data saved, clock;
+
+    memcpy(&saved, img->clock.data, sizeof(saved));
+    memset(&clock, 0, sizeof(clock));
+    clock.clock = saved.clock;
+    return rest_ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK", -1);
+}
+
+static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
+{
+    struct snap_extent ext;
+    size_t pos = 0;
+    int r;
+
+    /* Memory first: KVM writes some MSRs' guest pages (kvmclock). */
+    while (snapfile_next_extent(img, &pos, &ext)) {
+        void *dst = mem_ptr(&vm->mem, snap_gpa(&vm->mem, ext.offset), ext.len);
+
+        if (!dst)
+            return err_set(
+                EINVAL, "memory at RAM offset %#" PRIx64 " is not guest memory",
+                ext.offset);
+        memcpy(dst, ext.data, (size_t)ext.len);
+    }
+    rest_devices(vm, img);
+    if ((r = rest_platform(vm, img)) < 0)
+        return r;
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if ((r = rest_vcpu(&vm->vcpus[i], img->vcpu[i])) < 0)
+            return r;
+    return rest_clock(vm, img);
+}
+
+/* Maps the file read-only: the reader checks it in place and memory is
+ * copied from the mapping. */
+static int rest_map(const char *path, const uint8_t **buf, size_t *len)
+{
+    struct stat st;
+    void *p;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_set(errno, "%s: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+
+        close(fd);
+        return err_errno(err, "%s: fstat", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(EINVAL, "%s: not a regular file", path);
+    }
+    *len = (size_t)st.st_size;
+    *buf = (const uint8_t *)"";
+    if (*len == 0) {
+        close(fd);
+        return 0;
+    }
+    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return err_errno(errno, "%s: mmap", path);
+    *buf = p;
+    return 0;
 }
 
 int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
                       struct kvmrun_vm **vmp)
 {
-    (void)cfg;
+    struct kvmrun_config c = *cfg;
+    struct snap_image img;
+    const uint8_t *buf;
+    size_t len = 0;
+    int r;
+
     *vmp = NULL;
-    return err_set(-ENOSYS, "%s: restore is not implemented yet", path);
+    if ((r = rest_map(path, &buf, &len)) < 0)
+        return r;
+    if ((r = snapfile_parse(buf, len, path, &img)) < 0)
+        goto out_unmap;
+    c.mem_size = img.hdr.mem_size;
+    c.ncpus = img.hdr.ncpus;
+    c.irqchip = !!(img.hdr.flags & SNAP_FLAG_IRQCHIP);
+    if ((r = kvmrun_vm_create(&c, vmp)) < 0)
+        goto out_free;
+    if ((r = rest_all(*vmp, &img)) < 0) {
+        r = snap_blame(r, "restore", path);
+        kvmrun_vm_destroy(*vmp);
+        *vmp = NULL;
+    }
+out_free:
+    snapfile_free(&img);
+out_unmap:
+    if (len)
+        munmap((void *)(uintptr_t)buf, len);
+    return r;
 }

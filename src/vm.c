@@ -734,6 +734,10 @@ int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms)
     if (!vm->started)
         return err_set(EINVAL, "resume: the VM was never started");
     pthread_mutex_lock(&vm->lock);
+    if (vm->snapshot_busy) {
+        pthread_mutex_unlock(&vm->lock);
+        return err_set(EBUSY, "resume: a snapshot is being written");
+    }
     vm->pause_requested = false;
     pthread_cond_broadcast(&vm->resume);
     pthread_mutex_unlock(&vm->lock);

@@ -87,6 +87,7 @@ struct kvmrun_vm {
     pthread_cond_t state_changed;  /* a vCPU changed state */
     pthread_cond_t resume;         /* pause_requested went false, or stop */
     bool pause_requested;          /* under lock */
+    bool snapshot_busy;            /* under lock: resume refused */
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;

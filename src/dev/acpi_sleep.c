@@ -2,6 +2,7 @@
 #include "dev/acpi_sleep.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* ACPI 6.3 section 4.8.3.7: sleep control and sleep status registers. */
 #define SLP_EN 0x20
@@ -69,4 +70,19 @@ void acpi_sleep_io(void *dev, const struct bus_access *a)
         else if (reg == 0)
             acpi_sleep_control(s, a->vcpu, a->data[i]);
     }
+}
+
+void acpi_sleep_save(struct acpi_sleep *s, struct acpi_sleep_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&s->lock);
+    st->reported = s->reported;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void acpi_sleep_load(struct acpi_sleep *s, const struct acpi_sleep_state *st)
+{
+    pthread_mutex_lock(&s->lock);
+    s->reported = st->reported;
+    pthread_mutex_unlock(&s->lock);
 }

@@ -27,4 +27,12 @@ void acpi_sleep_init(struct acpi_sleep *s, const struct dev_env *env);
 void acpi_sleep_fini(struct acpi_sleep *s);
 void acpi_sleep_io(void *dev, const struct bus_access *access);
 
+/* The state, for snapshots: which sleep types were reported already. */
+struct acpi_sleep_state {
+    uint8_t reported, pad[3];
+};
+
+void acpi_sleep_save(struct acpi_sleep *s, struct acpi_sleep_state *st);
+void acpi_sleep_load(struct acpi_sleep *s, const struct acpi_sleep_state *st);
+
 #endif

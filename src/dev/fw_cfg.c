@@ -105,3 +105,20 @@ void fw_cfg_io(void *dev, const struct bus_access *a)
     else
         memset(a->data, 0, a->size); /* the selector is write-only */
 }
+
+void fw_cfg_save(struct fw_cfg *f, struct fw_cfg_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&f->lock);
+    st->selector = f->selector;
+    st->offset = f->offset;
+    pthread_mutex_unlock(&f->lock);
+}
+
+void fw_cfg_load(struct fw_cfg *f, const struct fw_cfg_state *st)
+{
+    pthread_mutex_lock(&f->lock);
+    f->selector = st->selector;
+    f->offset = st->offset; /* reads past an item's end give zeros */
+    pthread_mutex_unlock(&f->lock);
+}

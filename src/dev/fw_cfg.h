@@ -60,4 +60,14 @@ void fw_cfg_fini(struct fw_cfg *f);
  */
 void fw_cfg_io(void *dev, const struct bus_access *access);
 
+/* The guest-visible state, for snapshots: the items are rebuilt from the
+ * machine's size, only the read position is saved. */
+struct fw_cfg_state {
+    uint16_t selector, pad;
+    uint32_t offset;
+};
+
+void fw_cfg_save(struct fw_cfg *f, struct fw_cfg_state *st);
+void fw_cfg_load(struct fw_cfg *f, const struct fw_cfg_state *st);
+
 #endif

@@ -297,3 +297,44 @@ void i8042_cmd_io(void *dev, const struct bus_access *a)
     }
     i8042_finish(k, a->vcpu, false);
 }
+
+void i8042_save(struct i8042 *k, struct i8042_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&k->lock);
+    memcpy(st->ram, k->ram, sizeof(st->ram));
+    st->outport = k->outport;
+    st->a2 = k->a2;
+    st->param_cmd = k->param_cmd;
+    st->kbd_cmd = k->kbd_cmd;
+    memcpy(st->queue, k->queue, sizeof(st->queue));
+    memcpy(st->flags, k->flags, sizeof(st->flags));
+    st->head = (uint8_t)k->head;
+    st->count = (uint8_t)k->count;
+    st->last = k->last;
+    st->reset = k->reset;
+    st->irq_level[0] = (uint8_t) !!k->irq_level[0];
+    st->irq_level[1] = (uint8_t) !!k->irq_level[1];
+    memcpy(st->seen, k->seen, sizeof(st->seen));
+    pthread_mutex_unlock(&k->lock);
+}
+
+void i8042_load(struct i8042 *k, const struct i8042_state *st)
+{
+    pthread_mutex_lock(&k->lock);
+    memcpy(k->ram, st->ram, sizeof(k->ram));
+    k->outport = st->outport;
+    k->a2 = st->a2 != 0;
+    k->param_cmd = st->param_cmd;
+    k->kbd_cmd = st->kbd_cmd;
+    memcpy(k->queue, st->queue, sizeof(k->queue));
+    memcpy(k->flags, st->flags, sizeof(k->flags));
+    k->head = st->head % I8042_QUEUE;
+    k->count = st->count <= I8042_QUEUE ? st->count : I8042_QUEUE;
+    k->last = st->last;
+    k->reset = st->reset != 0;
+    memcpy(k->seen, st->seen, sizeof(k->seen));
+    for (unsigned i = 0; i < 2; i++)
+        i8042_set_irq(k, i, st->irq_level[i] != 0);
+    pthread_mutex_unlock(&k->lock);
+}

@@ -70,4 +70,20 @@ void i8042_fini(struct i8042 *k);
 void i8042_data_io(void *dev, const struct bus_access *access);
 void i8042_cmd_io(void *dev, const struct bus_access *access);
 
+/* The guest-visible state, for snapshots (no lock, no pointers). */
+struct i8042_state {
+    uint8_t ram[I8042_RAM];
+    uint8_t outport, a2, param_cmd, kbd_cmd;
+    uint8_t queue[I8042_QUEUE];
+    uint8_t flags[I8042_QUEUE];
+    uint8_t head, count, last, reset;
+    uint8_t irq_level[2], pad[2];
+    uint8_t seen[256 / 8];
+};
+
+/* Copies the state out; loads it back (clamped, any bytes are safe),
+ * raising the IRQ lines that were raised when saved. */
+void i8042_save(struct i8042 *k, struct i8042_state *st);
+void i8042_load(struct i8042 *k, const struct i8042_state *st);
+
 #endif

@@ -2,6 +2,7 @@
 #include "dev/poweroff.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define SLP_EN 0x2000
 #define SLP_TYP(v) (((v) >> 10) & 7)
@@ -51,4 +52,19 @@ void poweroff_io(void *dev, const struct bus_access *a)
     snprintf(line, sizeof(line), "power management: sleep type %u is not "
              "supported; ignored", SLP_TYP(cnt));
     p->env.report(p->env.machine, line);
+}
+
+void poweroff_save(struct poweroff *p, struct poweroff_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&p->lock);
+    st->cnt = p->cnt;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void poweroff_load(struct poweroff *p, const struct poweroff_state *st)
+{
+    pthread_mutex_lock(&p->lock);
+    p->cnt = st->cnt;
+    pthread_mutex_unlock(&p->lock);
 }

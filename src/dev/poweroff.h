@@ -20,4 +20,12 @@ void poweroff_init(struct poweroff *p, const struct dev_env *env);
 void poweroff_fini(struct poweroff *p);
 void poweroff_io(void *dev, const struct bus_access *access);
 
+/* The guest-visible state, for snapshots: PM1a_CNT. */
+struct poweroff_state {
+    uint16_t cnt, pad;
+};
+
+void poweroff_save(struct poweroff *p, struct poweroff_state *st);
+void poweroff_load(struct poweroff *p, const struct poweroff_state *st);
+
 #endif

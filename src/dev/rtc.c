@@ -252,3 +252,45 @@ void rtc_io(void *dev, const struct bus_access *a)
     }
     pthread_mutex_unlock(&r->lock);
 }
+
+void rtc_save(struct rtc *r, struct rtc_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&r->lock);
+    st->offset = r->offset;
+    st->pending[0] = r->pending.tm_sec;
+    st->pending[1] = r->pending.tm_min;
+    st->pending[2] = r->pending.tm_hour;
+    st->pending[3] = r->pending.tm_mday;
+    st->pending[4] = r->pending.tm_mon;
+    st->pending[5] = r->pending.tm_year;
+    st->pending[6] = r->pending.tm_wday;
+    st->pending[7] = r->pending.tm_yday;
+    st->pending[8] = r->pending.tm_isdst;
+    st->index = r->index;
+    st->nmi_masked = r->nmi_masked;
+    st->frozen = r->frozen;
+    memcpy(st->ram, r->ram, sizeof(st->ram));
+    pthread_mutex_unlock(&r->lock);
+}
+
+void rtc_load(struct rtc *r, const struct rtc_state *st)
+{
+    pthread_mutex_lock(&r->lock);
+    r->offset = st->offset;
+    memset(&r->pending, 0, sizeof(r->pending));
+    r->pending.tm_sec = st->pending[0];
+    r->pending.tm_min = st->pending[1];
+    r->pending.tm_hour = st->pending[2];
+    r->pending.tm_mday = st->pending[3];
+    r->pending.tm_mon = st->pending[4];
+    r->pending.tm_year = st->pending[5];
+    r->pending.tm_wday = st->pending[6];
+    r->pending.tm_yday = st->pending[7];
+    r->pending.tm_isdst = st->pending[8];
+    r->index = st->index % RTC_NREGS;
+    r->nmi_masked = st->nmi_masked != 0;
+    r->frozen = st->frozen != 0;
+    memcpy(r->ram, st->ram, sizeof(r->ram));
+    pthread_mutex_unlock(&r->lock);
+}

@@ -68,4 +68,18 @@ void rtc_fini(struct rtc *r);
 /* Bus handler for the index and data ports. */
 void rtc_io(void *dev, const struct bus_access *access);
 
+/* The guest-visible state, for snapshots (no lock, no pointers). The
+ * clock keeps its offset from the host's clock: a restored guest sees
+ * the host's time then, as after any pause. */
+struct rtc_state {
+    int64_t offset;
+    int32_t pending[9]; /* struct tm: sec, min, hour, mday, mon, year,
+                           wday, yday, isdst */
+    uint8_t index, nmi_masked, frozen, pad;
+    uint8_t ram[RTC_NREGS];
+};
+
+void rtc_save(struct rtc *r, struct rtc_state *st);
+void rtc_load(struct rtc *r, const struct rtc_state *st);
+
 #endif

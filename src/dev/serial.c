@@ -251,3 +251,47 @@ int serial_describe(struct serial *s, char *buf, size_t len)
     pthread_mutex_unlock(&s->lock);
     return n;
 }
+
+void serial_save(struct serial *s, struct serial_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&s->lock);
+    st->ier = s->ier;
+    st->lcr = s->lcr;
+    st->mcr = s->mcr;
+    st->scr = s->scr;
+    st->dll = s->dll;
+    st->dlm = s->dlm;
+    st->fcr = s->fcr;
+    st->overrun = s->overrun;
+    st->thr_irq_pending = (uint8_t) !!s->thr_irq_pending;
+    st->irq_level = (uint8_t) !!s->irq_level;
+    st->rx_head = (uint8_t)s->rx_head;
+    st->rx_count = (uint8_t)s->rx_count;
+    memcpy(st->rx, s->rx, sizeof(st->rx));
+    pthread_mutex_unlock(&s->lock);
+}
+
+void serial_load(struct serial *s, const struct serial_state *st)
+{
+    int level;
+
+    pthread_mutex_lock(&s->lock);
+    s->ier = st->ier;
+    s->lcr = st->lcr;
+    s->mcr = st->mcr;
+    s->scr = st->scr;
+    s->dll = st->dll;
+    s->dlm = st->dlm;
+    s->fcr = st->fcr;
+    s->overrun = st->overrun != 0;
+    s->thr_irq_pending = st->thr_irq_pending != 0;
+    s->rx_head = st->rx_head % SERIAL_FIFO;
+    s->rx_count = st->rx_count <= SERIAL_FIFO ? st->rx_count : SERIAL_FIFO;
+    memcpy(s->rx, st->rx, sizeof(s->rx));
+    level = st->irq_level != 0;
+    s->irq_level = level;
+    if (level && s->env.irq)
+        s->env.irq(s->env.machine, s->irq, 1);
+    pthread_mutex_unlock(&s->lock);
+}

@@ -41,5 +41,19 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
 /* One line describing the UART's registers, FIFO and interrupt line. */
 int serial_describe(struct serial *s, char *buf, size_t len);
+/* The guest-visible state, for snapshots: fixed-size fields, no locks or
+ * pointers (the output fd and the IRQ line belong to the machine). */
+struct serial_state {
+    uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, overrun;
+    uint8_t thr_irq_pending, irq_level, rx_head, rx_count;
+    uint8_t rx[SERIAL_FIFO];
+};
+
+/* Copies the state out (under the device lock). */
+void serial_save(struct serial *s, struct serial_state *st);
+
+/* Loads a saved state; out-of-range values are clamped, so any bytes are
+ * safe. Raises the IRQ line again if it was raised when saved. */
+void serial_load(struct serial *s, const struct serial_state *st);
 
 #endif

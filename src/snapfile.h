@@ -1,0 +1,150 @@
+/* snapfile.h: the snapshot file format: a checked reader and a writer. */
+#ifndef KVMRUN_SNAPFILE_H
+#define KVMRUN_SNAPFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A snapshot file, all integers little-endian (x86 only):
+ *
+ *   header   struct snap_header (56 bytes)
+ *   sections each struct snap_section_hdr (16 bytes) and len bytes
+ *   end      a section of type SNAP_END, len 4: the CRC-32 (zlib's) of
+ *            every byte of the file before it; nothing may follow
+ *
+ * Memory sections (SNAP_MEM) hold a 64-bit RAM offset (low RAM first,
+ * then RAM from 4 GiB on, as one range of mem_size bytes) and whole
+ * pages; pages not saved are zero. They come in ascending order, none
+ * crossing the end of low RAM (MEM_LOW_END).
+ */
+#define SNAP_MAGIC "KVMRSNAP"
+#define SNAP_VERSION 1
+#define SNAP_PAGE 4096u
+#define SNAP_MAX_CPUS 1024u
+#define SNAP_MAX_MSRS 4096u
+#define SNAP_MAX_XSAVE (1u << 20)
+#define SNAP_MAX_MEM (1ULL << 40)
+#define SNAP_FLAG_IRQCHIP 0x1u
+
+struct snap_header {
+    char magic[8];
+    uint32_t version;     /* SNAP_VERSION */
+    uint32_t header_size; /* sizeof(struct snap_header) */
+    char kvmrun_version[16];
+    uint32_t ncpus;
+    uint32_t flags; /* SNAP_FLAG_* */
+    uint64_t mem_size;
+    uint32_t page_size; /* SNAP_PAGE */
+    uint32_t reserved;
+};
+
+struct snap_section_hdr {
+    uint32_t type;  /* enum snap_type */
+    uint32_t index; /* vCPU index, or irqchip chip id; else 0 */
+    uint64_t len;   /* bytes that follow */
+};
+
+enum snap_type {
+    SNAP_END = 0,
+    /* One each per vCPU: the KVM structure of the same name. */
+    SNAP_VCPU_REGS = 1,
+    SNAP_VCPU_SREGS,
+    SNAP_VCPU_XSAVE, /* KVM_GET_XSAVE(2): 4096 bytes or more */
+    SNAP_VCPU_FPU,   /* instead of XSAVE on hosts without it */
+    SNAP_VCPU_XCRS,
+    SNAP_VCPU_MSRS, /* struct kvm_msr_entry[] */
+    SNAP_VCPU_LAPIC,
+    SNAP_VCPU_EVENTS,
+    SNAP_VCPU_MP_STATE,
+    SNAP_VCPU_DEBUGREGS,
+    SNAP_VCPU_NTYPES, /* not a type */
+    /* The VM's: irqchip (index: KVM_IRQCHIP_*), PIT, kvmclock. */
+    SNAP_VM_IRQCHIP = 32,
+    SNAP_VM_PIT2,
+    SNAP_VM_CLOCK,
+    /* Devices: struct <device>_state. */
+    SNAP_DEV_SERIAL = 64,
+    SNAP_DEV_RTC,
+    SNAP_DEV_I8042,
+    SNAP_DEV_FW_CFG,
+    SNAP_DEV_ACPI_SLEEP,
+    SNAP_DEV_POWEROFF,
+    SNAP_DEV_END, /* not a type */
+    SNAP_MEM = 96,
+};
+
+#define SNAP_NDEVS (SNAP_DEV_END - SNAP_DEV_SERIAL)
+#define SNAP_NIRQCHIPS 3
+
+struct snap_blob {
+    const uint8_t *data; /* NULL: absent */
+    uint64_t len;
+};
+
+/* A checked file: where each piece of state is in the buffer. */
+struct snap_image {
+    struct snap_header hdr;
+    const uint8_t *buf;
+    size_t len;
+    struct snap_blob (*vcpu)[SNAP_VCPU_NTYPES]; /* [ncpus][type] */
+    struct snap_blob irqchip[SNAP_NIRQCHIPS], pit, clock;
+    struct snap_blob dev[SNAP_NDEVS]; /* by type - SNAP_DEV_SERIAL */
+    uint64_t mem_extents, mem_bytes;
+};
+
+/* One memory extent: RAM offset and page data. */
+struct snap_extent {
+    uint64_t offset;
+    const uint8_t *data;
+    uint64_t len;
+};
+
+/*
+ * Checks buf[0..len) as a snapshot named name, whole: magic, version,
+ * checksum, every section's bounds, size and index, that every piece the
+ * header calls for is there once, memory extents in RAM. Fills *img
+ * (pointing into buf; snapfile_free() it). 0, or -EINVAL with a one-line
+ * message "name: what is wrong"; -ENOMEM.
+ */
+int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
+                   struct snap_image *img);
+void snapfile_free(struct snap_image *img);
+
+/* Iterates over the memory extents of a checked image: *pos starts at 0;
+ * returns 1 with *ext filled, 0 at the end. */
+int snapfile_next_extent(const struct snap_image *img, size_t *pos,
+                         struct snap_extent *ext);
+
+/* "regs", "xsave", "serial", ...: a section type's name. */
+const char *snapfile_type_name(uint32_t type);
+
+/* Expected payload size of a fixed-size section type; 0: variable. */
+uint64_t snapfile_type_size(uint32_t type);
+
+/*
+ * The writer: buffers small sections, writes big ones straight from the
+ * caller's memory, keeps the running CRC. Errors are sticky: the first
+ * one is returned by every later call (-errno, message naming path).
+ */
+struct snap_writer {
+    int fd;
+    const char *path;
+    uint32_t crc;
+    uint64_t written;
+    int err;
+    size_t used;
+    uint8_t buf[1 << 16];
+};
+
+void snapw_init(struct snap_writer *w, int fd, const char *path);
+int snapw_header(struct snap_writer *w, const struct snap_header *h);
+int snapw_section(struct snap_writer *w, uint32_t type, uint32_t index,
+                  const void *data, uint64_t len);
+/* A memory extent: pages at RAM offset. */
+int snapw_extent(struct snap_writer *w, uint64_t offset, const void *pages,
+                 uint64_t len);
+/* The end marker with the CRC, then flushes. */
+int snapw_finish(struct snap_writer *w);
+
+#endif
