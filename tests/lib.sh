@@ -132,16 +132,33 @@ linux_start() {
     mkfifo "$T/console"
     "$ROOT/tests/linux/type-at-prompt" "$lout" >"$T/console" &
     TYPER=$!
-    "$KVMRUN" --pidfile "$T/pid" -c "$lcpus" -m 256M -k "$LINUX_K" \
+    "$KVMRUN" -v --pidfile "$T/pid" -c "$lcpus" -m 256M -k "$LINUX_K" \
         -i "$LINUX_I" -a "console=ttyS0 quiet panic=-1 $*" \
         <"$T/console" >"$lout" 2>"$ERR" &
     PID=$!
     wait_for_file "$T/pid" 20 || fail "kvmrun never started the guest"
 }
 
-# linux_wait: waits for the kvmrun linux_start started; sets STATUS and
-# strips the console's \r from the output file.
+# linux_wait: waits for the kvmrun linux_start started (at most
+# LINUX_TIMEOUT seconds, 240 by default: a boot takes 5-10 s in the test
+# VM); sets STATUS and strips the console's \r from the output file. A
+# boot that hangs fails the test with kvmrun's report of where every vCPU
+# and the UART were (a pause with --verbose).
 linux_wait() {
+    lw_n=0
+    while kill -0 "$PID" 2>/dev/null &&
+        [ "$lw_n" -lt "$((${LINUX_TIMEOUT:-240} * 10))" ]; do
+        sleep 0.1
+        lw_n=$((lw_n + 1))
+    done
+    if kill -0 "$PID" 2>/dev/null; then
+        kill -USR2 "$PID"
+        sleep 3
+        kill -KILL "$PID" "$TYPER" 2>/dev/null
+        wait "$PID" "$TYPER" 2>/dev/null
+        tr -d '\r' <"$lout" >"$T/lout" && mv "$T/lout" "$lout"
+        fail "the guest hung: no end in ${LINUX_TIMEOUT:-240} s"
+    fi
     wait "$PID"
     STATUS=$?
     kill "$TYPER" 2>/dev/null # still waiting for a prompt that never came

@@ -175,7 +175,7 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
 }
 
 /* The platform a Linux guest discovers: ACPI first, the MP table for
- * kernels booted with acpi=off. */
+ * kernels booted with acpi=off, a reset vector that resets. */
 static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
 {
     if (!vm->cfg.irqchip)
@@ -183,6 +183,8 @@ static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
                                "(drop --no-irqchip)");
     int r = mptable_write(&vm->mem, vm->ncpus);
 
+    if (r == 0)
+        r = firmware_write_reset_stub(&vm->mem);
     return r < 0 ? r : acpi_write_tables(&vm->mem, vm->ncpus, rsdp);
 }
 

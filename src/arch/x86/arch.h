@@ -39,12 +39,25 @@ struct kvm_cpuid2;
 #define ARCH_ACPI_ADDR 0xe0000ULL
 #define ARCH_ACPI_END 0xf0000ULL
 #define ARCH_MPTABLE_ADDR 0xf0000ULL
-#define ARCH_MPTABLE_END 0x100000ULL
+#define ARCH_MPTABLE_END 0xfff00ULL
+/* The real-mode reset vector, f000:fff0, and what sits there: see
+ * firmware_write_reset_stub(). */
+#define ARCH_BIOS_RESET_ADDR 0xffff0ULL
+#define ARCH_BIOS_END 0x100000ULL
 #define ARCH_IOAPIC_ADDR 0xfec00000ULL
 #define ARCH_LAPIC_ADDR 0xfee00000ULL
 
 /* Where an x86 CPU starts after reset: CS base 0xffff0000 + IP 0xfff0. */
 #define ARCH_RESET_VECTOR 0xfffffff0ULL
+
+/*
+ * Puts at the real-mode reset vector (f000:fff0) the one thing firmware
+ * does there that matters to kvmrun: reset the machine through the i8042
+ * (which ends the VM as a reboot). Linux jumps there when its other reset
+ * methods did not work: with a hardware-reduced FADT it skips the
+ * keyboard controller (it tries EFI, then the BIOS). 0 or -ERANGE.
+ */
+int firmware_write_reset_stub(struct guest_mem *mem);
 
 /* Per-VM setup before vCPUs exist: TSS/identity-map addresses and, when
  * irqchip is set, the in-kernel PIC/IOAPIC/LAPIC and PIT. 0 or -errno. */
