@@ -1,0 +1,49 @@
+#!/bin/sh
+# linux_snapshot.sh: a Linux guest saved through the control socket while
+# its init waits at the console for a line, then stopped; restored from the
+# file by a new kvmrun (kvmrun --restore), it reads the line typed there,
+# echoes it and powers off (status 0): registers, memory, kvmclock, the
+# irqchip and the UART all came back.
+. "$(dirname "$0")/../lib.sh"
+linux_setup
+
+mkfifo "$T/in1" "$T/in2"
+"$KVMRUN" -v --api "$T/api" -m 256M -k "$LINUX_K" -i "$LINUX_I" \
+    -a "console=ttyS0 quiet panic=-1" <"$T/in1" >"$OUT" 2>"$ERR" &
+PID=$!
+exec 3>"$T/in1" # kvmrun's console stays open, and quiet
+i=0
+until grep -q '^type a line:' "$OUT"; do
+    i=$((i + 1))
+    [ "$i" -le 2400 ] || { kill -KILL "$PID"; fail "no prompt in 240 s"; }
+    kill -0 "$PID" 2>/dev/null || fail "kvmrun ended before the prompt"
+    sleep 0.1
+done
+"$KVMRUN" ctl "$T/api" snapshot "$T/linux.snap" >"$T/ctl.out" 2>&1 ||
+    { kill -KILL "$PID"; cat "$T/ctl.out"; fail "the snapshot failed"; }
+"$KVMRUN" ctl "$T/api" stop >/dev/null 2>&1 || fail "ctl stop failed"
+wait "$PID"
+STATUS=$?
+exec 3>&-
+expect_status 0
+[ -s "$T/linux.snap" ] || fail "no snapshot file"
+
+# The restored guest is still at its prompt: type the line now.
+"$KVMRUN" -v --restore "$T/linux.snap" <"$T/in2" >"$T/out2" 2>"$ERR" &
+PID=$!
+exec 3>"$T/in2"
+sleep 1
+echo "typed after the restore" >&3
+n=0
+while kill -0 "$PID" 2>/dev/null && [ "$n" -lt 1200 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+kill -0 "$PID" 2>/dev/null && { kill -USR2 "$PID"; sleep 2; kill -KILL "$PID"; }
+wait "$PID"
+STATUS=$?
+exec 3>&-
+tr -d '\r' <"$T/out2" >"$OUT"
+grep -qx "echo: typed after the restore" "$OUT" ||
+    fail "the restored guest did not read and echo the line"
+expect_status 0
