@@ -24,7 +24,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
           -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
           -Wvla -Wpointer-arith -Wundef -fno-common $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
-LDFLAGS := -pthread $(SANFLAGS)
+LDFLAGS := -pthread $(SANFLAGS) -lseccomp
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)

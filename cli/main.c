@@ -12,6 +12,7 @@
 #include "console.h"
 #include "kvmrun.h"
 #include "options.h"
+#include "sigsys.h"
 
 /* The built-in demo guest (guests/demo.S), linked in by demo_image.S. */
 extern const unsigned char demo_image[], demo_image_end[];
@@ -388,6 +389,8 @@ static int run(const struct options *o, int sfd)
     } else if ((r = load_guest(vm, o)) != 0) {
         status = r == REPORTED ? STATUS_SETUP
                                : fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (o->seccomp && sigsys_confine(vm) < 0) {
+        status = STATUS_SETUP;
     } else if (kvmrun_vm_start(vm) < 0) {
         status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
     } else {

@@ -28,6 +28,7 @@ struct options {
     bool verbose;
     bool stats;
     bool check_kvm;
+    bool seccomp; /* false: --no-seccomp */
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */
@@ -39,6 +40,8 @@ enum {
     STATUS_REBOOT = 8,      /* the guest rebooted (kvmrun does not restart
                                it, as QEMU's -no-reboot and Firecracker) */
     STATUS_SIGNAL = 128,    /* + signal number: stopped by that signal */
+    STATUS_SECCOMP = 159,   /* 128 + SIGSYS: a system call outside the
+                               seccomp filter (cli/sigsys.c) */
 };
 
 /* Parses argv into *o. Returns -1 to go on, else an exit status (after

@@ -18,6 +18,7 @@
 #include "arch/x86/arch.h"
 #include "error.h"
 #include "kick.h"
+#include "confine.h"
 
 #define KVM_API_VERSION_NEEDED 12
 
@@ -842,6 +843,7 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     mem_fini(&vm->mem);
     close(vm->vm_fd);
     close(vm->kvm_fd);
+    confine_free(vm);
     pthread_cond_destroy(&vm->resume);
     pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);

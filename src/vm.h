@@ -19,6 +19,8 @@
 #include "dev/rtc.h"
 #include "dev/serial.h"
 
+struct sock_fprog;
+
 enum vcpu_state {
     VCPU_CREATED, /* no thread yet */
     VCPU_RUNNING, /* its thread runs the KVM_RUN loop */
@@ -88,6 +90,7 @@ struct kvmrun_vm {
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
+    struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
 };
 
 /*
