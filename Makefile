@@ -149,6 +149,10 @@ $(BUILD)/tests/kvm/kick_storm_broken: $(BUILD)/obj/tests/kvm/kick_storm.o \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
 
+# The seccomp test confines itself through kvmrun's own code (cli/sigsys.c).
+$(BUILD)/tests/kvm/seccomp_violation: $(BUILD)/obj/cli/sigsys.o \
+		$(BUILD)/obj/cli/console.o
+
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) -lcmocka
