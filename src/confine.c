@@ -10,12 +10,16 @@
  * thread allows it. Anything else gets the caller's action: SIGSYS, the
  * process killed, or EPERM.
  *
- * The rules are grouped by purpose below; CONFINE_PROCESS groups go into the
- * process filter, CONFINE_VCPU groups into the vCPU filter, CONFINE_BOTH into
- * both. Arguments are checked where they decide what a call can do: ioctl by
- * request number, mmap/mprotect never executable, clone only for threads,
- * socket only AF_UNIX, tgkill only within kvmrun, seccomp only to add a
- * filter.
+ * The rules are grouped by purpose below: CONFINE_PROCESS groups go into
+ * the process filter, CONFINE_VCPU groups into the vCPU filter,
+ * CONFINE_BOTH into both. Arguments are checked where they decide what a
+ * call can do: ioctl by request number, mmap/mprotect never executable,
+ * clone only for threads, socket only AF_UNIX, tgkill only within
+ * kvmrun, seccomp only to add a filter. The process filter already allows
+ * what the control socket (socket, bind, listen, accept4, poll, recv/send,
+ * getsockopt SO_PEERCRED, unlink) and snapshots (open, pwrite, fsync,
+ * rename, ftruncate, fstat, lseek, mincore, the KVM_GET/SET_* state
+ * ioctls) need; the vCPU filter has no file or socket calls.
  */
 #include "confine.h"
 
@@ -88,6 +92,11 @@ static const int confine_time[] = {
     SCMP_SYS(time),          SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 };
 
+/* The console (cli/console.c): is kvmrun the terminal's foreground? */
+static const int confine_console[] = {
+    SCMP_SYS(getpgrp),
+};
+
 /* Serial output, log lines, the SIGSYS report. */
 static const int confine_output[] = {
     SCMP_SYS(write),
@@ -158,6 +167,7 @@ static const struct confine_group confine_groups[] = {
     CONFINE_GROUP("signal setup", CONFINE_PROCESS, confine_signal_setup),
     CONFINE_GROUP("time", CONFINE_BOTH, confine_time),
     CONFINE_GROUP("output", CONFINE_BOTH, confine_output),
+    CONFINE_GROUP("console", CONFINE_PROCESS, confine_console),
     CONFINE_GROUP("fd I/O", CONFINE_PROCESS, confine_fd_io),
     CONFINE_GROUP("files", CONFINE_PROCESS, confine_files),
     CONFINE_GROUP("control socket", CONFINE_PROCESS, confine_control_socket),
@@ -278,8 +288,7 @@ static int confine_allow(scmp_filter_ctx ctx, int nr)
     return confine_rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL);
 }
 
-/* One rule per call; calls of the sanitizer group that kvmrun also allows
- * with conditions stay unconditional there. */
+/* One unconditional rule per call of each group the filter takes. */
 static int confine_add_groups(scmp_filter_ctx ctx, unsigned filter)
 {
     for (size_t g = 0; g < CONFINE_COUNT(confine_groups); g++) {
