@@ -111,6 +111,7 @@ static const int confine_fd_io[] = {
     SCMP_SYS(fcntl),         SCMP_SYS(poll),      SCMP_SYS(ppoll),
     SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
     SCMP_SYS(epoll_pwait),   SCMP_SYS(eventfd2),  SCMP_SYS(pipe2),
+    SCMP_SYS(preadv),        SCMP_SYS(pwritev),
 };
 
 /* Snapshot files (written under a temporary name, synced, renamed into
@@ -123,15 +124,17 @@ static const int confine_files[] = {
     SCMP_SYS(getrandom),
 };
 
-/* The control socket (socket itself: AF_UNIX only, see confine_add_socket):
- * serving clients, checking their uid, the socket file's mode. */
+/* The control socket (socket and socketpair: AF_UNIX only, see
+ * confine_add_socket): serving clients, checking their uid against
+ * kvmrun's own (SO_PEERCRED, getuid), the socket file's mode. */
 static const int confine_control_socket[] = {
     SCMP_SYS(bind),        SCMP_SYS(listen),      SCMP_SYS(accept),
     SCMP_SYS(accept4),     SCMP_SYS(getsockopt),  SCMP_SYS(setsockopt),
     SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(recvfrom),
     SCMP_SYS(sendto),      SCMP_SYS(recvmsg),     SCMP_SYS(sendmsg),
     SCMP_SYS(shutdown),    SCMP_SYS(umask),       SCMP_SYS(fchmod),
-    SCMP_SYS(chmod),       SCMP_SYS(fchmodat),
+    SCMP_SYS(chmod),       SCMP_SYS(fchmodat),    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),     SCMP_SYS(getgid),      SCMP_SYS(getegid),
 };
 
 /*
@@ -367,8 +370,12 @@ static int confine_add_clone(scmp_filter_ctx ctx)
 static int confine_add_socket(scmp_filter_ctx ctx)
 {
     struct scmp_arg_cmp unix_only = {0, SCMP_CMP_EQ, AF_UNIX, 0};
+    int r = confine_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only);
 
-    return confine_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &unix_only);
+    if (r < 0)
+        return r;
+    return confine_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                        &unix_only);
 }
 
 /* Naming a thread (pthread_setname_np on itself). */

@@ -2,7 +2,8 @@
  * seccomp_violation.c: a confined VM's process cannot make a system call
  * outside its filters. Each case runs in a child (confinement cannot be
  * undone) that builds a VM running the note's hlt loop, confines itself,
- * starts the vCPUs, checks that calls kvmrun needs still work, then makes
+ * starts the vCPUs, checks that what kvmrun needs still works (a control
+ * socket, a snapshot file, pause, a paused vCPU's registers), then makes
  * a forbidden call:
  *   report: as kvmrun does (cli/sigsys.c, linked in): one line on stderr,
  *           "kvmrun: seccomp: blocked system call socket (41)", status 159;
@@ -19,6 +20,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,11 +29,64 @@
 #include "../../cli/sigsys.h"
 #include "kvmtest.h"
 
+static char dir[64]; /* a temporary directory for sockets and files */
+
+#define NEED(call)                                                             \
+    do {                                                                       \
+        if ((call) < 0)                                                        \
+            FAILF("%s failed once confined: %s", #call, strerror(errno));      \
+    } while (0)
+
+/* What the control socket does: a listening Unix socket, a client's
+ * credentials (SO_PEERCRED against getuid), a request and a reply. */
+static void control_socket_works(void)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), sv[2];
+    char buf[8];
+
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/api.sock", dir);
+    NEED(fd);
+    NEED(bind(fd, (struct sockaddr *)&addr, sizeof(addr)));
+    NEED(listen(fd, 4));
+    NEED(fchmod(fd, 0600));
+    NEED(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    NEED(getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cred, &len));
+    if (cred.uid != getuid())
+        FAILF("SO_PEERCRED gave uid %u, not %u", cred.uid, getuid());
+    NEED(send(sv[1], "status\n", 7, MSG_NOSIGNAL));
+    NEED(recv(sv[0], buf, sizeof(buf), 0));
+    NEED(close(sv[0]) | close(sv[1]) | close(fd));
+    NEED(unlink(addr.sun_path));
+}
+
+/* What a snapshot does: a new file written, synced, renamed into place. */
+static void snapshot_file_works(void)
+{
+    char tmp[96], path[96];
+    struct stat st;
+    int fd;
+
+    snprintf(tmp, sizeof(tmp), "%s/vm.snap.tmp", dir);
+    snprintf(path, sizeof(path), "%s/vm.snap", dir);
+    NEED(fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    NEED(pwrite(fd, "KVMRUN", 6, 4096));
+    NEED(ftruncate(fd, 8192));
+    NEED(lseek(fd, 0, SEEK_END));
+    NEED(fstat(fd, &st));
+    NEED(fsync(fd));
+    NEED(close(fd));
+    NEED(rename(tmp, path));
+    NEED(unlink(path));
+}
+
 static struct kvmrun_vm *running_vm(enum kvmrun_seccomp_action action,
                                     bool report)
 {
     struct kvmrun_vm *vm = test_vm("hlt_loop", 2, 10);
-    int fd;
+    char regs[2048];
 
     if (report) {
         if (sigsys_confine(vm) < 0)
@@ -41,16 +97,12 @@ static struct kvmrun_vm *running_vm(enum kvmrun_seccomp_action action,
     if (kvmrun_vm_confine(vm, action) != -EBUSY)
         FAILF("confining twice was not refused with EBUSY");
     CHECK(kvmrun_vm_start(vm));
-    /* What kvmrun needs once confined still works: the control socket
-     * (AF_UNIX), a file (snapshots), pausing the vCPUs. */
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        FAILF("socket(AF_UNIX) failed once confined: %s", strerror(errno));
-    close(fd);
-    fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
-        FAILF("writing a file failed once confined: %s", strerror(errno));
+    control_socket_works();
+    snapshot_file_works();
     CHECK(kvmrun_vm_pause(vm, 5000));
+    kvmrun_vcpu_dump_regs(kvmrun_vm_vcpu(vm, 1), regs, sizeof(regs));
+    if (!strstr(regs, "rip="))
+        FAILF("no registers from a paused vCPU once confined: %s", regs);
     CHECK(kvmrun_vm_resume(vm, 5000));
     return vm;
 }
@@ -124,6 +176,10 @@ int main(void)
     char err[4096], want[128];
     int status;
 
+    snprintf(dir, sizeof(dir), "/tmp/kvmrun-seccomp.XXXXXX");
+    if (!mkdtemp(dir))
+        FAILF("mkdtemp: %s", strerror(errno));
+
     status = run_child(child_report, err, sizeof(err));
     snprintf(want, sizeof(want),
              "kvmrun: seccomp: blocked system call socket (%d)\n", SYS_socket);
@@ -140,5 +196,6 @@ int main(void)
     status = run_child(child_eperm, err, sizeof(err));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         FAILF("eperm: status %#x, stderr '%s'", status, err);
+    rmdir(dir);
     return 0;
 }
