@@ -49,7 +49,7 @@ static const char usage_text[] =
     "original note)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
     "      --check-kvm     check that KVM is usable here, then exit\n"
-    "      --no-seccomp    do not confine kvmrun with its seccomp filters "
+    "      --no-seccomp    do not confine kvmrun with seccomp filters "
     "(debugging);\n"
     "                      by default, once the guest is loaded, a system "
     "call\n"
