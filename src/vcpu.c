@@ -6,9 +6,9 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
+#include "confine.h"
 #include "error.h"
 #include "kick.h"
-#include "confine.h"
 #include "vm.h"
 
 enum vcpu_next { VCPU_CONTINUE, VCPU_STOP };

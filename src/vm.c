@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "arch/x86/arch.h"
+#include "confine.h"
 #include "error.h"
 #include "kick.h"
-#include "confine.h"
 
 #define KVM_API_VERSION_NEEDED 12
 
