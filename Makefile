@@ -27,8 +27,8 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
-# files (src/snapfile.c).
-LDFLAGS += -lcjson -lz
+# files (src/snapfile.c); the seccomp filters (src/confine.c).
+LDFLAGS += -lcjson -lz -lseccomp
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -152,6 +152,10 @@ $(BUILD)/tests/kvm/kick_storm_broken: $(BUILD)/obj/tests/kvm/kick_storm.o \
 		$(BUILD)/obj/kick_broken.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
+
+# The seccomp test confines itself through kvmrun's own code (cli/sigsys.c).
+$(BUILD)/tests/kvm/seccomp_violation: $(BUILD)/obj/cli/sigsys.o \
+		$(BUILD)/obj/cli/console.o
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "kvmrun.h"
 #include "options.h"
+#include "sigsys.h"
 
 /* The built-in demo guest (guests/demo.S), linked in by demo_image.S. */
 extern const unsigned char demo_image[], demo_image_end[];
@@ -405,6 +406,8 @@ static int run(const struct options *o, int sfd)
                                : fail(STATUS_SETUP, kvmrun_last_error());
     } else if (o->api && kvmrun_control_start(vm, o->api, &ctl) < 0) {
         status = fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (o->seccomp && sigsys_confine(vm) < 0) {
+        status = STATUS_SETUP;
     } else if (kvmrun_vm_start(vm) < 0) {
         status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
     } else {

@@ -57,6 +57,11 @@ static const char usage_text[] =
     "                      root and this uid only): status, pause, resume,\n"
     "                      stop, stats, regs, snapshot; see kvmrun ctl\n"
     "      --check-kvm     check that KVM is usable here, then exit\n"
+    "      --no-seccomp    do not confine kvmrun with seccomp filters "
+    "(debugging);\n"
+    "                      by default, once the guest is loaded, a system "
+    "call\n"
+    "                      outside them ends kvmrun with status 159\n"
     "      --stats         at exit, print per-vCPU counters: exits by "
     "reason,\n"
     "                      kicks sent and acknowledged, time paused\n"
@@ -116,6 +121,9 @@ static const char usage_text[] =
     "kvmrun\n"
     "           does not restart it\n"
     "  128+N    stopped by signal N\n"
+    "  159      a system call outside the seccomp filter (128 + SIGSYS; "
+    "named\n"
+    "           on stderr)\n"
     "\n"
     "Environment: KVMRUN_DEVICE overrides the KVM device (default "
     "/dev/kvm).\n";
@@ -132,6 +140,7 @@ enum {
     OPT_FORMAT,
     OPT_API,
     OPT_RESTORE,
+    OPT_NO_SECCOMP,
 };
 
 static const struct option long_options[] = {
@@ -152,6 +161,7 @@ static const struct option long_options[] = {
     {"api", required_argument, NULL, OPT_API},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
+    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -256,6 +266,9 @@ static int options_one(int c, struct options *o)
     case OPT_CHECK_KVM:
         o->check_kvm = true;
         return -1;
+    case OPT_NO_SECCOMP:
+        o->seccomp = false;
+        return -1;
     case 'v':
         o->verbose = true;
         return -1;
@@ -307,6 +320,7 @@ int options_parse(int argc, char **argv, struct options *o)
     o->ncpus = 1;
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
+    o->seccomp = true;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options, NULL)) !=
            -1)

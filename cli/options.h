@@ -31,6 +31,7 @@ struct options {
     bool check_kvm;
     const char *restore; /* --restore: a snapshot file to continue */
     bool mem_set, cpus_set, irqchip_set;
+    bool seccomp; /* false: --no-seccomp */
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */
@@ -42,6 +43,8 @@ enum {
     STATUS_REBOOT = 8,      /* the guest rebooted (kvmrun does not restart
                                it, as QEMU's -no-reboot and Firecracker) */
     STATUS_SIGNAL = 128,    /* + signal number: stopped by that signal */
+    STATUS_SECCOMP = 159,   /* 128 + SIGSYS: a system call outside the
+                               seccomp filter (cli/sigsys.c) */
 };
 
 /* Parses argv into *o. Returns -1 to go on, else an exit status (after

@@ -356,6 +356,31 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
 /* Ends the server thread, closes every connection (after sending the
  * replies that fit) and removes the socket. NULL ok. */
 void kvmrun_control_stop(struct kvmrun_control *ctl);
+/* What a confined process does on a system call its filters do not allow. */
+enum kvmrun_seccomp_action {
+    KVMRUN_SECCOMP_TRAP,  /* SIGSYS to the calling thread, si_syscall = the
+                             call's number (no handler: the process dies) */
+    KVMRUN_SECCOMP_KILL,  /* the whole process is killed by SIGSYS */
+    KVMRUN_SECCOMP_EPERM, /* the call fails with EPERM */
+};
+
+/*
+ * Confines the process with seccomp filters once the VM is built (guest
+ * loaded or restored) and before kvmrun_vm_start(): every thread, now and
+ * later, may then make only the system calls a running VM needs (KVM
+ * ioctls by request number, I/O on its fds, snapshot files, the control
+ * socket, signals, futex, memory, clocks); each vCPU thread stacks a
+ * narrower filter of its own. Creating another VM is then impossible. A
+ * thread that wants SIGSYS reports must keep SIGSYS unblocked (the vCPU
+ * threads do). Returns 0, -EBUSY (already started or confined) or -errno
+ * from building or loading the filter, with kvmrun_last_error() saying
+ * which.
+ */
+int kvmrun_vm_confine(struct kvmrun_vm *vm, enum kvmrun_seccomp_action action);
+
+/* The name of system call nr ("socket"), or NULL. Async-signal-safe once
+ * kvmrun_vm_confine() was called: for SIGSYS handlers. */
+const char *kvmrun_syscall_name(long nr);
 
 /* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
 const char *kvmrun_exit_name(uint32_t reason);

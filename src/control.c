@@ -622,6 +622,7 @@ static int ctl_start_thread(struct kvmrun_control *c)
 
     /* Signals are for the vCPU threads and the CLI's signalfd. */
     sigfillset(&all);
+    sigdelset(&all, SIGSYS); /* seccomp's report (cli/sigsys.c) */
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     r = vm_thread_create(&c->thread, ctl_thread, c);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
+#include "confine.h"
 #include "error.h"
 #include "kick.h"
 #include "vm.h"
@@ -296,7 +297,10 @@ void *vcpu_thread(void *arg)
     struct kvmrun_vcpu *v = arg;
 
     kick_thread_init(v);
-    vcpu_loop(v);
+    if (confine_vcpu_enter(v) < 0)
+        vcpu_run_failed(v, -EPERM);
+    else
+        vcpu_loop(v);
     vm_vcpu_set_state(v, VCPU_EXITED, false);
     kick_ack_all(v);
     return NULL;

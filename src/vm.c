@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "arch/x86/arch.h"
+#include "confine.h"
 #include "error.h"
 #include "kick.h"
 #include "kstats.h"
@@ -596,6 +597,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     /* New threads start with every signal blocked; each vCPU thread then
      * opens only its kick signal. */
     sigfillset(&all);
+    sigdelset(&all, SIGSYS); /* seccomp's report (cli/sigsys.c) */
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     vm->started = true;
     vm->start_ns = vm_now_ns();
@@ -868,6 +870,7 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     mem_fini(&vm->mem);
     close(vm->vm_fd);
     close(vm->kvm_fd);
+    confine_free(vm);
     pthread_cond_destroy(&vm->resume);
     pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);

@@ -19,6 +19,8 @@
 #include "dev/rtc.h"
 #include "dev/serial.h"
 
+struct sock_fprog;
+
 enum vcpu_state {
     VCPU_CREATED, /* no thread yet */
     VCPU_RUNNING, /* its thread runs the KVM_RUN loop */
@@ -92,6 +94,7 @@ struct kvmrun_vm {
     bool started;
     bool joined;
     uint64_t start_ns; /* vm_now_ns() at kvmrun_vm_start() */
+    struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
 };
 
 /*
