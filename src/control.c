@@ -622,7 +622,7 @@ static int ctl_start_thread(struct kvmrun_control *c)
 
     /* Signals are for the vCPU threads and the CLI's signalfd. */
     sigfillset(&all);
-    sigdelset(&all, SIGSYS); /* seccomp's report (cli/sigsys.c) */
+    sigdelset(&all, SIGSYS); /* a seccomp trap must reach its handler */
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     r = vm_thread_create(&c->thread, ctl_thread, c);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);

@@ -597,7 +597,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     /* New threads start with every signal blocked; each vCPU thread then
      * opens only its kick signal. */
     sigfillset(&all);
-    sigdelset(&all, SIGSYS); /* seccomp's report (cli/sigsys.c) */
+    sigdelset(&all, SIGSYS); /* a seccomp trap must reach its handler */
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     vm->started = true;
     vm->start_ns = vm_now_ns();
