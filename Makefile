@@ -173,9 +173,9 @@ demo: deps all
 # booted to a shell on the serial console.
 demo-linux: deps all
 	@tests/linux/stage $(BUILD)/linux
-	@LINUX=1 SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) $(KVMRUN) -m 256M \
-	    -k $(BUILD)/linux/vmlinuz -i $(BUILD)/linux/initrd.gz \
-	    -a "console=ttyS0 quiet panic=-1 kvmrun.action=shell"
+	@KVMRUN_DEMO_TTY=$$([ -t 0 ] && [ -t 1 ] && echo 1 || echo 0) \
+	    LINUX=1 SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) \
+	    tests/linux/demo $(KVMRUN) $(BUILD)/linux
 
 check: deps all unit-tests
 	@SANDBOX=$(SANDBOX) tests/check $(BUILD)

@@ -17,6 +17,10 @@ void rtc_init(struct rtc *r, const struct dev_env *env)
     r->env = *env;
     r->ram[RTC_REG_A] = RTC_A_DEFAULT;
     r->ram[RTC_REG_B] = RTC_B_DEFAULT;
+    /* glibc reads the time zone (opens /etc/localtime) on its first time
+     * conversion, gmtime_r's included: do it now, not in a vCPU thread
+     * under seccomp, where opening files is not allowed. */
+    tzset();
 }
 
 void rtc_fini(struct rtc *r)
