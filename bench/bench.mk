@@ -7,7 +7,8 @@
 # See bench/README.md; the programs take options when run by hand.
 
 BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency \
-               $(BUILD)/bench/boot $(BUILD)/bench/snapshot
+               $(BUILD)/bench/boot $(BUILD)/bench/snapshot \
+               $(BUILD)/bench/control
 BENCH_COMMON := $(call obj,bench/bench.c bench/rawvm.c)
 
 $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
@@ -19,6 +20,10 @@ $(BUILD)/bench/kick-latency: $(call obj,bench/kick-latency.c \
 		bench/rawkick.c) $(BENCH_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) -lm
+
+$(BUILD)/bench/control: $(call obj,bench/control.c bench/bench.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
 
 $(BUILD)/bench/boot: $(call obj,bench/boot.c bench/bench.c) $(LIB)
 	@mkdir -p $(dir $@)
