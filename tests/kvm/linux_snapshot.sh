@@ -1,19 +1,20 @@
 #!/bin/sh
 # linux_snapshot.sh: a Linux guest saved through the control socket while
-# its init waits at the console for a line, then stopped; restored from the
-# file by a new kvmrun (kvmrun --restore), it reads the line typed there,
-# echoes it and powers off (status 0): registers, memory, kvmclock, the
-# irqchip and the UART all came back.
+# its shell waits at the serial console, then stopped; restored from the
+# file by a new kvmrun (kvmrun --restore), its shell runs a command typed
+# there, prints the result and powers off (status 0): registers, memory,
+# kvmclock, the irqchip and the UART all came back.
 . "$(dirname "$0")/../lib.sh"
 linux_setup
 
 mkfifo "$T/in1" "$T/in2"
 "$KVMRUN" -v --api "$T/api" -m 256M -k "$LINUX_K" -i "$LINUX_I" \
-    -a "console=ttyS0 quiet panic=-1" <"$T/in1" >"$OUT" 2>"$ERR" &
+    -a "console=ttyS0 quiet panic=-1 kvmrun.action=shell" \
+    <"$T/in1" >"$OUT" 2>"$ERR" &
 PID=$!
 exec 3>"$T/in1" # kvmrun's console stays open, and quiet
 i=0
-until grep -q '^type a line:' "$OUT"; do
+until grep -q '^/ # ' "$OUT"; do
     i=$((i + 1))
     [ "$i" -le 2400 ] || { kill -KILL "$PID"; fail "no prompt in 240 s"; }
     kill -0 "$PID" 2>/dev/null || fail "kvmrun ended before the prompt"
@@ -28,12 +29,12 @@ exec 3>&-
 expect_status 0
 [ -s "$T/linux.snap" ] || fail "no snapshot file"
 
-# The restored guest is still at its prompt: type the line now.
+# The restored guest is still at its shell prompt: type a command now.
 "$KVMRUN" -v --restore "$T/linux.snap" <"$T/in2" >"$T/out2" 2>"$ERR" &
 PID=$!
 exec 3>"$T/in2"
 sleep 1
-echo "typed after the restore" >&3
+echo 'echo "restored: $((6 * 7))"; poweroff -f' >&3
 n=0
 while kill -0 "$PID" 2>/dev/null && [ "$n" -lt 1200 ]; do
     sleep 0.1
@@ -44,6 +45,6 @@ wait "$PID"
 STATUS=$?
 exec 3>&-
 tr -d '\r' <"$T/out2" >"$OUT"
-grep -qx "echo: typed after the restore" "$OUT" ||
-    fail "the restored guest did not read and echo the line"
+grep -qx "restored: 42" "$OUT" ||
+    fail "the restored guest's shell did not run the command"
 expect_status 0
