@@ -41,14 +41,16 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: boot [-n RUNS] [-m MIB] [-t SECONDS] [-a APPEND] "
-            "[-q QEMU] KVMRUN KERNEL INITRD\n"
+            "[-q QEMU] [-x VMLINUX] KVMRUN KERNEL INITRD\n"
             "  boots KERNEL with INITRD (tests/linux/mkinitramfs) RUNS times "
             "(default 5) with kvmrun and with QEMU's microvm, alternately,\n"
             "  -m MiB of guest RAM (256), and reports the medians: time to "
             "the init's marker line, time to exit, and each VMM's own\n"
             "  resident memory beyond the guest RAM it touched (peak, and "
             "private at the prompt). -q names "
-            "QEMU (qemu-system-x86_64), -t bounds each boot (120 s).\n");
+            "QEMU (qemu-system-x86_64), -t bounds each boot (120 s);\n"
+            "  -x: kvmrun boots VMLINUX, KERNEL's uncompressed ELF kernel "
+            "(tests/linux/extract-vmlinux), QEMU still KERNEL.\n");
     exit(2);
 }
 
@@ -211,14 +213,18 @@ int main(int argc, char **argv)
     static struct boot res[2][MAX_RUNS];
     const char *append = "console=ttyS0 quiet panic=-1";
     const char *qemu = "qemu-system-x86_64";
+    const char *vmlinux = NULL; /* -x: kvmrun boots this instead */
     struct vmm vmm[2] = {{.name = "kvmrun"}, {.name = "qemu"}};
     char mem_arg[32];
     unsigned n = 0;
     int o;
 
     signal(SIGPIPE, SIG_IGN); /* a VMM that died is reported, not fatal */
-    while ((o = getopt(argc, argv, "n:m:t:a:q:h")) != -1) {
+    while ((o = getopt(argc, argv, "n:m:t:a:q:x:h")) != -1) {
         switch (o) {
+        case 'x':
+            vmlinux = optarg;
+            break;
         case 'n':
             runs = (unsigned)bench_arg(optarg, 'n');
             if (runs > MAX_RUNS)
@@ -276,8 +282,9 @@ int main(int argc, char **argv)
         add(&vmm[1], &n, qv[i]);
 
     printf("boot: %s, %s MiB, 1 vCPU, append \"%s\", %u runs each, "
-           "alternating\n",
-           bench_host(), mem, append, runs);
+           "alternating; kvmrun boots %s, QEMU %s\n",
+           bench_host(), mem, append, runs,
+           vmlinux ? vmlinux : argv[optind + 1], argv[optind + 1]);
     printf("%-4s %-7s %10s %10s %9s %9s %9s %9s\n", "run", "vmm", "marker_ms",
            "exit_ms", "hwm_mib", "guest_mib", "own_mib", "priv_mib");
     for (unsigned r = 0; r < runs; r++) {

@@ -55,8 +55,11 @@ int kvmrun_detect_format_file(const char *path, enum kvmrun_format *format)
         close(fd);
         return r;
     }
-    close(fd);
     *format = kvmrun_detect_format(head, (size_t)n);
+    /* An uncompressed Linux kernel boots as Linux, not as a plain ELF. */
+    if (*format == KVMRUN_FORMAT_ELF && load_vmlinux_probe(fd, path, size))
+        *format = KVMRUN_FORMAT_LINUX;
+    close(fd);
     return 0;
 }
 
@@ -208,6 +211,33 @@ static int image_linux(struct kvmrun_vm *vm, const char *path,
     return 0;
 }
 
+/* A vmlinux: its segments at their physical addresses, the zero page made
+ * up, the 64-bit entry (startup_64) at e_entry, as Firecracker boots. */
+static int image_vmlinux(struct kvmrun_vm *vm, const char *path, int fd,
+                         uint64_t size, struct load_linux_args *args,
+                         struct kvmrun_boot *boot, struct load_linux_info *out)
+{
+    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_vmlinux_info info;
+    int r = load_vmlinux(&ctx, fd, size, &info);
+
+    if (r == 0)
+        r = image_platform_tables(vm, &args->acpi_rsdp_addr);
+    if (r == 0)
+        r = load_vmlinux_boot(&ctx, info.end, args, out);
+    if (r == 0)
+        r = load_vmlinux_copy(&ctx, fd, &info);
+    if (r < 0)
+        return r;
+    vm_note_image(vm, info.start, info.end, path);
+    out->kernel_len = 0; /* loaded already */
+    *boot = (struct kvmrun_boot){.mode = KVMRUN_MODE_LONG,
+                                 .entry = info.entry,
+                                 .sp = MULTIBOOT_STACK,
+                                 .rsi = out->boot_params};
+    return 0;
+}
+
 /* The first bytes of a bzImage: its setup header, and then some. */
 #define LINUX_HEAD 8192
 
@@ -241,9 +271,11 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
     }
     args.file_len = size;
     args.initrd_len = (size_t)initrd_size;
-    if (r == 0)
+    if (r == 0 && head_len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0)
+        r = image_vmlinux(vm, path, fd, size, &args, boot, &out);
+    else if (r == 0)
         r = image_linux(vm, path, head, head_len, &args, boot, &out);
-    if (r == 0)
+    if (r == 0 && out.kernel_len)
         r = load_read_at(fd, path, out.kernel_file_off,
                          mem_ptr(&vm->mem, out.kernel_start, out.kernel_len),
                          out.kernel_len);

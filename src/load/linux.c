@@ -537,3 +537,37 @@ int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
     };
     return 0;
 }
+
+/*
+ * An uncompressed vmlinux has no setup header: the one a bzImage of this
+ * protocol would carry, made up, with the kernel's extent as the room it
+ * needs from 1 MiB (init_size), so that the initrd goes above it.
+ */
+int load_vmlinux_boot(const struct load_ctx *ctx, uint64_t kernel_end,
+                      const struct load_linux_args *args,
+                      struct load_linux_info *out)
+{
+    uint8_t hdr[2 * LX_SECTOR] = {0};
+    struct load_linux_args a = *args;
+
+    if (kernel_end <= LX_LOAD || kernel_end - LX_LOAD > UINT32_MAX)
+        return err_set(ERANGE,
+                       "%s: the kernel's end 0x%" PRIx64 " is not "
+                       "between 1 MiB and 4 GiB",
+                       ctx->name, kernel_end);
+    hdr[LX_SETUP_SECTS] = 1;
+    put16(hdr + LX_BOOT_FLAG, LX_BOOT_FLAG_MAGIC);
+    hdr[LX_JUMP_LEN] = LX_INIT_SIZE + 4 - LX_HEADER;
+    memcpy(hdr + LX_HEADER, "HdrS", 4);
+    put16(hdr + LX_VERSION, 0x020f);
+    hdr[LX_LOADFLAGS] = LX_LOADED_HIGH;
+    put32(hdr + LX_INITRD_ADDR_MAX, 0x7fffffff);
+    put32(hdr + LX_KERNEL_ALIGNMENT, 0x200000);
+    put16(hdr + LX_XLOADFLAGS, LX_XLF_KERNEL_64);
+    put32(hdr + LX_CMDLINE_SIZE, 2047); /* x86's COMMAND_LINE_SIZE - 1 */
+    put32(hdr + LX_INIT_SIZE, (uint32_t)(kernel_end - LX_LOAD));
+    /* One byte of "kernel" after the header: the caller loads the real
+     * one from the ELF file and ignores out->entry. */
+    a.file_len = sizeof(hdr) + 1;
+    return load_linux(ctx, hdr, sizeof(hdr), &a, out);
+}

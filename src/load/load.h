@@ -2,6 +2,7 @@
 #ifndef KVMRUN_LOAD_H
 #define KVMRUN_LOAD_H
 
+#include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -157,5 +158,39 @@ struct load_linux_info {
  */
 int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
                const struct load_linux_args *args, struct load_linux_info *out);
+
+/* Uncompressed Linux kernels (load/vmlinux.c), read from their file
+ * straight into guest memory. */
+
+/* 1 if the file fd (size bytes) is an x86-64 ELF64 with a "Linux" note. */
+int load_vmlinux_probe(int fd, const char *path, uint64_t size);
+
+struct load_vmlinux_info {
+    uint64_t entry;      /* e_entry: startup_64's physical address */
+    uint64_t start, end; /* the PT_LOAD segments' physical extent */
+    unsigned nphdrs;
+    Elf64_Phdr phdrs[16];
+};
+
+/* Checks the ELF header and every PT_LOAD segment (inside the file, in
+ * guest RAM, clear of ctx->reserved, the entry inside one); writes
+ * nothing. Errors name ctx->name and the field. */
+int load_vmlinux(const struct load_ctx *ctx, int fd, uint64_t size,
+                 struct load_vmlinux_info *out);
+
+/* Reads the segments load_vmlinux() checked into guest memory, zeroing
+ * what is past their file bytes. */
+int load_vmlinux_copy(const struct load_ctx *ctx, int fd,
+                      const struct load_vmlinux_info *info);
+
+/*
+ * For an uncompressed vmlinux (ELF) whose segments end at kernel_end: the
+ * zero page (a setup header made up for protocol 2.15), the command line
+ * and the initrd's place above the kernel, as load_linux() with
+ * args->file_len set (the caller loads the segments and the initrd).
+ */
+int load_vmlinux_boot(const struct load_ctx *ctx, uint64_t kernel_end,
+                      const struct load_linux_args *args,
+                      struct load_linux_info *out);
 
 #endif

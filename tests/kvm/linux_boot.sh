@@ -6,6 +6,8 @@
 # reboots (the FADT's reset register, the i8042: status 8). With acpi=off
 # the guest still ends through reboot (this kernel has no MP-table parser,
 # CONFIG_X86_MPPARSE is off, so it then sees one CPU whatever the table).
+# The same kernel uncompressed (the vmlinux ELF inside the bzImage) boots
+# through its 64-bit entry too; one that does not fit is refused.
 . "$(dirname "$0")/../lib.sh"
 linux_setup
 
@@ -32,3 +34,13 @@ boot 1 kvmrun.action=reboot
 check_boot 1 8
 boot 1 acpi=off kvmrun.action=reboot
 check_boot 1 8
+
+# The uncompressed kernel, entered at startup_64 (tests/linux/stage).
+LINUX_K=$BUILD/linux/vmlinux
+[ -f "$LINUX_K" ] || fail "no $LINUX_K (tests/linux/stage extracts it)"
+boot 2
+check_boot 2 0
+run_kvmrun -m 32M -k "$LINUX_K"
+expect_status 2
+grep -q "^kvmrun: $LINUX_K: .*do not fit in guest memory (32 MiB)$" "$ERR" ||
+    fail "a vmlinux too big for RAM: no clear refusal"

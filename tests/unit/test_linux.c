@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -827,6 +829,106 @@ static void test_real_kernel(void **state)
     free(data);
 }
 
+/* An uncompressed vmlinux: a made-up setup header in the zero page, the
+ * command line, the initrd above the kernel's end; nothing at 1 MiB. */
+static void test_vmlinux_boot(void **state)
+{
+    struct guest_mem *mem = mid(state);
+    uint8_t initrd[100] = "initrd";
+    struct load_linux_args args = args_default();
+    struct load_linux_info out;
+    struct load_ctx ctx = {mem, "vmlinux", cli_reserved, 4};
+    const uint64_t end = 64 * MIB;
+
+    args.initrd = NULL; /* the caller copies it: only its length here */
+    args.initrd_len = sizeof(initrd);
+    poison(mem);
+    assert_int_equal(load_vmlinux_boot(&ctx, end, &args, &out), 0);
+    assert_int_equal(rd16(mem, ZP + 0x1fe), 0xaa55);
+    assert_int_equal(rd32(mem, ZP + 0x202), 0x53726448); /* "HdrS" */
+    assert_int_equal(rd16(mem, ZP + 0x206), 0x020f);
+    assert_int_equal(rd8(mem, ZP + 0x210), 0xff);
+    assert_int_equal(rd32(mem, ZP + 0x228), ARCH_CMDLINE_ADDR);
+    assert_int_equal(rd32(mem, ZP + 0x238), 2047);
+    assert_true(out.initrd_start >= end);
+    assert_int_equal(rd32(mem, ZP + 0x218), out.initrd_start);
+    assert_int_equal(rd32(mem, ZP + 0x21c), sizeof(initrd));
+    assert_int_equal(rd8(mem, LOAD), POISON); /* no kernel bytes written */
+    assert_string_equal((const char *)mem_ptr(mem, ARCH_CMDLINE_ADDR, 1),
+                        args.cmdline);
+    /* A kernel ending below 1 MiB or past RAM is refused. */
+    assert_int_equal(load_vmlinux_boot(&ctx, LOAD, &args, &out), -ERANGE);
+    assert_int_equal(load_vmlinux_boot(&ctx, 256 * MIB, &args, &out), -ERANGE);
+}
+
+/* A vmlinux's ELF headers in a memfd: one PT_LOAD of filesz/memsz at paddr
+ * (file bytes at 0x1000), e_entry at entry. */
+static int vmlinux_file(uint64_t paddr, uint64_t filesz, uint64_t memsz,
+                        uint64_t entry, uint64_t file_len)
+{
+    Elf64_Ehdr e = {.e_type = ET_EXEC,
+                    .e_machine = EM_X86_64,
+                    .e_version = EV_CURRENT,
+                    .e_entry = entry,
+                    .e_phoff = sizeof(Elf64_Ehdr),
+                    .e_ehsize = sizeof(Elf64_Ehdr),
+                    .e_phentsize = sizeof(Elf64_Phdr),
+                    .e_phnum = 1};
+    Elf64_Phdr ph = {.p_type = PT_LOAD,
+                     .p_offset = 0x1000,
+                     .p_paddr = paddr,
+                     .p_filesz = filesz,
+                     .p_memsz = memsz};
+    int fd = memfd_create("vmlinux", 0);
+
+    assert_true(fd >= 0);
+    memcpy(e.e_ident, ELFMAG, SELFMAG);
+    e.e_ident[EI_CLASS] = ELFCLASS64;
+    e.e_ident[EI_DATA] = ELFDATA2LSB;
+    e.e_ident[EI_VERSION] = EV_CURRENT;
+    assert_int_equal(ftruncate(fd, (off_t)file_len), 0);
+    assert_int_equal(pwrite(fd, &e, sizeof(e), 0), sizeof(e));
+    assert_int_equal(pwrite(fd, &ph, sizeof(ph), sizeof(e)), sizeof(ph));
+    assert_int_equal(pwrite(fd, "KERNEL", 6, 0x1000), 6);
+    return fd;
+}
+
+static void test_vmlinux_segments(void **state)
+{
+    struct guest_mem *mem = mid(state);
+    struct load_ctx ctx = {mem, "vmlinux", cli_reserved, 4};
+    struct load_vmlinux_info info;
+    int fd = vmlinux_file(16 * MIB, 0x2000, 0x3000, 16 * MIB, 0x3000);
+
+    poison(mem);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), 0);
+    assert_int_equal(info.entry, 16 * MIB);
+    assert_int_equal(info.end, 16 * MIB + 0x3000);
+    assert_int_equal(rd8(mem, 16 * MIB), POISON); /* checking writes nothing */
+    assert_int_equal(load_vmlinux_copy(&ctx, fd, &info), 0);
+    assert_memory_equal(mem_ptr(mem, 16 * MIB, 6), "KERNEL", 6);
+    assert_int_equal(rd8(mem, 16 * MIB + 0x2fff), 0); /* bss zeroed */
+    close(fd);
+    /* The segment's bytes past the file's end; in no RAM; over the VMM's
+     * page tables; the entry outside every segment. */
+    fd = vmlinux_file(16 * MIB, 0x2000, 0x3000, 16 * MIB, 0x2000);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x2000, &info), -EINVAL);
+    assert_non_null(strstr(kvmrun_last_error(), "not inside the file"));
+    close(fd);
+    fd = vmlinux_file(200 * MIB, 0x1000, 0x1000, 200 * MIB, 0x3000);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -ERANGE);
+    close(fd);
+    fd = vmlinux_file(ARCH_GDT_ADDR, 0x1000, 0x1000, ARCH_GDT_ADDR, 0x3000);
+    assert_true(load_vmlinux(&ctx, fd, 0x3000, &info) < 0);
+    close(fd);
+    fd = vmlinux_file(16 * MIB, 0x1000, 0x1000, 32 * MIB, 0x3000);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -EINVAL);
+    assert_non_null(strstr(kvmrun_last_error(), "e_entry"));
+    /* Not a Linux kernel: no "Linux" note. */
+    assert_int_equal(load_vmlinux_probe(fd, "vmlinux", 0x3000), 0);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,6 +948,8 @@ int main(void)
         cmocka_unit_test(test_reject_overlaps),
         cmocka_unit_test(test_high_boot_data),
         cmocka_unit_test(test_real_kernel),
+        cmocka_unit_test(test_vmlinux_boot),
+        cmocka_unit_test(test_vmlinux_segments),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
