@@ -384,6 +384,10 @@ static int vm_create_devices(struct kvmrun_vm *vm)
         {RTC_PORT, RTC_NPORTS, "rtc", rtc_io, &vm->rtc},
         {I8042_DATA_PORT, I8042_NPORTS, "i8042", i8042_data_io, &vm->i8042},
         {I8042_CMD_PORT, I8042_NPORTS, "i8042", i8042_cmd_io, &vm->i8042},
+        {ABSENT_PCI_PORT, ABSENT_PCI_NPORTS, "no PCI", absent_io, NULL},
+        {ABSENT_COM2_PORT, ABSENT_COM_NPORTS, "no COM2", absent_io, NULL},
+        {ABSENT_COM3_PORT, ABSENT_COM_NPORTS, "no COM3", absent_io, NULL},
+        {ABSENT_COM4_PORT, ABSENT_COM_NPORTS, "no COM4", absent_io, NULL},
     };
 
     for (size_t i = 0; i < sizeof(pio) / sizeof(pio[0]); i++) {

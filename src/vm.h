@@ -11,6 +11,7 @@
 #include "kvmrun.h"
 #include "bus.h"
 #include "mem.h"
+#include "dev/absent.h"
 #include "dev/acpi_sleep.h"
 #include "dev/debug_exit.h"
 #include "dev/fw_cfg.h"
@@ -93,7 +94,7 @@ struct kvmrun_vm {
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
-    uint64_t start_ns; /* vm_now_ns() at kvmrun_vm_start() */
+    uint64_t start_ns;              /* vm_now_ns() at kvmrun_vm_start() */
     struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
 };
 
