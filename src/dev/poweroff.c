@@ -33,8 +33,8 @@ void poweroff_io(void *dev, const struct bus_access *a)
             if (!a->write)
                 a->data[i] = 0xff;
         } else if (a->write) {
-            p->cnt = (uint16_t)((p->cnt & ~(0xff << shift)) |
-                                a->data[i] << shift);
+            p->cnt =
+                (uint16_t)((p->cnt & ~(0xff << shift)) | a->data[i] << shift);
         } else {
             a->data[i] = (uint8_t)(p->cnt >> shift);
         }
@@ -49,8 +49,10 @@ void poweroff_io(void *dev, const struct bus_access *a)
                    "guest powered off");
         return;
     }
-    snprintf(line, sizeof(line), "power management: sleep type %u is not "
-             "supported; ignored", SLP_TYP(cnt));
+    snprintf(line, sizeof(line),
+             "power management: sleep type %u is not "
+             "supported; ignored",
+             SLP_TYP(cnt));
     p->env.report(p->env.machine, line);
 }
 

@@ -25,8 +25,8 @@ static void fuzz_one(const uint8_t *buf, size_t len)
         return;
     while (snapfile_next_extent(&img, &pos, &ext)) {
         if (ext.offset > img.hdr.mem_size ||
-            ext.len > img.hdr.mem_size - ext.offset ||
-            ext.data < buf || ext.data + ext.len > buf + len)
+            ext.len > img.hdr.mem_size - ext.offset || ext.data < buf ||
+            ext.data + ext.len > buf + len)
             abort();
         bytes += ext.len;
     }
