@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "dev/dev.h"
 #include "load/load.h"
 
 /*
@@ -98,39 +99,6 @@ struct lx_e820 {
 
 _Static_assert(sizeof(struct lx_e820) == 20, "e820 entry layout");
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint64_t max64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
@@ -166,7 +134,7 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
                        "file is %" PRIu64 " bytes, too short for a "
                        "setup header (\"HdrS\" at 0x202)",
                        len);
-    flag = get16(image + LX_BOOT_FLAG);
+    flag = dev_get_le(image + LX_BOOT_FLAG, 2);
     if (flag != LX_BOOT_FLAG_MAGIC)
         return hdr_err(ctx, "boot_flag 0x%04x at 0x1fe is not 0xaa55", flag);
     if (memcmp(image + LX_HEADER, "HdrS", 4) != 0)
@@ -211,13 +179,14 @@ static int check_fields(const struct load_ctx *ctx, const uint8_t *image,
 {
     int r;
 
-    h->version = get16(image + LX_VERSION);
+    h->version = dev_get_le(image + LX_VERSION, 2);
     if (h->version < LX_MIN_VERSION)
         return hdr_err(ctx,
                        "version 0x%04x: boot protocol %u.%02u is older "
                        "than 2.06, which kvmrun needs",
                        h->version, h->version >> 8, h->version & 0xff);
-    h->xloadflags = h->version >= 0x020c ? get16(image + LX_XLOADFLAGS) : 0;
+    h->xloadflags =
+        h->version >= 0x020c ? dev_get_le(image + LX_XLOADFLAGS, 2) : 0;
     if (h->version >= 0x020c && !(h->xloadflags & LX_XLF_KERNEL_64))
         return hdr_err(ctx,
                        "xloadflags 0x%04x: XLF_KERNEL_64 (bit 0) is "
@@ -232,14 +201,15 @@ static int check_fields(const struct load_ctx *ctx, const uint8_t *image,
                        "loadflags 0x%02x: LOADED_HIGH (bit 0) is "
                        "clear: a zImage, not a bzImage",
                        h->loadflags);
-    h->initrd_addr_max = get32(image + LX_INITRD_ADDR_MAX);
-    h->kernel_alignment = get32(image + LX_KERNEL_ALIGNMENT);
+    h->initrd_addr_max = dev_get_le(image + LX_INITRD_ADDR_MAX, 4);
+    h->kernel_alignment = dev_get_le(image + LX_KERNEL_ALIGNMENT, 4);
     h->relocatable = image[LX_RELOCATABLE];
-    h->cmdline_max = h->version >= 0x0206 ? get32(image + LX_CMDLINE_SIZE)
-                                          : LX_OLD_CMDLINE_MAX;
+    h->cmdline_max = h->version >= 0x0206
+                         ? dev_get_le(image + LX_CMDLINE_SIZE, 4)
+                         : LX_OLD_CMDLINE_MAX;
     if (h->version >= 0x020a) {
-        h->pref_address = get64(image + LX_PREF_ADDRESS);
-        h->init_size = get32(image + LX_INIT_SIZE);
+        h->pref_address = dev_get_le(image + LX_PREF_ADDRESS, 8);
+        h->init_size = dev_get_le(image + LX_INIT_SIZE, 4);
     }
     return 0;
 }
@@ -444,15 +414,16 @@ static void zero_page_fill(const struct guest_mem *mem, const uint8_t *image,
            p->h.hdr_end - LX_SETUP_SECTS);
     zp[LX_TYPE_OF_LOADER] = LX_LOADER_UNDEFINED;
     zp[LX_LOADFLAGS] = p->h.loadflags | LX_CAN_USE_HEAP;
-    put16(zp + LX_HEAP_END_PTR, LX_HEAP_END);
-    put32(zp + LX_CODE32_START, (uint32_t)LX_LOAD);
-    put32(zp + LX_CMD_LINE_PTR, (uint32_t)args->cmdline_addr);
-    put32(zp + ZP_EXT_CMD_LINE_PTR, (uint32_t)(args->cmdline_addr >> 32));
-    put32(zp + LX_RAMDISK_IMAGE, (uint32_t)p->initrd_start);
-    put32(zp + ZP_EXT_RAMDISK_IMAGE, (uint32_t)(p->initrd_start >> 32));
-    put32(zp + LX_RAMDISK_SIZE, (uint32_t)p->initrd_len);
-    put32(zp + ZP_EXT_RAMDISK_SIZE, (uint32_t)(p->initrd_len >> 32));
-    put64(zp + ZP_ACPI_RSDP, args->acpi_rsdp_addr);
+    dev_put_le(zp + LX_HEAP_END_PTR, 2, LX_HEAP_END);
+    dev_put_le(zp + LX_CODE32_START, 4, (uint32_t)LX_LOAD);
+    dev_put_le(zp + LX_CMD_LINE_PTR, 4, (uint32_t)args->cmdline_addr);
+    dev_put_le(zp + ZP_EXT_CMD_LINE_PTR, 4,
+               (uint32_t)(args->cmdline_addr >> 32));
+    dev_put_le(zp + LX_RAMDISK_IMAGE, 4, (uint32_t)p->initrd_start);
+    dev_put_le(zp + ZP_EXT_RAMDISK_IMAGE, 4, (uint32_t)(p->initrd_start >> 32));
+    dev_put_le(zp + LX_RAMDISK_SIZE, 4, (uint32_t)p->initrd_len);
+    dev_put_le(zp + ZP_EXT_RAMDISK_SIZE, 4, (uint32_t)(p->initrd_len >> 32));
+    dev_put_le(zp + ZP_ACPI_RSDP, 8, args->acpi_rsdp_addr);
     zp[ZP_E820_ENTRIES] = (uint8_t)n;
     memcpy(zp + ZP_E820_TABLE, e820, n * sizeof(e820[0]));
 }
@@ -556,16 +527,17 @@ int load_vmlinux_boot(const struct load_ctx *ctx, uint64_t kernel_end,
                        "between 1 MiB and 4 GiB",
                        ctx->name, kernel_end);
     hdr[LX_SETUP_SECTS] = 1;
-    put16(hdr + LX_BOOT_FLAG, LX_BOOT_FLAG_MAGIC);
+    dev_put_le(hdr + LX_BOOT_FLAG, 2, LX_BOOT_FLAG_MAGIC);
     hdr[LX_JUMP_LEN] = LX_INIT_SIZE + 4 - LX_HEADER;
     memcpy(hdr + LX_HEADER, "HdrS", 4);
-    put16(hdr + LX_VERSION, 0x020f);
+    dev_put_le(hdr + LX_VERSION, 2, 0x020f);
     hdr[LX_LOADFLAGS] = LX_LOADED_HIGH;
-    put32(hdr + LX_INITRD_ADDR_MAX, 0x7fffffff);
-    put32(hdr + LX_KERNEL_ALIGNMENT, 0x200000);
-    put16(hdr + LX_XLOADFLAGS, LX_XLF_KERNEL_64);
-    put32(hdr + LX_CMDLINE_SIZE, 2047); /* x86's COMMAND_LINE_SIZE - 1 */
-    put32(hdr + LX_INIT_SIZE, (uint32_t)(kernel_end - LX_LOAD));
+    dev_put_le(hdr + LX_INITRD_ADDR_MAX, 4, 0x7fffffff);
+    dev_put_le(hdr + LX_KERNEL_ALIGNMENT, 4, 0x200000);
+    dev_put_le(hdr + LX_XLOADFLAGS, 2, LX_XLF_KERNEL_64);
+    dev_put_le(hdr + LX_CMDLINE_SIZE, 4,
+               2047); /* x86's COMMAND_LINE_SIZE - 1 */
+    dev_put_le(hdr + LX_INIT_SIZE, 4, (uint32_t)(kernel_end - LX_LOAD));
     /* One byte of "kernel" after the header: the caller loads the real
      * one from the ELF file and ignores out->entry. */
     a.file_len = sizeof(hdr) + 1;
