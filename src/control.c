@@ -2,7 +2,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -617,15 +616,8 @@ static int ctl_listen(struct kvmrun_control *c)
 
 static int ctl_start_thread(struct kvmrun_control *c)
 {
-    sigset_t all, saved;
-    int r;
+    int r = vm_thread_create(&c->thread, ctl_thread, c);
 
-    /* Signals are for the vCPU threads and the CLI's signalfd. */
-    sigfillset(&all);
-    sigdelset(&all, SIGSYS); /* a seccomp trap must reach its handler */
-    pthread_sigmask(SIG_SETMASK, &all, &saved);
-    r = vm_thread_create(&c->thread, ctl_thread, c);
-    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (r != 0)
         return err_set(r, "control socket: cannot start its thread: %s",
                        strerror(r));

@@ -576,21 +576,27 @@ void vm_vcpu_pause(struct kvmrun_vcpu *v)
 
 int vm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
+    sigset_t all, saved;
     pthread_attr_t attr;
     int r = pthread_attr_init(&attr);
 
     if (r != 0)
         return r;
+    /* The thread inherits this mask: everything blocked but SIGSYS (a
+     * seccomp trap must reach its handler). */
+    sigfillset(&all);
+    sigdelset(&all, SIGSYS);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
     r = pthread_attr_setstacksize(&attr, VM_THREAD_STACK);
     if (r == 0)
         r = pthread_create(thread, &attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     pthread_attr_destroy(&attr);
     return r;
 }
 
 int kvmrun_vm_start(struct kvmrun_vm *vm)
 {
-    sigset_t all, saved;
     unsigned i;
     int r;
 
@@ -598,11 +604,8 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
         return err_set(EBUSY, "the VM was already started");
     if ((r = kick_setup()) < 0)
         return r;
-    /* New threads start with every signal blocked; each vCPU thread then
-     * opens only its kick signal. */
-    sigfillset(&all);
-    sigdelset(&all, SIGSYS); /* a seccomp trap must reach its handler */
-    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    /* vm_thread_create starts each with every signal blocked (SIGSYS
+     * aside); each vCPU thread then opens only its kick signal. */
     vm->started = true;
     vm->start_ns = vm_now_ns();
     for (i = 0; i < vm->ncpus; i++) {
@@ -623,7 +626,6 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     }
     for (; i < vm->ncpus; i++)
         vm_vcpu_set_state(&vm->vcpus[i], VCPU_EXITED, false);
-    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (r != 0) {
         char msg[128];
 

@@ -115,10 +115,11 @@ void vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * Starts one of the library's threads (vCPUs, control socket) on a small
- * stack: 512 KiB instead of glibc's 8 MiB, which under transparent huge
- * pages ("always") costs a resident 2 MiB page per thread. pthread_create's
- * result (0 or an errno value).
+ * Starts one of the library's threads (vCPUs, control socket) with every
+ * signal blocked but SIGSYS (signals are for the vCPU threads' kick and the
+ * CLI's signalfd), on a small stack: 512 KiB instead of glibc's 8 MiB,
+ * which under transparent huge pages ("always") costs a resident 2 MiB
+ * page per thread. pthread_create's result (0 or an errno value).
  */
 #define VM_THREAD_STACK (512u << 10)
 int vm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
