@@ -206,3 +206,21 @@ uint64_t bench_guest_ticks(const uint8_t *stamps)
 
     return end > start ? end - start : 0;
 }
+
+struct kvmrun_vm *bench_busy_vm(uint64_t mem, unsigned ncpus)
+{
+    struct kvmrun_config cfg;
+    struct kvmrun_vm *vm;
+
+    kvmrun_config_init(&cfg);
+    cfg.mem_size = mem;
+    cfg.ncpus = ncpus;
+    cfg.serial_fd = -1;
+    bench_check(kvmrun_vm_create(&cfg, &vm), "kvmrun_vm_create");
+    bench_check(kvmrun_load_raw(vm, bench_busy_guest, sizeof(bench_busy_guest),
+                                BENCH_ENTRY),
+                "kvmrun_load_raw");
+    bench_check(kvmrun_boot_real(vm, BENCH_ENTRY, BENCH_ENTRY),
+                "kvmrun_boot_real");
+    return vm;
+}

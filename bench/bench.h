@@ -89,4 +89,11 @@ uint64_t bench_guest_ticks(const uint8_t *stamps);
 /* A guest that never exits: `1: inc %ax; jmp 1b` (40 eb fd). */
 extern const uint8_t bench_busy_guest[3];
 
+struct kvmrun_vm;
+
+/* A kvmrun VM of mem bytes and ncpus vCPUs (UART output discarded) with
+ * bench_busy_guest loaded and every vCPU set to start it in real mode at
+ * BENCH_ENTRY; not started yet. Fails the benchmark on any error. */
+struct kvmrun_vm *bench_busy_vm(uint64_t mem, unsigned ncpus);
+
 #endif

@@ -45,21 +45,10 @@ static void measure(unsigned ncpus, unsigned cycles, double *p50, double *p99)
 {
     static uint64_t lat[MAX_CYCLES];
     struct kvmrun_control *ctl;
-    struct kvmrun_config cfg;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    struct kvmrun_vm *vm;
+    struct kvmrun_vm *vm = bench_busy_vm(BENCH_MEM, ncpus);
     int fd;
 
-    kvmrun_config_init(&cfg);
-    cfg.mem_size = BENCH_MEM;
-    cfg.ncpus = ncpus;
-    cfg.serial_fd = -1;
-    bench_check(kvmrun_vm_create(&cfg, &vm), "kvmrun_vm_create");
-    bench_check(kvmrun_load_raw(vm, bench_busy_guest, sizeof(bench_busy_guest),
-                                BENCH_ENTRY),
-                "kvmrun_load_raw");
-    bench_check(kvmrun_boot_real(vm, BENCH_ENTRY, BENCH_ENTRY),
-                "kvmrun_boot_real");
     snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/kvmrun-bench-%ld.sock",
              (long)getpid());
     bench_check(kvmrun_control_start(vm, sa.sun_path, &ctl),

@@ -242,19 +242,8 @@ enum kicker { KVMRUN, BARE_SIGNAL_MASK, BARE_IMMEDIATE_EXIT, NKICKERS };
 
 static struct kvmrun_vm *kvmrun_busy_vm(unsigned ncpus)
 {
-    struct kvmrun_config cfg;
-    struct kvmrun_vm *vm;
+    struct kvmrun_vm *vm = bench_busy_vm(BENCH_MEM, ncpus);
 
-    kvmrun_config_init(&cfg);
-    cfg.mem_size = BENCH_MEM;
-    cfg.ncpus = ncpus;
-    cfg.serial_fd = -1;
-    bench_check(kvmrun_vm_create(&cfg, &vm), "kvmrun_vm_create");
-    bench_check(kvmrun_load_raw(vm, bench_busy_guest, sizeof(bench_busy_guest),
-                                BENCH_ENTRY),
-                "kvmrun_load_raw");
-    bench_check(kvmrun_boot_real(vm, BENCH_ENTRY, BENCH_ENTRY),
-                "kvmrun_boot_real");
     bench_check(kvmrun_vm_start(vm), "kvmrun_vm_start");
     return vm;
 }

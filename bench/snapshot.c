@@ -28,19 +28,9 @@ struct result {
 
 static struct kvmrun_vm *busy_vm(uint64_t mem, const struct options *o)
 {
-    struct kvmrun_config cfg;
-    struct kvmrun_vm *vm;
+    struct kvmrun_vm *vm = bench_busy_vm(mem, 1);
     uint8_t *p;
 
-    kvmrun_config_init(&cfg);
-    cfg.mem_size = mem;
-    cfg.serial_fd = -1;
-    bench_check(kvmrun_vm_create(&cfg, &vm), "kvmrun_vm_create");
-    bench_check(kvmrun_load_raw(vm, bench_busy_guest, sizeof(bench_busy_guest),
-                                BENCH_ENTRY),
-                "kvmrun_load_raw");
-    bench_check(kvmrun_boot_real(vm, BENCH_ENTRY, BENCH_ENTRY),
-                "kvmrun_boot_real");
     p = kvmrun_vm_mem(vm, TOUCH_AT, (uint64_t)o->touch_mib << 20);
     if (o->touch_mib && !p)
         bench_fail("-t %u MiB does not fit in the guest", o->touch_mib);
