@@ -35,13 +35,14 @@ struct boot {
 };
 
 static unsigned runs = 5, timeout_s = 120;
+static int trace; /* -T */
 static const char *mem = "256";
 
 static void usage(void)
 {
     fprintf(stderr,
             "usage: boot [-n RUNS] [-m MIB] [-t SECONDS] [-a APPEND] "
-            "[-q QEMU] [-x VMLINUX] KVMRUN KERNEL INITRD\n"
+            "[-q QEMU] [-x VMLINUX] [-T] KVMRUN KERNEL INITRD\n"
             "  boots KERNEL with INITRD (tests/linux/mkinitramfs) RUNS times "
             "(default 5) with kvmrun and with QEMU's microvm, alternately,\n"
             "  -m MiB of guest RAM (256), and reports the medians: time to "
@@ -50,7 +51,11 @@ static void usage(void)
             "private at the prompt). -q names "
             "QEMU (qemu-system-x86_64), -t bounds each boot (120 s);\n"
             "  -x: kvmrun boots VMLINUX, KERNEL's uncompressed ELF kernel "
-            "(tests/linux/extract-vmlinux), QEMU still KERNEL.\n");
+            "(tests/linux/extract-vmlinux), QEMU still KERNEL;\n"
+            "  -T: instead, boot once with each VMM adding "
+            "kvmrun.action=dmesg to APPEND and print every output line\n"
+            "  stamped with milliseconds since the VMM started: the "
+            "kernel's log says where each boot spends its time.\n");
     exit(2);
 }
 
@@ -189,6 +194,61 @@ static void boot_once(const struct vmm *v, struct boot *b)
     b->hwm_mib = ru.ru_maxrss / 1024.0;
 }
 
+/*
+ * -T: one boot whose init prints the kernel's log (kvmrun.action=dmesg),
+ * each output line stamped with the time since fork, in ms.
+ */
+static void trace_once(const struct vmm *v)
+{
+    int out[2], status;
+    char line[1024];
+    size_t len = 0;
+    uint64_t t0, deadline;
+    pid_t pid;
+    FILE *f;
+
+    if (pipe2(out, O_CLOEXEC) < 0)
+        bench_fail("pipe: %s", strerror(errno));
+    t0 = bench_now_ns();
+    deadline = t0 + timeout_s * 1000000000ull;
+    pid = fork();
+    if (pid < 0)
+        bench_fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        dup2(null, 0);
+        dup2(out[1], 1);
+        dup2(null, 2);
+        execvp(v->argv[0], v->argv);
+        _exit(127);
+    }
+    close(out[1]);
+    if (!(f = fdopen(out[0], "r")))
+        bench_fail("fdopen: %s", strerror(errno));
+    printf("== %s\n", v->name);
+    for (int c; (c = getc(f)) != EOF;) {
+        if (bench_now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            bench_fail("%s: still running after %u s", v->name, timeout_s);
+        }
+        if (c != '\n' && c != '\r' && len < sizeof(line) - 1) {
+            if (!len) /* stamp a line when its first byte comes */
+                printf("%9.1f ", (bench_now_ns() - t0) / 1e6);
+            line[len++] = (char)c;
+        } else if (c == '\n' && len) {
+            line[len] = 0;
+            printf("%s\n", line);
+            len = 0;
+        }
+    }
+    fclose(f);
+    if (waitpid(pid, &status, 0) < 0)
+        bench_fail("waitpid: %s", strerror(errno));
+    printf("%9.1f %s exits, status %#x\n", (bench_now_ns() - t0) / 1e6,
+           v->name, status);
+}
+
 static double med(const struct boot *b, size_t n, size_t field)
 {
     double v[MAX_RUNS];
@@ -215,15 +275,18 @@ int main(int argc, char **argv)
     const char *qemu = "qemu-system-x86_64";
     const char *vmlinux = NULL; /* -x: kvmrun boots this instead */
     struct vmm vmm[2] = {{.name = "kvmrun"}, {.name = "qemu"}};
-    char mem_arg[32];
+    char mem_arg[32], trace_append[1024];
     unsigned n = 0;
     int o;
 
     signal(SIGPIPE, SIG_IGN); /* a VMM that died is reported, not fatal */
-    while ((o = getopt(argc, argv, "n:m:t:a:q:x:h")) != -1) {
+    while ((o = getopt(argc, argv, "n:m:t:a:q:x:Th")) != -1) {
         switch (o) {
         case 'x':
             vmlinux = optarg;
+            break;
+        case 'T':
+            trace = 1;
             break;
         case 'n':
             runs = (unsigned)bench_arg(optarg, 'n');
@@ -251,8 +314,19 @@ int main(int argc, char **argv)
     bench_watchdog(runs * 2 * (timeout_s + 5) + 60);
     snprintf(mem_arg, sizeof(mem_arg), "%sM", mem);
 
-    char *kv[] = {argv[optind],     "-m", mem_arg,          "-k",
-                  argv[optind + 1], "-i", argv[optind + 2], "-a",
+    if (trace) { /* the init prints the kernel's log instead of a prompt */
+        snprintf(trace_append, sizeof(trace_append), "%s kvmrun.action=dmesg",
+                 append);
+        append = trace_append;
+    }
+    char *kv[] = {argv[optind],
+                  "-m",
+                  mem_arg,
+                  "-k",
+                  (char *)(vmlinux ? vmlinux : argv[optind + 1]),
+                  "-i",
+                  argv[optind + 2],
+                  "-a",
                   (char *)append};
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
         add(&vmm[0], &n, kv[i]);
@@ -285,6 +359,11 @@ int main(int argc, char **argv)
            "alternating; kvmrun boots %s, QEMU %s\n",
            bench_host(), mem, append, runs,
            vmlinux ? vmlinux : argv[optind + 1], argv[optind + 1]);
+    if (trace) {
+        trace_once(&vmm[0]);
+        trace_once(&vmm[1]);
+        return 0;
+    }
     printf("%-4s %-7s %10s %10s %9s %9s %9s %9s\n", "run", "vmm", "marker_ms",
            "exit_ms", "hwm_mib", "guest_mib", "own_mib", "priv_mib");
     for (unsigned r = 0; r < runs; r++) {
