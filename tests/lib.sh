@@ -139,6 +139,26 @@ linux_start() {
     wait_for_file "$T/pid" 20 || fail "kvmrun never started the guest"
 }
 
+# wait_bounded SECONDS WHAT: waits for $PID, at most SECONDS; sets STATUS.
+# A kvmrun still running then is asked for its --verbose report of every
+# vCPU (SIGUSR2), killed, and the test fails saying WHAT did not end.
+wait_bounded() {
+    wb_n=0
+    while kill -0 "$PID" 2>/dev/null && [ "$wb_n" -lt "$(($1 * 10))" ]; do
+        sleep 0.1
+        wb_n=$((wb_n + 1))
+    done
+    if kill -0 "$PID" 2>/dev/null; then
+        kill -USR2 "$PID"
+        sleep 3
+        kill -KILL "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null
+        fail "$2: kvmrun still running after $1 s"
+    fi
+    wait "$PID"
+    STATUS=$?
+}
+
 # linux_wait: waits for the kvmrun linux_start started (at most
 # LINUX_TIMEOUT seconds, 240 by default: a boot takes 5-10 s in the test
 # VM); sets STATUS and strips the console's \r from the output file. A

@@ -20,31 +20,25 @@ until grep -q '^/ # ' "$OUT"; do
     kill -0 "$PID" 2>/dev/null || fail "kvmrun ended before the prompt"
     sleep 0.1
 done
+# kvmrun ctl gives up on a reply after 120 s; the wait below is bounded too.
 "$KVMRUN" ctl "$T/api" snapshot "$T/linux.snap" >"$T/ctl.out" 2>&1 ||
     { kill -KILL "$PID"; cat "$T/ctl.out"; fail "the snapshot failed"; }
-"$KVMRUN" ctl "$T/api" stop >/dev/null 2>&1 || fail "ctl stop failed"
-wait "$PID"
-STATUS=$?
+"$KVMRUN" ctl "$T/api" stop >"$T/ctl.out" 2>&1 ||
+    { kill -KILL "$PID"; cat "$T/ctl.out"; fail "ctl stop failed"; }
+wait_bounded 30 "after ctl stop"
 exec 3>&-
 expect_status 0
 [ -s "$T/linux.snap" ] || fail "no snapshot file"
 
 # The restored guest is still at its shell prompt: type a command now.
-"$KVMRUN" -v --restore "$T/linux.snap" <"$T/in2" >"$T/out2" 2>"$ERR" &
+"$KVMRUN" -v --restore "$T/linux.snap" <"$T/in2" >"$OUT" 2>"$ERR" &
 PID=$!
 exec 3>"$T/in2"
 sleep 1
 echo 'echo "restored: $((6 * 7))"; poweroff -f' >&3
-n=0
-while kill -0 "$PID" 2>/dev/null && [ "$n" -lt 1200 ]; do
-    sleep 0.1
-    n=$((n + 1))
-done
-kill -0 "$PID" 2>/dev/null && { kill -USR2 "$PID"; sleep 2; kill -KILL "$PID"; }
-wait "$PID"
-STATUS=$?
+wait_bounded 120 "the restored guest"
 exec 3>&-
-tr -d '\r' <"$T/out2" >"$OUT"
+tr -d '\r' <"$OUT" >"$T/out2" && mv "$T/out2" "$OUT"
 grep -qx "restored: 42" "$OUT" ||
     fail "the restored guest's shell did not run the command"
 expect_status 0
