@@ -182,7 +182,8 @@ check: deps all unit-tests
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*.h src/*/*.h \
-	    src/*/*/*.h include/*.h cli/*.h examples/*.c tests/unit/*.c)
+	    src/*/*/*.h include/*.h cli/*.h examples/*.c tests/unit/*.c \
+	    tests/unit/*.h)
 
 clean:
 	rm -rf build build-san

@@ -12,43 +12,8 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/arch.h"
 #include "kvmrun.h"
+#include "guest_tables.h"
 #include "mem.h"
-
-#define MIB (1ULL << 20)
-
-static uint64_t le(const uint8_t *p, unsigned size)
-{
-    uint64_t v = 0;
-
-    while (size--)
-        v = v << 8 | p[size];
-    return v;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-    uint8_t s = 0;
-
-    while (len--)
-        s = (uint8_t)(s + *p++);
-    return s;
-}
-
-static int setup(void **state)
-{
-    static struct guest_mem mem;
-
-    if (mem_init(&mem, 2 * MIB))
-        return -1;
-    *state = &mem;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_fini(*state);
-    return 0;
-}
 
 /* A table inside the ACPI area: signature, length, checksum, header. */
 static const uint8_t *table(const struct guest_mem *mem, uint64_t gpa,

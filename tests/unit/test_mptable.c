@@ -11,43 +11,8 @@
 #include "arch/x86/arch.h"
 #include "arch/x86/mptable.h"
 #include "kvmrun.h"
+#include "guest_tables.h"
 #include "mem.h"
-
-#define MIB (1ULL << 20)
-
-static uint64_t le(const uint8_t *p, unsigned size)
-{
-    uint64_t v = 0;
-
-    while (size--)
-        v = v << 8 | p[size];
-    return v;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-    uint8_t s = 0;
-
-    while (len--)
-        s = (uint8_t)(s + *p++);
-    return s;
-}
-
-static int setup(void **state)
-{
-    static struct guest_mem mem;
-
-    if (mem_init(&mem, 2 * MIB))
-        return -1;
-    *state = &mem;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    mem_fini(*state);
-    return 0;
-}
 
 /* Linux's smp_scan_config(): "_MP_" on a 16-byte boundary, length 1,
  * spec revision 1 or 4, valid checksum, in 0xf0000-0xfffff. */
