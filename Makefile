@@ -28,7 +28,7 @@ CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
 # files (src/snapfile.c); the seccomp filters (src/confine.c).
-LDFLAGS += -lcjson -lz -lseccomp
+LDFLAGS += -ljansson -lz -lseccomp
 
 LIB_SRCS := $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -200,7 +200,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
 FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
 FUZZ_SRCS_control := src/control_req.c src/error.c
-FUZZ_LIBS_control := -lcjson
+FUZZ_LIBS_control := -ljansson
 FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
