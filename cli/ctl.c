@@ -1,8 +1,8 @@
 /* ctl.c: kvmrun ctl: sends one request to a control socket, shows the reply. */
 #include "ctl.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -58,41 +58,67 @@ static int ctl_fail(const char *fmt, ...)
     return CTL_STATUS_FAIL;
 }
 
+/* Sets a string member: 0, or -1 after a message (jansson takes only
+ * UTF-8). */
+static int ctl_set_str(json_t *o, const char *name, const char *value)
+{
+    json_t *v = json_string(value);
+
+    if (!v) {
+        ctl_fail("'%s' is not valid UTF-8", value);
+        return -1;
+    }
+    return json_object_set_new(o, name, v);
+}
+
+/* regs [N]: vCPU N, 0 by default. */
+static int ctl_set_vcpu(json_t *o, const char *arg)
+{
+    char *end;
+    unsigned long n = arg ? strtoul(arg, &end, 10) : 0;
+
+    if (arg && (!arg[0] || *end || n > 4096 || arg[0] == '-')) {
+        ctl_fail("regs: '%s' is not a vCPU index", arg);
+        return -1;
+    }
+    return json_object_set_new(o, "vcpu", json_integer((json_int_t)n));
+}
+
+/* snapshot FILE: made absolute, the server's working directory is not
+ * ours. */
+static int ctl_set_path(json_t *o, const char *arg)
+{
+    char cwd[PATH_MAX], path[PATH_MAX * 2];
+
+    if (!arg || !arg[0]) {
+        ctl_fail("snapshot needs a FILE");
+        return -1;
+    }
+    if (arg[0] != '/' && getcwd(cwd, sizeof(cwd)))
+        snprintf(path, sizeof(path), "%s/%s", cwd, arg);
+    else
+        snprintf(path, sizeof(path), "%s", arg);
+    return ctl_set_str(o, "path", path);
+}
+
 /* The request for COMMAND [ARG] as a line, or NULL after a message. */
 static char *ctl_request(const char *cmd, const char *arg)
 {
-    cJSON *o = cJSON_CreateObject();
-    char cwd[PATH_MAX], path[PATH_MAX * 2], *end, *text;
+    json_t *o = json_object();
+    char *text = NULL;
+    int r = o ? ctl_set_str(o, "cmd", cmd) : -1;
 
-    cJSON_AddStringToObject(o, "cmd", cmd);
-    if (strcmp(cmd, "regs") == 0) {
-        unsigned long n = arg ? strtoul(arg, &end, 10) : 0;
-
-        if (arg && (!arg[0] || *end || n > 4096 || arg[0] == '-')) {
-            cJSON_Delete(o);
-            ctl_fail("regs: '%s' is not a vCPU index", arg);
-            return NULL;
-        }
-        cJSON_AddNumberToObject(o, "vcpu", (double)n);
-    } else if (strcmp(cmd, "snapshot") == 0) {
-        if (!arg || !arg[0]) {
-            cJSON_Delete(o);
-            ctl_fail("snapshot needs a FILE");
-            return NULL;
-        }
-        /* The server's working directory is not ours. */
-        if (arg[0] != '/' && getcwd(cwd, sizeof(cwd)))
-            snprintf(path, sizeof(path), "%s/%s", cwd, arg);
-        else
-            snprintf(path, sizeof(path), "%s", arg);
-        cJSON_AddStringToObject(o, "path", path);
-    } else if (arg) {
-        cJSON_Delete(o);
+    if (r == 0 && strcmp(cmd, "regs") == 0)
+        r = ctl_set_vcpu(o, arg);
+    else if (r == 0 && strcmp(cmd, "snapshot") == 0)
+        r = ctl_set_path(o, arg);
+    else if (r == 0 && arg) {
         ctl_fail("%s takes no argument (got '%s')", cmd, arg);
-        return NULL;
+        r = -1;
     }
-    text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    if (!o || (r == 0 && !(text = json_dumps(o, JSON_COMPACT))))
+        ctl_fail("out of memory");
+    json_decref(o);
     return text;
 }
 
@@ -179,69 +205,73 @@ static char *ctl_receive(int fd, const char *path)
     return buf;
 }
 
-static double ctl_num(const cJSON *o, const char *name)
+static double ctl_num(const json_t *o, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    return json_number_value(json_object_get(o, name)); /* 0 if none */
 }
 
-static const char *ctl_str(const cJSON *o, const char *name)
+static const char *ctl_str(const json_t *o, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    const char *s = json_string_value(json_object_get(o, name));
 
-    return cJSON_IsString(v) ? v->valuestring : "?";
+    return s ? s : "?";
 }
 
-static void ctl_show_status(const cJSON *r)
+static void ctl_show_status(const json_t *r)
 {
-    const cJSON *s,
-        *states = cJSON_GetObjectItemCaseSensitive(r, "vcpu_states");
+    const json_t *s, *states = json_object_get(r, "vcpu_states");
     double mem = ctl_num(r, "memory");
+    size_t i;
 
     printf("state: %s\nvcpus: %.0f (", ctl_str(r, "state"),
            ctl_num(r, "vcpus"));
-    cJSON_ArrayForEach(s, states)
-        printf("%s%s", s == states->child ? "" : ", ",
-               cJSON_IsString(s) ? s->valuestring : "?");
+    json_array_foreach(states, i, s)
+        printf("%s%s", i == 0 ? "" : ", ",
+               json_is_string(s) ? json_string_value(s) : "?");
     printf(")\nmemory: %.0f bytes (%.0f MiB)\nuptime: %.3f s\n", mem,
            mem / (1 << 20), ctl_num(r, "uptime"));
 }
 
 /* "kernel" counters, indented, one a line; or why there are none. */
-static void ctl_show_kernel(const cJSON *o, const char *indent)
+static void ctl_show_kernel(const json_t *o, const char *indent)
 {
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kernel"), *c, *b;
+    json_t *k = json_object_get(o, "kernel"), *c, *b;
+    const char *name;
+    size_t i;
 
-    if (!cJSON_IsObject(k)) {
+    if (!json_is_object(k)) {
         printf("%skernel counters: none (%s)\n", indent,
                ctl_str(o, "kernel_error"));
         return;
     }
     printf("%skernel counters:\n", indent);
-    cJSON_ArrayForEach(c, k)
+    json_object_foreach(k, name, c)
     {
-        if (cJSON_IsNumber(c)) {
-            printf("%s  %s %.0f\n", indent, c->string, c->valuedouble);
+        if (json_is_number(c)) {
+            printf("%s  %s %.0f\n", indent, name, json_number_value(c));
             continue;
         }
-        printf("%s  %s [", indent, c->string);
-        cJSON_ArrayForEach(b, c)
-            printf("%s%.0f", b == c->child ? "" : " ", b->valuedouble);
+        printf("%s  %s [", indent, name);
+        json_array_foreach(c, i, b)
+            printf("%s%.0f", i == 0 ? "" : " ", json_number_value(b));
         printf("]\n");
     }
 }
 
-static void ctl_show_vcpu_stats(const cJSON *v)
+static void ctl_show_vcpu_stats(const json_t *v)
 {
-    const cJSON *exits = cJSON_GetObjectItemCaseSensitive(v, "exits"), *e;
+    json_t *exits = json_object_get(v, "exits"), *e;
+    const char *name, *sep = "";
     double total = 0;
 
-    cJSON_ArrayForEach(e, exits) total += e->valuedouble;
+    json_object_foreach(exits, name, e) total += json_number_value(e);
     printf("vcpu%.0f: %s, %.0f exits (", ctl_num(v, "vcpu"),
            ctl_str(v, "state"), total);
-    cJSON_ArrayForEach(e, exits) printf(
-        "%s%s %.0f", e == exits->child ? "" : ", ", e->string, e->valuedouble);
+    json_object_foreach(exits, name, e)
+    {
+        printf("%s%s %.0f", sep, name, json_number_value(e));
+        sep = ", ";
+    }
     printf("%s), %.0f KVM_RUN -EINTR, kicks %.0f sent / %.0f acknowledged "
            "/ %.0f re-sent, paused %.0f times for %.3f s\n",
            total ? "" : "none", ctl_num(v, "eintr"), ctl_num(v, "kicks_sent"),
@@ -250,17 +280,18 @@ static void ctl_show_vcpu_stats(const cJSON *v)
     ctl_show_kernel(v, "  ");
 }
 
-static void ctl_show_stats(const cJSON *r)
+static void ctl_show_stats(const json_t *r)
 {
-    const cJSON *v;
+    const json_t *v;
+    size_t i;
 
     printf("vm: %s\n", ctl_str(r, "state"));
     ctl_show_kernel(r, "  ");
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(r, "vcpus"))
+    json_array_foreach(json_object_get(r, "vcpus"), i, v)
         ctl_show_vcpu_stats(v);
 }
 
-static void ctl_show_regs(const cJSON *r)
+static void ctl_show_regs(const json_t *r)
 {
     static const char *const lines[][4] = {
         {"rax", "rbx", "rcx", "rdx"}, {"rsi", "rdi", "rsp", "rbp"},
@@ -277,7 +308,7 @@ static void ctl_show_regs(const cJSON *r)
                lines[i][2], ctl_str(r, lines[i][2]), lines[i][3],
                ctl_str(r, lines[i][3]));
     for (unsigned i = 0; i < sizeof(segs) / sizeof(*segs); i++) {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, segs[i]);
+        const json_t *s = json_object_get(r, segs[i]);
 
         printf("  %s: selector=%s base=%s limit=%s\n", segs[i],
                ctl_str(s, "selector"), ctl_str(s, "base"), ctl_str(s, "limit"));
@@ -285,7 +316,7 @@ static void ctl_show_regs(const cJSON *r)
 }
 
 /* An ok reply, readably. */
-static void ctl_show(const char *cmd, const cJSON *r, const char *line)
+static void ctl_show(const char *cmd, const json_t *r, const char *line)
 {
     if (strcmp(cmd, "status") == 0)
         ctl_show_status(r);
@@ -305,25 +336,26 @@ static void ctl_show(const char *cmd, const cJSON *r, const char *line)
         printf("%s\n", line);
 }
 
-/* Shows the reply line; returns the exit status it means. */
+/* Shows the reply line; returns the exit status it means. Anything after
+ * the reply's object is ignored. */
 static int ctl_reply(const char *cmd, const char *line, bool json)
 {
-    cJSON *r = cJSON_Parse(line);
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(r, "ok");
+    json_t *r = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
     int status;
 
-    if (!cJSON_IsObject(r)) {
-        cJSON_Delete(r);
+    if (!json_is_object(r)) {
+        json_decref(r);
         return ctl_fail("the reply is not a JSON object: %.200s", line);
     }
-    status = cJSON_IsTrue(ok) ? CTL_STATUS_OK : CTL_STATUS_ERROR;
+    status = json_is_true(json_object_get(r, "ok")) ? CTL_STATUS_OK
+                                                    : CTL_STATUS_ERROR;
     if (json)
         printf("%s\n", line);
     else if (status == CTL_STATUS_OK)
         ctl_show(cmd, r, line);
     else
         fprintf(stderr, "kvmrun ctl: %s\n", ctl_str(r, "error"));
-    cJSON_Delete(r);
+    json_decref(r);
     return status;
 }
 

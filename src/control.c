@@ -1,6 +1,6 @@
 /* control.c: the control socket: JSON requests served by a thread. */
-#include <cjson/cJSON.h>
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,20 +43,58 @@ struct kvmrun_control {
 
 /* ---- Replies ---- */
 
-static cJSON *ctl_error(int code, const char *message)
-{
-    cJSON *o = cJSON_CreateObject();
+/* One line; members in the order added (jansson keeps it); reals with 15
+ * significant digits: uptime 1.234567891, not 1.2345678910000001. */
+#define CTL_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "error", message);
-    cJSON_AddNumberToObject(o, "code", code);
+/* jansson takes only valid UTF-8: a message that is not (a path cut
+ * inside a character by the error buffer) keeps its ASCII, '?' for the
+ * other bytes. */
+static json_t *ctl_message(const char *text)
+{
+    json_t *s = json_string(text);
+    char *copy;
+
+    if (s || !(copy = strdup(text)))
+        return s;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    s = json_string(copy);
+    free(copy);
+    return s;
+}
+
+static void ctl_set_str(json_t *o, const char *name, const char *value)
+{
+    json_object_set_new(o, name, json_string(value));
+}
+
+/* A count: an integer (past INT64_MAX, where json_int_t ends, a real). */
+static json_t *ctl_count(uint64_t v)
+{
+    return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+}
+
+static void ctl_set_count(json_t *o, const char *name, uint64_t v)
+{
+    json_object_set_new(o, name, ctl_count(v));
+}
+
+static json_t *ctl_error(int code, const char *message)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "ok", json_false());
+    json_object_set_new(o, "error", ctl_message(message));
+    json_object_set_new(o, "code", json_integer(code));
     return o;
 }
 
-static cJSON *ctl_errorf(int code, const char *fmt, ...)
+static json_t *ctl_errorf(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static cJSON *ctl_errorf(int code, const char *fmt, ...)
+static json_t *ctl_errorf(int code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -67,20 +105,20 @@ static cJSON *ctl_errorf(int code, const char *fmt, ...)
     return ctl_error(code, msg);
 }
 
-static cJSON *ctl_ok(void)
+static json_t *ctl_ok(void)
 {
-    cJSON *o = cJSON_CreateObject();
+    json_t *o = json_object();
 
-    cJSON_AddBoolToObject(o, "ok", 1);
+    json_object_set_new(o, "ok", json_true());
     return o;
 }
 
-static void ctl_add_hex(cJSON *o, const char *name, uint64_t v)
+static void ctl_add_hex(json_t *o, const char *name, uint64_t v)
 {
     char buf[24];
 
     snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-    cJSON_AddStringToObject(o, name, buf);
+    ctl_set_str(o, name, buf);
 }
 
 /* ---- Commands ---- */
@@ -103,8 +141,8 @@ static const char *ctl_vm_state(struct kvmrun_vm *vm)
 }
 
 /* An error reply unless the VM is in state want (or want2). */
-static cJSON *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
-                       const char *want2)
+static json_t *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
+                        const char *want2)
 {
     const char *now = ctl_vm_state(vm);
 
@@ -114,27 +152,27 @@ static cJSON *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
                       want, want2 ? " or " : "", want2 ? want2 : "");
 }
 
-static cJSON *ctl_status(struct kvmrun_vm *vm)
+static json_t *ctl_status(struct kvmrun_vm *vm)
 {
-    cJSON *o = ctl_ok(), *states;
+    json_t *o = ctl_ok(), *states = json_array();
     double up = vm->started ? (vm_now_ns() - vm->start_ns) / 1e9 : 0;
 
-    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
-    cJSON_AddNumberToObject(o, "vcpus", vm->ncpus);
-    cJSON_AddNumberToObject(o, "memory", (double)vm->mem.size);
-    cJSON_AddNumberToObject(o, "uptime", up);
-    states = cJSON_AddArrayToObject(o, "vcpu_states");
+    ctl_set_str(o, "state", ctl_vm_state(vm));
+    ctl_set_count(o, "vcpus", vm->ncpus);
+    ctl_set_count(o, "memory", vm->mem.size);
+    json_object_set_new(o, "uptime", json_real(up));
     for (unsigned i = 0; i < vm->ncpus; i++)
-        cJSON_AddItemToArray(
-            states, cJSON_CreateString(kvmrun_vcpu_state(&vm->vcpus[i])));
+        json_array_append_new(states,
+                              json_string(kvmrun_vcpu_state(&vm->vcpus[i])));
+    json_object_set_new(o, "vcpu_states", states);
     return o;
 }
 
 /* pause, resume, stop: the call, timed; its error is the reply's. */
-static cJSON *ctl_transition(struct kvmrun_vm *vm, enum ctl_cmd cmd)
+static json_t *ctl_transition(struct kvmrun_vm *vm, enum ctl_cmd cmd)
 {
     uint64_t t0 = vm_now_ns();
-    cJSON *o;
+    json_t *o;
     int r;
 
     if (cmd == CTL_PAUSE)
@@ -146,91 +184,101 @@ static cJSON *ctl_transition(struct kvmrun_vm *vm, enum ctl_cmd cmd)
     if (r < 0)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
-    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
-    cJSON_AddNumberToObject(o, "took_us", (vm_now_ns() - t0) / 1000);
+    ctl_set_str(o, "state", ctl_vm_state(vm));
+    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
     return o;
 }
 
 static void ctl_add_kstat(void *opaque, const char *name, uint32_t flags,
                           const uint64_t *values, unsigned count)
 {
-    cJSON *o = opaque, *a;
+    json_t *o = opaque, *a;
 
     (void)flags;
     if (count == 1) {
-        cJSON_AddNumberToObject(o, name, (double)values[0]);
+        ctl_set_count(o, name, values[0]);
         return;
     }
-    a = cJSON_AddArrayToObject(o, name); /* a histogram's buckets */
+    a = json_array(); /* a histogram's buckets */
     for (unsigned i = 0; i < count; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)values[i]));
+        json_array_append_new(a, ctl_count(values[i]));
+    json_object_set_new(o, name, a);
 }
 
 /* "kernel": the counters, or null and "kernel_error" saying why. */
-static void ctl_add_kstats(cJSON *o, struct kvmrun_vm *vm,
+static void ctl_add_kstats(json_t *o, struct kvmrun_vm *vm,
                            struct kvmrun_vcpu *vcpu)
 {
-    cJSON *k = cJSON_CreateObject();
+    json_t *k = json_object();
     int r = vcpu ? kvmrun_vcpu_kstats(vcpu, ctl_add_kstat, k)
                  : kvmrun_vm_kstats(vm, ctl_add_kstat, k);
 
     if (r == 0) {
-        cJSON_AddItemToObject(o, "kernel", k);
+        json_object_set_new(o, "kernel", k);
         return;
     }
-    cJSON_Delete(k);
-    cJSON_AddNullToObject(o, "kernel");
-    cJSON_AddStringToObject(o, "kernel_error", kvmrun_last_error());
+    json_decref(k);
+    json_object_set_new(o, "kernel", json_null());
+    json_object_set_new(o, "kernel_error", ctl_message(kvmrun_last_error()));
 }
 
-static cJSON *ctl_vcpu_stats(struct kvmrun_vm *vm, unsigned i)
+/* Exit reasons kvmrun has no name for share "UNKNOWN": one sum. */
+static void ctl_add_exits(json_t *exits, const char *name, uint64_t n)
+{
+    json_t *had = json_object_get(exits, name);
+
+    ctl_set_count(exits, name, n + (uint64_t)json_integer_value(had));
+}
+
+static json_t *ctl_vcpu_stats(struct kvmrun_vm *vm, unsigned i)
 {
     struct kvmrun_vcpu_stats st;
-    cJSON *o = cJSON_CreateObject(), *exits;
+    json_t *o = json_object(), *exits = json_object();
 
     kvmrun_vcpu_get_stats(&vm->vcpus[i], &st);
-    cJSON_AddNumberToObject(o, "vcpu", i);
-    cJSON_AddStringToObject(o, "state", kvmrun_vcpu_state(&vm->vcpus[i]));
-    exits = cJSON_AddObjectToObject(o, "exits");
+    ctl_set_count(o, "vcpu", i);
+    ctl_set_str(o, "state", kvmrun_vcpu_state(&vm->vcpus[i]));
     for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++)
         if (st.exits[k])
-            cJSON_AddNumberToObject(exits, kvmrun_exit_name(k),
-                                    (double)st.exits[k]);
+            ctl_add_exits(exits, kvmrun_exit_name(k), st.exits[k]);
     if (st.exits_other)
-        cJSON_AddNumberToObject(exits, "OTHER", (double)st.exits_other);
-    cJSON_AddNumberToObject(o, "eintr", (double)st.eintr);
-    cJSON_AddNumberToObject(o, "kicks_sent", (double)st.kicks_sent);
-    cJSON_AddNumberToObject(o, "kicks_acked", (double)st.kicks_acked);
-    cJSON_AddNumberToObject(o, "rekicks", (double)st.rekicks);
-    cJSON_AddNumberToObject(o, "pauses", (double)st.pauses);
-    cJSON_AddNumberToObject(o, "paused_ns", (double)st.paused_ns);
+        ctl_set_count(exits, "OTHER", st.exits_other);
+    json_object_set_new(o, "exits", exits);
+    ctl_set_count(o, "eintr", st.eintr);
+    ctl_set_count(o, "kicks_sent", st.kicks_sent);
+    ctl_set_count(o, "kicks_acked", st.kicks_acked);
+    ctl_set_count(o, "rekicks", st.rekicks);
+    ctl_set_count(o, "pauses", st.pauses);
+    ctl_set_count(o, "paused_ns", st.paused_ns);
     ctl_add_kstats(o, vm, &vm->vcpus[i]);
     return o;
 }
 
-static cJSON *ctl_stats(struct kvmrun_vm *vm)
+static json_t *ctl_stats(struct kvmrun_vm *vm)
 {
-    cJSON *o = ctl_ok(), *vcpus;
+    json_t *o = ctl_ok(), *vcpus = json_array();
 
-    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    ctl_set_str(o, "state", ctl_vm_state(vm));
     ctl_add_kstats(o, vm, NULL);
-    vcpus = cJSON_AddArrayToObject(o, "vcpus");
     for (unsigned i = 0; i < vm->ncpus; i++)
-        cJSON_AddItemToArray(vcpus, ctl_vcpu_stats(vm, i));
+        json_array_append_new(vcpus, ctl_vcpu_stats(vm, i));
+    json_object_set_new(o, "vcpus", vcpus);
     return o;
 }
 
-static void ctl_add_seg(cJSON *o, const char *name, const struct kvm_segment *s)
+static void ctl_add_seg(json_t *o, const char *name,
+                        const struct kvm_segment *s)
 {
-    cJSON *seg = cJSON_AddObjectToObject(o, name);
+    json_t *seg = json_object();
 
     ctl_add_hex(seg, "selector", s->selector);
     ctl_add_hex(seg, "base", s->base);
     ctl_add_hex(seg, "limit", s->limit);
+    json_object_set_new(o, name, seg);
 }
 
-static cJSON *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
-                             const struct kvm_sregs *s)
+static json_t *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
+                              const struct kvm_sregs *s)
 {
     const uint64_t gprs[] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi,
                              r->rsp, r->rbp, r->r8,  r->r9,  r->r10, r->r11,
@@ -238,9 +286,9 @@ static cJSON *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
     static const char *const names[] = {
         "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-    cJSON *o = ctl_ok();
+    json_t *o = ctl_ok();
 
-    cJSON_AddNumberToObject(o, "vcpu", index);
+    ctl_set_count(o, "vcpu", index);
     ctl_add_hex(o, "rip", r->rip);
     ctl_add_hex(o, "rflags", r->rflags);
     for (unsigned i = 0; i < 16; i++)
@@ -261,11 +309,11 @@ static cJSON *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
 
 /* Only while paused: a running vCPU's registers are stale at once, and
  * its fd's ioctls would wait for it to leave KVM_RUN. */
-static cJSON *ctl_regs(struct kvmrun_vm *vm, unsigned index)
+static json_t *ctl_regs(struct kvmrun_vm *vm, unsigned index)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
-    cJSON *e;
+    json_t *e;
 
     if (index >= vm->ncpus)
         return ctl_errorf(CTL_E_INVALID, "regs: no vcpu %u (the VM has %u)",
@@ -282,9 +330,9 @@ static cJSON *ctl_regs(struct kvmrun_vm *vm, unsigned index)
     return ctl_regs_reply(index, &r, &s);
 }
 
-static cJSON *ctl_snapshot(struct kvmrun_vm *vm, const char *path)
+static json_t *ctl_snapshot(struct kvmrun_vm *vm, const char *path)
 {
-    cJSON *o;
+    json_t *o;
     int r;
 
     if ((o = ctl_need(vm, "snapshot", "running", "paused")))
@@ -293,16 +341,16 @@ static cJSON *ctl_snapshot(struct kvmrun_vm *vm, const char *path)
     if ((r = kvmrun_vm_snapshot(vm, path)) != 0)
         return ctl_error(r < 0 ? -r : r, kvmrun_last_error());
     o = ctl_ok();
-    cJSON_AddStringToObject(o, "path", path);
-    cJSON_AddStringToObject(o, "state", ctl_vm_state(vm));
+    ctl_set_str(o, "path", path);
+    ctl_set_str(o, "state", ctl_vm_state(vm));
     return o;
 }
 
 /* One request line -> its reply. */
-static cJSON *ctl_handle(struct kvmrun_vm *vm, const char *line, size_t len)
+static json_t *ctl_handle(struct kvmrun_vm *vm, const char *line, size_t len)
 {
     struct ctl_request req;
-    cJSON *e;
+    json_t *e;
     int r = ctl_parse(line, len, &req);
 
     if (r < 0)
@@ -331,12 +379,12 @@ static cJSON *ctl_handle(struct kvmrun_vm *vm, const char *line, size_t len)
 /* ---- Connections ---- */
 
 /* Queues reply (consumed) for the client. */
-static void ctl_queue(struct ctl_client *cl, cJSON *reply)
+static void ctl_queue(struct ctl_client *cl, json_t *reply)
 {
-    char *text = reply ? cJSON_PrintUnformatted(reply) : NULL;
+    char *text = reply ? json_dumps(reply, CTL_DUMP_FLAGS) : NULL;
     size_t n = text ? strlen(text) : 0;
 
-    cJSON_Delete(reply);
+    json_decref(reply);
     if (!text || !(cl->out = malloc(n + 1))) {
         free(text);
         cl->out = strdup("{\"ok\":false,\"error\":\"out of memory\","
@@ -458,9 +506,9 @@ gone:
 }
 
 /* A reply to a connection refused at once (best effort), then close. */
-static void ctl_refuse(int fd, cJSON *reply)
+static void ctl_refuse(int fd, json_t *reply)
 {
-    char *text = cJSON_PrintUnformatted(reply);
+    char *text = reply ? json_dumps(reply, CTL_DUMP_FLAGS) : NULL;
 
     if (text) {
         size_t n = strlen(text);
@@ -470,7 +518,7 @@ static void ctl_refuse(int fd, cJSON *reply)
             errno = 0; /* the peer is refused anyway */
         free(text);
     }
-    cJSON_Delete(reply);
+    json_decref(reply);
     close(fd);
 }
 

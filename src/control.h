@@ -36,8 +36,8 @@ struct ctl_request {
 
 /*
  * Parses one request line (len bytes, no newline; need not end in a NUL)
- * into *req. Returns 0, or a negative CTL_E_* code with
- * kvmrun_last_error() giving a one-line reason.
+ * into *req. Returns 0, or a negative CTL_E_* code (-ENOMEM if out of
+ * memory) with kvmrun_last_error() giving a one-line reason.
  */
 int ctl_parse(const char *line, size_t len, struct ctl_request *req);
 

@@ -1,5 +1,6 @@
 /* control_req.c: parses and validates one control-socket request line. */
-#include <cjson/cJSON.h>
+#include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static const struct ctl_spec *ctl_find(const char *name)
 }
 
 /* A name from the request, fit for a one-line message: at most 64 bytes,
- * control characters as '?'. */
+ * cut between characters (a reply is UTF-8), control characters as '?'. */
 static const char *ctl_quote(const char *name, char *buf, size_t size)
 {
     size_t i;
@@ -48,37 +49,148 @@ static const char *ctl_quote(const char *name, char *buf, size_t size)
     for (i = 0; name[i] && i + 1 < size; i++)
         buf[i] =
             (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    while (i > 0 && ((unsigned char)name[i] & 0xc0) == 0x80)
+        i--; /* name[i] continues a character: drop all of it */
     buf[i] = 0;
     return buf;
 }
 
-/* Every member is "cmd" or the command's argument, and none repeats. */
-static int ctl_check_members(const cJSON *obj, const struct ctl_spec *s)
+/*
+ * jansson's decoder: any value (a non-object is refused with its own
+ * message), stopping after it (junk after it has its own message too),
+ * numbers as doubles (an integer too big for json_int_t is then an
+ * argument out of range, not malformed JSON). It is strict RFC 8259,
+ * where cJSON was lax: raw control characters in strings, invalid UTF-8,
+ * "\u0000" and non-JSON numbers ("01", "+1") are malformed now.
+ */
+#define CTL_JSON_FLAGS                                                         \
+    (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL)
+
+/*
+ * A walk over the members of the request's object in their order,
+ * repeats included: jansson's object keeps one member a name (the last),
+ * but a repeated name is refused, and the first "cmd" is the command.
+ * The text was decoded whole before: it is valid JSON, so between two
+ * values there is only blank space and one of '{', ':' or ','.
+ */
+struct ctl_walk {
+    const char *p, *end;
+};
+
+/* The value at w->p (a new reference; NULL: out of memory), passed. */
+static json_t *ctl_walk_value(struct ctl_walk *w)
 {
-    bool seen_cmd = false, seen_arg = false;
+    json_error_t e;
+    json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), CTL_JSON_FLAGS, &e);
+
+    if (v)
+        w->p += e.position;
+    return v;
+}
+
+static void ctl_walk_skip(struct ctl_walk *w, const char *chars)
+{
+    while (w->p < w->end && *w->p && strchr(chars, *w->p))
+        w->p++;
+}
+
+/* The next member's name (a new reference): 1, 0 after the last, or
+ * -ENOMEM. *value (if value) gets its value, a new reference too. */
+static int ctl_walk_next(struct ctl_walk *w, json_t **name, json_t **value)
+{
+    json_t *v;
+
+    ctl_walk_skip(w, " \t\r\n{,");
+    if (w->p >= w->end || *w->p == '}')
+        return 0;
+    if (!(*name = ctl_walk_value(w)))
+        return err_set(ENOMEM, "out of memory reading the request");
+    ctl_walk_skip(w, " \t\r\n:");
+    if (!(v = ctl_walk_value(w))) {
+        json_decref(*name);
+        return err_set(ENOMEM, "out of memory reading the request");
+    }
+    if (value)
+        *value = v;
+    else
+        json_decref(v);
+    return 1;
+}
+
+/* The command named by the first "cmd" member. */
+static int ctl_command(const char *line, size_t len,
+                       const struct ctl_spec **spec)
+{
+    struct ctl_walk w = {line, line + len};
+    json_t *name, *cmd = NULL;
+    char q[65];
+    int r = 0;
+
+    while (!cmd && (r = ctl_walk_next(&w, &name, &cmd)) > 0) {
+        if (strcmp(json_string_value(name), "cmd") != 0) {
+            json_decref(cmd);
+            cmd = NULL;
+        }
+        json_decref(name);
+    }
+    if (r < 0)
+        return r;
+    r = 0;
+    if (!json_is_string(cmd))
+        r = err_set(CTL_E_INVALID,
+                    "a request needs \"cmd\": a command name (string)");
+    else if (!(*spec = ctl_find(json_string_value(cmd))))
+        r = err_set(CTL_E_UNKNOWN,
+                    "unknown command \"%s\" (status, pause, resume, "
+                    "stop, stats, regs, snapshot)",
+                    ctl_quote(json_string_value(cmd), q, sizeof(q)));
+    json_decref(cmd);
+    return r;
+}
+
+/* A member named name is "cmd" or the command's argument, seen once. */
+static int ctl_check_member(const char *name, const struct ctl_spec *s,
+                            bool *seen_cmd, bool *seen_arg)
+{
+    bool *seen = strcmp(name, "cmd") == 0              ? seen_cmd
+                 : s->arg && strcmp(name, s->arg) == 0 ? seen_arg
+                                                       : NULL;
     char q[65];
 
-    for (const cJSON *m = obj->child; m; m = m->next) {
-        bool *seen = strcmp(m->string, "cmd") == 0              ? &seen_cmd
-                     : s->arg && strcmp(m->string, s->arg) == 0 ? &seen_arg
-                                                                : NULL;
-        if (!seen)
-            return err_set(CTL_E_INVALID, "%s: unknown argument \"%s\"",
-                           s->name, ctl_quote(m->string, q, sizeof(q)));
-        if (*seen)
-            return err_set(CTL_E_INVALID, "%s: \"%.64s\" given twice", s->name,
-                           m->string);
-        *seen = true;
+    if (!seen)
+        return err_set(CTL_E_INVALID, "%s: unknown argument \"%s\"", s->name,
+                       ctl_quote(name, q, sizeof(q)));
+    if (*seen)
+        return err_set(CTL_E_INVALID, "%s: \"%.64s\" given twice", s->name,
+                       name);
+    *seen = true;
+    return 0;
+}
+
+/* Every member is "cmd" or the command's argument, and none repeats. */
+static int ctl_check_members(const char *line, size_t len,
+                             const struct ctl_spec *s)
+{
+    struct ctl_walk w = {line, line + len};
+    bool seen_cmd = false, seen_arg = false;
+    json_t *name;
+    int r = 0, more = 0;
+
+    while (r == 0 && (more = ctl_walk_next(&w, &name, NULL)) > 0) {
+        r = ctl_check_member(json_string_value(name), s, &seen_cmd, &seen_arg);
+        json_decref(name);
     }
+    if (r < 0 || more < 0)
+        return r < 0 ? r : more;
     if (s->arg && !seen_arg)
         return err_set(CTL_E_INVALID, "%s: missing argument \"%s\"", s->name,
                        s->arg);
     return 0;
 }
 
-static int ctl_parse_vcpu(const cJSON *v, struct ctl_request *req)
+static int ctl_parse_vcpu(const json_t *v, struct ctl_request *req)
 {
-    double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    double d = json_is_number(v) ? json_number_value(v) : -1;
 
     if (!(d >= 0 && d <= 4096) || (double)(unsigned)d != d)
         return err_set(CTL_E_INVALID, "regs: \"vcpu\" must be a vCPU index "
@@ -87,9 +199,9 @@ static int ctl_parse_vcpu(const cJSON *v, struct ctl_request *req)
     return 0;
 }
 
-static int ctl_parse_path(const cJSON *v, struct ctl_request *req)
+static int ctl_parse_path(const json_t *v, struct ctl_request *req)
 {
-    const char *p = cJSON_IsString(v) ? v->valuestring : NULL;
+    const char *p = json_string_value(v); /* NULL unless a string */
 
     if (!p || !p[0])
         return err_set(CTL_E_INVALID,
@@ -105,59 +217,52 @@ static int ctl_parse_path(const cJSON *v, struct ctl_request *req)
     return 0;
 }
 
-static int ctl_parse_object(const cJSON *obj, struct ctl_request *req)
+/* obj: the decoded line (len bytes at line). */
+static int ctl_parse_object(const json_t *obj, const char *line, size_t len,
+                            struct ctl_request *req)
 {
-    const cJSON *cmd;
     const struct ctl_spec *s;
-    char q[65];
     int r;
 
-    if (!cJSON_IsObject(obj))
+    if (!json_is_object(obj))
         return err_set(CTL_E_MALFORMED, "a request is one JSON object");
-    cmd = cJSON_GetObjectItemCaseSensitive(obj, "cmd");
-    if (!cJSON_IsString(cmd))
-        return err_set(CTL_E_INVALID,
-                       "a request needs \"cmd\": a command name (string)");
-    if (!(s = ctl_find(cmd->valuestring)))
-        return err_set(CTL_E_UNKNOWN,
-                       "unknown command \"%s\" (status, pause, resume, "
-                       "stop, stats, regs, snapshot)",
-                       ctl_quote(cmd->valuestring, q, sizeof(q)));
-    if ((r = ctl_check_members(obj, s)) < 0)
+    if ((r = ctl_command(line, len, &s)) < 0 ||
+        (r = ctl_check_members(line, len, s)) < 0)
         return r;
     req->cmd = s->cmd;
+    /* Each member is there once now: jansson's object has the value. */
     if (s->cmd == CTL_REGS)
-        return ctl_parse_vcpu(cJSON_GetObjectItemCaseSensitive(obj, "vcpu"),
-                              req);
+        return ctl_parse_vcpu(json_object_get(obj, "vcpu"), req);
     if (s->cmd == CTL_SNAPSHOT)
-        return ctl_parse_path(cJSON_GetObjectItemCaseSensitive(obj, "path"),
-                              req);
+        return ctl_parse_path(json_object_get(obj, "path"), req);
     return 0;
 }
 
 int ctl_parse(const char *line, size_t len, struct ctl_request *req)
 {
-    const char *end = NULL;
-    cJSON *obj;
+    json_error_t e;
+    json_t *obj;
+    size_t end;
     int r;
 
     memset(req, 0, sizeof(*req));
     if (memchr(line, 0, len))
         return err_set(CTL_E_MALFORMED, "malformed JSON: a NUL byte");
-    obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    obj = json_loadb(line, len, CTL_JSON_FLAGS, &e);
     if (!obj)
         return err_set(CTL_E_MALFORMED, "malformed JSON at byte %zu",
-                       end && end >= line && end <= line + len
-                           ? (size_t)(end - line)
+                       e.position >= 0 && (size_t)e.position <= len
+                           ? (size_t)e.position
                            : len);
-    while (end && end < line + len && strchr(" \t\r", *end))
+    /* With JSON_DISABLE_EOF_CHECK, position is where the value ended. */
+    end = (size_t)e.position;
+    while (end < len && strchr(" \t\r", line[end]))
         end++;
-    if (end && end < line + len)
+    if (end < len)
         r = err_set(CTL_E_MALFORMED,
-                    "malformed JSON: junk after the object at byte %zu",
-                    (size_t)(end - line));
+                    "malformed JSON: junk after the object at byte %zu", end);
     else
-        r = ctl_parse_object(obj, req);
-    cJSON_Delete(obj);
+        r = ctl_parse_object(obj, line, len, req);
+    json_decref(obj);
     return r;
 }

@@ -7,9 +7,9 @@
  *
  * usage: api_protocol
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,7 +68,7 @@ static void send_all(int fd, const char *data, size_t len)
 }
 
 /* The next reply line, parsed; NULL at end of file. Fails after 10 s. */
-static cJSON *next_reply(struct client *c)
+static json_t *next_reply(struct client *c)
 {
     char *nl;
 
@@ -86,17 +86,17 @@ static cJSON *next_reply(struct client *c)
         c->len += (size_t)n;
     }
     *nl = 0;
-    cJSON *r = cJSON_Parse(c->buf);
-    if (!cJSON_IsObject(r))
+    json_t *r = json_loads(c->buf, 0, NULL);
+    if (!json_is_object(r))
         FAILF("reply is not a JSON object: %s", c->buf);
     c->len -= (size_t)(nl + 1 - c->buf);
     memmove(c->buf, nl + 1, c->len);
     return r;
 }
 
-static cJSON *ask(struct client *c, const char *request)
+static json_t *ask(struct client *c, const char *request)
 {
-    cJSON *r;
+    json_t *r;
 
     send_all(c->fd, request, strlen(request));
     send_all(c->fd, "\n", 1);
@@ -105,39 +105,39 @@ static cJSON *ask(struct client *c, const char *request)
     return r;
 }
 
-static const char *str(const cJSON *r, const char *name)
+static const char *str(const json_t *r, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, name);
+    const char *s = json_string_value(json_object_get(r, name));
 
-    return cJSON_IsString(v) ? v->valuestring : "";
+    return s ? s : "";
 }
 
 /* r is ok (and has state, if given); frees r. */
-static void expect_ok(cJSON *r, const char *what, const char *state)
+static void expect_ok(json_t *r, const char *what, const char *state)
 {
-    char *text = cJSON_PrintUnformatted(r);
+    char *text = json_dumps(r, JSON_COMPACT);
 
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")))
+    if (!json_is_true(json_object_get(r, "ok")))
         FAILF("%s: not ok: %s", what, text);
     if (state && strcmp(str(r, "state"), state) != 0)
         FAILF("%s: state is not %s: %s", what, state, text);
     free(text);
-    cJSON_Delete(r);
+    json_decref(r);
 }
 
 /* r is an error reply with code and a message containing says. */
-static void expect_error(cJSON *r, const char *what, int code, const char *says)
+static void expect_error(json_t *r, const char *what, int code,
+                         const char *says)
 {
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "code");
-    char *text = cJSON_PrintUnformatted(r);
+    const json_t *c = json_object_get(r, "code");
+    char *text = json_dumps(r, JSON_COMPACT);
 
-    if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok")) ||
-        !cJSON_IsNumber(c) || c->valueint != code ||
-        !strstr(str(r, "error"), says))
+    if (!json_is_false(json_object_get(r, "ok")) || !json_is_integer(c) ||
+        json_integer_value(c) != code || !strstr(str(r, "error"), says))
         FAILF("%s: want error %d saying \"%s\", got %s", what, code, says,
               text);
     free(text);
-    cJSON_Delete(r);
+    json_decref(r);
 }
 
 static void test_errors(struct client *c)
@@ -261,7 +261,7 @@ static void test_too_many(struct client **held, unsigned nheld)
 {
     struct client *extra[KVMRUN_CONTROL_MAX_CLIENTS];
     unsigned n = KVMRUN_CONTROL_MAX_CLIENTS - nheld;
-    cJSON *r;
+    json_t *r;
 
     for (unsigned i = 0; i < n; i++) {
         extra[i] = client_new();
@@ -302,7 +302,7 @@ static void test_peer_uid(const char *dir)
         if (setgid(65534) < 0 || setuid(65534) < 0)
             FAILF("setuid: %s", strerror(errno));
         struct client *c = client_new();
-        cJSON *r = next_reply(c);
+        json_t *r = next_reply(c);
 
         if (!r)
             FAILF("uid 65534: closed without a reply");
