@@ -17,10 +17,6 @@ void rtc_init(struct rtc *r, const struct dev_env *env)
     r->env = *env;
     r->ram[RTC_REG_A] = RTC_A_DEFAULT;
     r->ram[RTC_REG_B] = RTC_B_DEFAULT;
-    /* glibc reads the time zone (opens /etc/localtime) on its first time
-     * conversion, gmtime_r's included: do it now, not in a vCPU thread
-     * under seccomp, where opening files is not allowed. */
-    tzset();
 }
 
 void rtc_fini(struct rtc *r)
@@ -36,27 +32,81 @@ static int64_t rtc_host_seconds(void)
     return (int64_t)ts.tv_sec;
 }
 
+/*
+ * UTC dates and seconds since 1970, in the proleptic Gregorian calendar.
+ * Not gmtime_r()/timegm(): glibc's read the time zone file on their first
+ * call (from a vCPU thread, under seccomp) and bring its TZ parser along.
+ * The year is counted from March, so that February's leap day ends it; a
+ * 400-year era has 146097 days; 719468 days separate 0000-03-01 from
+ * 1970-01-01.
+ */
+static int64_t rtc_floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
+/* Days since 1970-01-01 of day d (any value) of month m (1-12) of year y. */
+static int64_t rtc_days(int64_t y, int m, int64_t d)
+{
+    int64_t era, yoe, doy;
+
+    if (m <= 2)
+        y--;
+    era = rtc_floor_div(y, 400);
+    yoe = y - era * 400;                           /* 0..399 */
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5; /* March 1st: 0 */
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy + d - 1 -
+           719468;
+}
+
+/* The broken-down UTC time of t seconds since 1970. */
+static void rtc_break_down(int64_t t, struct tm *tm)
+{
+    int64_t days = rtc_floor_div(t, 86400), secs = t - days * 86400;
+    int64_t z = days + 719468, era = rtc_floor_div(z, 146097);
+    int64_t doe = z - era * 146097; /* 0..146096 */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (yoe * 365 + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153; /* March: 0 */
+    int mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+
+    memset(tm, 0, sizeof(*tm));
+    tm->tm_year = (int)(era * 400 + yoe + (mon <= 2) - 1900);
+    tm->tm_mon = mon - 1;
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_hour = (int)(secs / 3600);
+    tm->tm_min = (int)(secs / 60 % 60);
+    tm->tm_sec = (int)(secs % 60);
+    /* 1970-01-01 was a Thursday (4) */
+    tm->tm_wday = (int)(days + 4 - rtc_floor_div(days + 4, 7) * 7);
+    tm->tm_yday = (int)(days - rtc_days(tm->tm_year + 1900, 1, 1));
+}
+
+/* Seconds since 1970 of a broken-down UTC time; out-of-range fields carry
+ * over as timegm() does: day 31 of April is May 1. */
+static int64_t rtc_seconds(const struct tm *tm)
+{
+    int64_t y = (int64_t)tm->tm_year + 1900 + rtc_floor_div(tm->tm_mon, 12);
+    int m = (int)(tm->tm_mon - rtc_floor_div(tm->tm_mon, 12) * 12) + 1;
+
+    return rtc_days(y, m, tm->tm_mday) * 86400 + (int64_t)tm->tm_hour * 3600 +
+           (int64_t)tm->tm_min * 60 + tm->tm_sec;
+}
+
 /* The guest's current time, broken down (UTC). */
 static void rtc_now(const struct rtc *r, struct tm *tm)
 {
-    time_t t;
-
     if (r->frozen) {
         *tm = r->pending;
         return;
     }
-    t = (time_t)(rtc_host_seconds() + r->offset);
-    if (!gmtime_r(&t, tm))
-        memset(tm, 0, sizeof(*tm)); /* year out of range: cannot happen */
+    rtc_break_down(rtc_host_seconds() + r->offset, tm);
 }
 
 /* Makes the broken-down time the guest's time from now on. */
 static void rtc_commit(struct rtc *r, struct tm *tm)
 {
-    time_t t = timegm(tm); /* normalizes: day 31 of April is May 1 */
-
-    if (t != (time_t)-1)
-        r->offset = (int64_t)t - rtc_host_seconds();
+    r->offset = rtc_seconds(tm) - rtc_host_seconds();
 }
 
 static uint8_t rtc_encode(const struct rtc *r, unsigned v)

@@ -189,6 +189,84 @@ static void test_set_time(void **state)
     rtc_fini(&r);
 }
 
+/* Writes tm into the clock in binary 24-hour mode, as a guest would. */
+static void set_clock(struct rtc *r, const struct tm *tm)
+{
+    int year = tm->tm_year + 1900;
+
+    rtc_set(r, RTC_REG_B, RTC_B_SET | RTC_B_24H | RTC_B_DM);
+    rtc_set(r, RTC_SECONDS, (uint8_t)tm->tm_sec);
+    rtc_set(r, RTC_MINUTES, (uint8_t)tm->tm_min);
+    rtc_set(r, RTC_HOURS, (uint8_t)tm->tm_hour);
+    rtc_set(r, RTC_DAY_OF_MONTH, (uint8_t)tm->tm_mday);
+    rtc_set(r, RTC_MONTH, (uint8_t)(tm->tm_mon + 1));
+    rtc_set(r, RTC_YEAR, (uint8_t)(year % 100));
+    rtc_set(r, RTC_CENTURY, (uint8_t)(year / 100));
+    rtc_set(r, RTC_REG_B, RTC_B_24H | RTC_B_DM);
+}
+
+/* Dates the clock sets and reads back as glibc's gmtime_r()/timegm() see
+ * them: leap days, century years (1900 and 2100 not leap, 2000 leap),
+ * year ends, every weekday; 1900-2199, the CMOS's century register. */
+static void test_calendar(void **state)
+{
+    static const char *const edges[] = {
+        "1900-02-28 23:59:59", "1900-03-01 00:00:00", "1969-12-31 23:59:59",
+        "1970-01-01 00:00:00", "1999-12-31 23:59:59", "2000-02-29 12:00:00",
+        "2000-03-01 00:00:00", "2038-01-19 03:14:08", "2100-02-28 23:59:59",
+        "2100-03-01 00:00:00", "2199-12-31 23:59:59",
+    };
+    struct rtc r;
+    struct tm tm, back;
+    time_t t;
+
+    (void)state;
+    rtc_init(&r, &env);
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        memset(&tm, 0, sizeof(tm));
+        assert_non_null(strptime(edges[i], "%Y-%m-%d %H:%M:%S", &tm));
+        t = timegm(&tm);
+        set_clock(&r, &tm);
+        assert_in_range(read_clock(&r, &back) - t, 0, 1);
+        assert_int_equal(back.tm_wday, tm.tm_wday);
+    }
+    /* Every 100003 s (about 1.16 days: all weekdays, hours, months). */
+    for (t = -2208988800LL; t < 7258118400LL; t += 100003) {
+        gmtime_r(&t, &tm);
+        set_clock(&r, &tm);
+        assert_in_range(read_clock(&r, &back) - t, 0, 1);
+        assert_int_equal(back.tm_wday, tm.tm_wday);
+    }
+    rtc_fini(&r);
+}
+
+/* Out-of-range days carry over, as on a PC: April 31 is May 1. */
+static void test_calendar_carry(void **state)
+{
+    struct rtc r;
+    struct tm tm;
+
+    (void)state;
+    rtc_init(&r, &env);
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = 2023 - 1900;
+    tm.tm_mon = 3; /* April */
+    tm.tm_mday = 31;
+    set_clock(&r, &tm);
+    read_clock(&r, &tm);
+    assert_int_equal(tm.tm_mon, 4);
+    assert_int_equal(tm.tm_mday, 1);
+    /* Month 13 of 2023 is January 2024. */
+    tm.tm_year = 2023 - 1900;
+    tm.tm_mon = 12;
+    tm.tm_mday = 15;
+    set_clock(&r, &tm);
+    read_clock(&r, &tm);
+    assert_int_equal(tm.tm_year, 2024 - 1900);
+    assert_int_equal(tm.tm_mon, 0);
+    rtc_fini(&r);
+}
+
 /* 12 AM is midnight, 12 PM noon, written one field at a time. */
 static void test_12h_edges(void **state)
 {
@@ -286,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_binary_12h),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_set_time),
+        cmocka_unit_test(test_calendar),
+        cmocka_unit_test(test_calendar_carry),
         cmocka_unit_test(test_12h_edges),
         cmocka_unit_test(test_write_without_set),
         cmocka_unit_test(test_cmos_ram),
