@@ -55,7 +55,8 @@ static void usage(void)
             "  -T: instead, boot once with each VMM adding "
             "kvmrun.action=dmesg to APPEND and print every output line\n"
             "  stamped with milliseconds since the VMM started: the "
-            "kernel's log says where each boot spends its time.\n");
+            "kernel's log says where each boot spends its time\n"
+            "  (kvmrun runs with --stats: its own start, step by step).\n");
     exit(2);
 }
 
@@ -219,7 +220,7 @@ static void trace_once(const struct vmm *v)
 
         dup2(null, 0);
         dup2(out[1], 1);
-        dup2(null, 2);
+        dup2(out[1], 2); /* kvmrun's --stats too */
         execvp(v->argv[0], v->argv);
         _exit(127);
     }
@@ -245,8 +246,8 @@ static void trace_once(const struct vmm *v)
     fclose(f);
     if (waitpid(pid, &status, 0) < 0)
         bench_fail("waitpid: %s", strerror(errno));
-    printf("%9.1f %s exits, status %#x\n", (bench_now_ns() - t0) / 1e6,
-           v->name, status);
+    printf("%9.1f %s exits, status %#x\n", (bench_now_ns() - t0) / 1e6, v->name,
+           status);
 }
 
 static double med(const struct boot *b, size_t n, size_t field)
@@ -330,6 +331,8 @@ int main(int argc, char **argv)
                   (char *)append};
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
         add(&vmm[0], &n, kv[i]);
+    if (trace) /* kvmrun reports its own start's steps at exit */
+        add(&vmm[0], &n, "--stats");
     n = 0;
     /* QEMU's fastest configuration found here (issue 5): microvm with its
      * RTC, qboot, no default devices. */
