@@ -590,6 +590,7 @@ static void *ctl_thread(void *arg)
     struct pollfd pfd[CTL_MAX + 2];
     struct ctl_client *map[CTL_MAX];
 
+    pthread_setname_np(pthread_self(), "control"); /* a prctl, no file */
     for (;;) {
         nfds_t n = ctl_poll_set(c, pfd, map);
 
@@ -669,7 +670,6 @@ static int ctl_start_thread(struct kvmrun_control *c)
     if (r != 0)
         return err_set(r, "control socket: cannot start its thread: %s",
                        strerror(r));
-    pthread_setname_np(c->thread, "control");
     return 0;
 }
 

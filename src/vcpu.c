@@ -295,7 +295,12 @@ static void vcpu_loop(struct kvmrun_vcpu *v)
 void *vcpu_thread(void *arg)
 {
     struct kvmrun_vcpu *v = arg;
+    char name[16];
 
+    /* Named by itself (a prctl): naming another thread means opening
+     * /proc/self/task/TID/comm. */
+    snprintf(name, sizeof(name), "vcpu%u", v->index);
+    pthread_setname_np(pthread_self(), name);
     kick_thread_init(v);
     if (confine_vcpu_enter(v) < 0)
         vcpu_run_failed(v, -EPERM);

@@ -610,7 +610,6 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
     vm->start_ns = vm_now_ns();
     for (i = 0; i < vm->ncpus; i++) {
         struct kvmrun_vcpu *v = &vm->vcpus[i];
-        char name[16];
 
         vm_vcpu_set_state(v, VCPU_RUNNING, false);
         pthread_mutex_lock(&v->thread_lock);
@@ -621,8 +620,6 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
             vm_vcpu_set_state(v, VCPU_EXITED, false);
             break;
         }
-        snprintf(name, sizeof(name), "vcpu%u", i);
-        pthread_setname_np(v->thread, name);
     }
     for (; i < vm->ncpus; i++)
         vm_vcpu_set_state(&vm->vcpus[i], VCPU_EXITED, false);
