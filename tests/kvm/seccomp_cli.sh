@@ -15,16 +15,27 @@ start_kvmrun -c 2 "$GUESTS/hlt_loop.bin"
     fail "kvmrun is not in seccomp filter mode: $(field "$PID" Seccomp)"
 main=$(field "$PID" Seccomp_filters)
 [ "${main:-0}" -ge 1 ] || fail "kvmrun has no seccomp filter"
-vcpus=0
-for task in /proc/"$PID"/task/*; do
-    case $(cat "$task/comm") in vcpu*) ;; *) continue ;; esac
-    t=${task#/proc/}
-    [ "$(field "$t" Seccomp)" = 2 ] || fail "$t is not confined"
-    [ "$(field "$t" Seccomp_filters)" -eq $((main + 1)) ] ||
-        fail "$t has $(field "$t" Seccomp_filters) filters, not $((main + 1))"
-    vcpus=$((vcpus + 1))
+# Each vCPU thread names itself and stacks its filter as it starts: give
+# them a moment.
+tries=0
+while :; do
+    vcpus=0 why=
+    for task in /proc/"$PID"/task/*; do
+        case $(cat "$task/comm") in vcpu*) ;; *) continue ;; esac
+        t=${task#/proc/}
+        if [ "$(field "$t" Seccomp)" != 2 ]; then
+            why="$t is not confined"
+        elif [ "$(field "$t" Seccomp_filters)" -ne $((main + 1)) ]; then
+            why="$t has $(field "$t" Seccomp_filters) filters, not $((main + 1))"
+        else
+            vcpus=$((vcpus + 1))
+        fi
+    done
+    [ "$vcpus" = 2 ] && break
+    tries=$((tries + 1))
+    [ "$tries" -lt 50 ] || fail "found $vcpus confined vCPU threads, not 2 ${why:+($why)}"
+    sleep 0.1
 done
-[ "$vcpus" = 2 ] || fail "found $vcpus vCPU threads, not 2"
 stop_kvmrun USR1
 expect_status 0
 expect_stderr "kvmrun: stopped by SIGUSR1"
