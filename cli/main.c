@@ -213,7 +213,14 @@ static void report_paused(struct kvmrun_vm *vm)
 static int toggle_pause(struct kvmrun_vm *vm, bool verbose)
 {
     if (kvmrun_vm_paused(vm)) {
-        if (kvmrun_vm_resume(vm, STOP_TIMEOUT_MS) < 0)
+        int r = kvmrun_vm_resume(vm, STOP_TIMEOUT_MS);
+
+        if (r == -EBUSY) { /* the snapshot's pause, not ours: it ends it */
+            fprintf(stderr, "kvmrun: SIGUSR2 ignored: a snapshot is being "
+                            "written (the VM resumes after it)\n");
+            return -1;
+        }
+        if (r < 0)
             return fail(STATUS_VMM_ERROR, kvmrun_last_error());
         fprintf(stderr, "kvmrun: resumed\n");
         return -1;

@@ -1,0 +1,48 @@
+#!/bin/sh
+# snapshot_usr2.sh: SIGUSR2 (pause/resume) while a snapshot holds the VM
+# paused is ignored with a message: kvmrun goes on, the snapshot completes
+# and resumes the VM. The guest streams to the UART into a pipe nobody
+# reads, so its vCPU sits in write() and the snapshot waits for its pause
+# until the test drains the pipe: SIGUSR2 lands while the snapshot waits.
+. "$(dirname "$0")/../lib.sh"
+
+mkfifo "$T/out.fifo"
+exec 4<>"$T/out.fifo" # a reader that reads nothing yet: the pipe fills
+"$KVMRUN" --api "$T/api" "$GUESTS/rep_stream.bin" >"$T/out.fifo" 2>"$ERR" &
+PID=$!
+n=0
+until [ -S "$T/api" ]; do
+    n=$((n + 1))
+    [ "$n" -le 500 ] || { kill -KILL "$PID"; fail "no control socket"; }
+    sleep 0.01
+done
+# Wait until the vCPU thread sleeps in the pipe's write (kernel: wchan).
+n=0
+until grep -qs pipe_write /proc/"$PID"/task/*/wchan; do
+    n=$((n + 1))
+    [ "$n" -le 1000 ] || { kill -KILL "$PID"; fail "the vCPU never blocked on the full pipe"; }
+    sleep 0.01
+done
+"$KVMRUN" ctl "$T/api" snapshot "$T/snap" >"$T/ctl.out" 2>&1 &
+CTL=$!
+sleep 0.5 # the snapshot is now waiting for the vCPU to pause
+kill -USR2 "$PID"
+sleep 0.5
+kill -0 "$PID" 2>/dev/null || {
+    exec 4<&-; wait "$PID"; STATUS=$?; wait "$CTL"
+    fail "kvmrun ended on SIGUSR2 during a snapshot (status $STATUS)"
+}
+cat <&4 >/dev/null &
+DRAIN=$!
+wait "$CTL" || { kill -KILL "$PID" "$DRAIN"; cat "$T/ctl.out"; fail "the snapshot failed"; }
+[ -s "$T/snap" ] || fail "no snapshot file"
+grep -q '^kvmrun: SIGUSR2 ignored: a snapshot is being written (the VM resumes after it)$' "$ERR" ||
+    fail "no message for the ignored SIGUSR2"
+# The snapshot resumed the VM: it runs (and streams) until stopped.
+"$KVMRUN" ctl "$T/api" status >"$T/ctl.out" 2>&1 || fail "ctl status failed"
+grep -q "^state: running" "$T/ctl.out" || { cat "$T/ctl.out"; fail "the VM is not running after the snapshot"; }
+kill -USR1 "$PID"
+wait_bounded 10 "after SIGUSR1"
+kill "$DRAIN" 2>/dev/null
+exec 4<&-
+expect_status 0
