@@ -16,16 +16,27 @@ until [ -S "$T/api" ]; do
     [ "$n" -le 500 ] || { kill -KILL "$PID"; fail "no control socket"; }
     sleep 0.01
 done
-# Wait until the vCPU thread sleeps in the pipe's write (kernel: wchan).
+# Wait until the vCPU thread sleeps in the pipe's write (kernel: wchan);
+# in the test VM, where every exit is emulated, filling 64 KiB one byte an
+# exit takes some 30 s.
 n=0
 until grep -qs pipe_write /proc/"$PID"/task/*/wchan; do
     n=$((n + 1))
-    [ "$n" -le 1000 ] || { kill -KILL "$PID"; fail "the vCPU never blocked on the full pipe"; }
-    sleep 0.01
+    [ "$n" -le 1200 ] || { kill -KILL "$PID"; fail "the vCPU never blocked on the full pipe"; }
+    sleep 0.1
 done
 "$KVMRUN" ctl "$T/api" snapshot "$T/snap" >"$T/ctl.out" 2>&1 &
 CTL=$!
-sleep 0.5 # the snapshot is now waiting for the vCPU to pause
+# The snapshot waits for the vCPU to pause: its (control) thread sleeps
+# on a condition variable instead of polling the socket.
+n=0
+until for t in /proc/"$PID"/task/*; do
+    [ "$(cat "$t/comm")" = control ] && grep -q futex "$t/wchan" && break
+done; do
+    n=$((n + 1))
+    [ "$n" -le 1000 ] || { kill -KILL "$PID"; fail "the snapshot never waited for the pause"; }
+    sleep 0.01
+done
 kill -USR2 "$PID"
 sleep 0.5
 kill -0 "$PID" 2>/dev/null || {
