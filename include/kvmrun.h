@@ -372,14 +372,16 @@ enum kvmrun_seccomp_action {
  * socket, signals, futex, memory, clocks); each vCPU thread stacks a
  * narrower filter of its own. Creating another VM is then impossible. A
  * thread that wants SIGSYS reports must keep SIGSYS unblocked (the vCPU
- * threads do). Returns 0, -EBUSY (already started or confined) or -errno
- * from building or loading the filter, with kvmrun_last_error() saying
- * which.
+ * threads do). The filters were compiled at build time: only the action
+ * and the process's pid are written in. Returns 0, -EBUSY (already
+ * started or confined), -EINVAL (unknown action) or -errno from loading
+ * the filter (-ESRCH: a thread could not take it), with
+ * kvmrun_last_error() saying which.
  */
 int kvmrun_vm_confine(struct kvmrun_vm *vm, enum kvmrun_seccomp_action action);
 
-/* The name of system call nr ("socket"), or NULL. Async-signal-safe once
- * kvmrun_vm_confine() was called: for SIGSYS handlers. */
+/* The name of x86_64 system call nr ("socket"), or NULL. Async-signal-safe
+ * (a table compiled in at build time): for SIGSYS handlers. */
 const char *kvmrun_syscall_name(long nr);
 
 /* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
