@@ -137,6 +137,28 @@ static int wait_for(int fd, const char *needle, char *buf, size_t *len,
     }
 }
 
+/* Starts the VMM with stdin, stdout and stderr on the given descriptors
+ * (-1: /dev/null); *t0 is when, for its deadlines and stamps. */
+static pid_t spawn(const struct vmm *v, int fd0, int fd1, int fd2, uint64_t *t0)
+{
+    pid_t pid;
+
+    *t0 = bench_now_ns();
+    pid = fork();
+    if (pid < 0)
+        bench_fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        dup2(fd0 < 0 ? null : fd0, 0);
+        dup2(fd1 < 0 ? null : fd1, 1);
+        dup2(fd2 < 0 ? null : fd2, 2);
+        execvp(v->argv[0], v->argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 static void boot_once(const struct vmm *v, struct boot *b)
 {
     int in[2], out[2], status;
@@ -148,20 +170,8 @@ static void boot_once(const struct vmm *v, struct boot *b)
 
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
         bench_fail("pipe: %s", strerror(errno));
-    t0 = bench_now_ns();
+    pid = spawn(v, in[0], out[1], -1, &t0);
     deadline = t0 + timeout_s * 1000000000ull;
-    pid = fork();
-    if (pid < 0)
-        bench_fail("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(null, 2);
-        execvp(v->argv[0], v->argv);
-        _exit(127);
-    }
     close(in[0]);
     close(out[1]);
     if (wait_for(out[0], MARKER, buf, &len, deadline) < 0) {
@@ -210,20 +220,8 @@ static void trace_once(const struct vmm *v)
 
     if (pipe2(out, O_CLOEXEC) < 0)
         bench_fail("pipe: %s", strerror(errno));
-    t0 = bench_now_ns();
+    pid = spawn(v, -1, out[1], out[1], &t0); /* stderr: kvmrun's --stats */
     deadline = t0 + timeout_s * 1000000000ull;
-    pid = fork();
-    if (pid < 0)
-        bench_fail("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-
-        dup2(null, 0);
-        dup2(out[1], 1);
-        dup2(out[1], 2); /* kvmrun's --stats too */
-        execvp(v->argv[0], v->argv);
-        _exit(127);
-    }
     close(out[1]);
     if (!(f = fdopen(out[0], "r")))
         bench_fail("fdopen: %s", strerror(errno));

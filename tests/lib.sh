@@ -141,7 +141,8 @@ linux_start() {
 
 # wait_bounded SECONDS WHAT: waits for $PID, at most SECONDS; sets STATUS.
 # A kvmrun still running then is asked for its --verbose report of every
-# vCPU (SIGUSR2), killed, and the test fails saying WHAT did not end.
+# vCPU (SIGUSR2), killed, the command in WB_HANG (if any) is run, and the
+# test fails saying WHAT did not end.
 wait_bounded() {
     wb_n=0
     while kill -0 "$PID" 2>/dev/null && [ "$wb_n" -lt "$(($1 * 10))" ]; do
@@ -153,6 +154,7 @@ wait_bounded() {
         sleep 3
         kill -KILL "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
+        eval "${WB_HANG:-:}"
         fail "$2: kvmrun still running after $1 s"
     fi
     wait "$PID"
@@ -165,23 +167,16 @@ wait_bounded() {
 # boot that hangs fails the test with kvmrun's report of where every vCPU
 # and the UART were (a pause with --verbose).
 linux_wait() {
-    lw_n=0
-    while kill -0 "$PID" 2>/dev/null &&
-        [ "$lw_n" -lt "$((${LINUX_TIMEOUT:-240} * 10))" ]; do
-        sleep 0.1
-        lw_n=$((lw_n + 1))
-    done
-    if kill -0 "$PID" 2>/dev/null; then
-        kill -USR2 "$PID"
-        sleep 3
-        kill -KILL "$PID" "$TYPER" 2>/dev/null
-        wait "$PID" "$TYPER" 2>/dev/null
-        tr -d '\r' <"$lout" >"$T/lout" && mv "$T/lout" "$lout"
-        fail "the guest hung: no end in ${LINUX_TIMEOUT:-240} s"
-    fi
-    wait "$PID"
-    STATUS=$?
-    kill "$TYPER" 2>/dev/null # still waiting for a prompt that never came
+    WB_HANG=linux_done
+    wait_bounded "${LINUX_TIMEOUT:-240}" "the guest hung"
+    WB_HANG=
+    linux_done
+}
+
+# The typer, still waiting for a prompt that never came, goes; the
+# console's \r go from the output.
+linux_done() {
+    kill "$TYPER" 2>/dev/null
     wait "$TYPER" 2>/dev/null
     tr -d '\r' <"$lout" >"$T/lout" && mv "$T/lout" "$lout"
 }
