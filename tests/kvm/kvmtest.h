@@ -2,10 +2,15 @@
 #ifndef KVMRUN_KVMTEST_H
 #define KVMRUN_KVMTEST_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvmrun.h"
 
@@ -25,6 +30,37 @@
         fputc('\n', stderr);                                                   \
         exit(1);                                                               \
     } while (0)
+
+/* Runs fn(arg) in a child process (no core dump) whose stderr is read
+ * into buf (len bytes with the NUL); returns the child's wait status. */
+static inline int test_run_child(void (*fn)(int), int arg, char *buf,
+                                 size_t len)
+{
+    struct rlimit no_core = {0, 0};
+    int p[2], status;
+    size_t n = 0;
+    ssize_t r;
+    pid_t pid;
+
+    if (pipe(p) < 0 || (pid = fork()) < 0)
+        FAILF("pipe or fork: %s", strerror(errno));
+    if (pid == 0) {
+        setrlimit(RLIMIT_CORE, &no_core);
+        dup2(p[1], STDERR_FILENO);
+        close(p[0]);
+        close(p[1]);
+        fn(arg);
+        _exit(1);
+    }
+    close(p[1]);
+    while (n < len - 1 && (r = read(p[0], buf + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+    close(p[0]);
+    if (waitpid(pid, &status, 0) != pid)
+        FAILF("waitpid: %s", strerror(errno));
+    return status;
+}
 
 static inline uint64_t test_now_ns(void)
 {

@@ -147,8 +147,9 @@ static void on_log(void *opaque, enum kvmrun_log_level level, const char *line)
           errno, EPERM, SYS_openat);
 }
 
-static void child(enum kvmrun_seccomp_action action)
+static void child(int action_arg)
 {
+    enum kvmrun_seccomp_action action = (enum kvmrun_seccomp_action)action_arg;
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
     struct kvmrun_vm *vm;
@@ -208,35 +209,6 @@ static void child(enum kvmrun_seccomp_action action)
     exit(0);
 }
 
-/* Runs child(action) in a child process, its stderr read into buf. */
-static int run_child(enum kvmrun_seccomp_action action, char *buf, size_t len)
-{
-    struct rlimit no_core = {0, 0};
-    int p[2], status;
-    size_t n = 0;
-    ssize_t r;
-    pid_t pid;
-
-    if (pipe(p) < 0 || (pid = fork()) < 0)
-        FAILF("pipe or fork: %s", strerror(errno));
-    if (pid == 0) {
-        setrlimit(RLIMIT_CORE, &no_core);
-        dup2(p[1], STDERR_FILENO);
-        close(p[0]);
-        close(p[1]);
-        child(action);
-        _exit(1);
-    }
-    close(p[1]);
-    while (n < len - 1 && (r = read(p[0], buf + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = 0;
-    close(p[0]);
-    if (waitpid(pid, &status, 0) != pid)
-        FAILF("waitpid: %s", strerror(errno));
-    return status;
-}
-
 int main(void)
 {
     static const struct {
@@ -250,11 +222,12 @@ int main(void)
     int status;
 
     for (size_t i = 0; i < sizeof(ok_cases) / sizeof(*ok_cases); i++) {
-        status = run_child(ok_cases[i].action, err, sizeof(err));
+        status =
+            test_run_child(child, (int)ok_cases[i].action, err, sizeof(err));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             FAILF("%s: status %#x, stderr '%s'", ok_cases[i].name, status, err);
     }
-    status = run_child(KVMRUN_SECCOMP_KILL, err, sizeof(err));
+    status = test_run_child(child, (int)KVMRUN_SECCOMP_KILL, err, sizeof(err));
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS ||
         strcmp(err, KILL_MARK) != 0)
         FAILF("kill: status %#x, stderr '%s', not killed by SIGSYS after "

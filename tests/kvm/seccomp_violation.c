@@ -107,15 +107,17 @@ static struct kvmrun_vm *running_vm(enum kvmrun_seccomp_action action,
     return vm;
 }
 
-static void child_report(void)
+static void child_report(int unused)
 {
+    (void)unused;
     running_vm(KVMRUN_SECCOMP_TRAP, true);
     socket(AF_INET, SOCK_STREAM, 0);
     FAILF("socket(AF_INET) returned under the report filter");
 }
 
-static void child_kill(void)
+static void child_kill(int unused)
 {
+    (void)unused;
     char *argv[] = {"/bin/true", NULL};
 
     running_vm(KVMRUN_SECCOMP_KILL, false);
@@ -123,8 +125,9 @@ static void child_kill(void)
     FAILF("execve returned under the kill filter: %s", strerror(errno));
 }
 
-static void child_eperm(void)
+static void child_eperm(int unused)
 {
+    (void)unused;
     struct kvmrun_vm *vm = running_vm(KVMRUN_SECCOMP_EPERM, false);
     struct kvmrun_outcome out;
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -142,35 +145,6 @@ static void child_eperm(void)
     exit(0);
 }
 
-/* Runs fn in a child whose stderr goes to the pipe read into buf. */
-static int run_child(void (*fn)(void), char *buf, size_t len)
-{
-    struct rlimit no_core = {0, 0};
-    int p[2], status;
-    size_t n = 0;
-    ssize_t r;
-    pid_t pid;
-
-    if (pipe(p) < 0 || (pid = fork()) < 0)
-        FAILF("pipe or fork: %s", strerror(errno));
-    if (pid == 0) {
-        setrlimit(RLIMIT_CORE, &no_core);
-        dup2(p[1], STDERR_FILENO);
-        close(p[0]);
-        close(p[1]);
-        fn();
-        _exit(1);
-    }
-    close(p[1]);
-    while (n < len - 1 && (r = read(p[0], buf + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = 0;
-    close(p[0]);
-    if (waitpid(pid, &status, 0) != pid)
-        FAILF("waitpid: %s", strerror(errno));
-    return status;
-}
-
 int main(void)
 {
     char err[4096], want[128];
@@ -180,7 +154,7 @@ int main(void)
     if (!mkdtemp(dir))
         FAILF("mkdtemp: %s", strerror(errno));
 
-    status = run_child(child_report, err, sizeof(err));
+    status = test_run_child(child_report, 0, err, sizeof(err));
     snprintf(want, sizeof(want),
              "kvmrun: seccomp: blocked system call socket (%d)\n", SYS_socket);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 159 ||
@@ -188,12 +162,12 @@ int main(void)
         FAILF("report: status %#x, stderr '%s', not 159 and '%s'", status, err,
               want);
 
-    status = run_child(child_kill, err, sizeof(err));
+    status = test_run_child(child_kill, 0, err, sizeof(err));
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
         FAILF("kill: status %#x (stderr '%s'), not killed by SIGSYS", status,
               err);
 
-    status = run_child(child_eperm, err, sizeof(err));
+    status = test_run_child(child_eperm, 0, err, sizeof(err));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         FAILF("eperm: status %#x, stderr '%s'", status, err);
     rmdir(dir);
