@@ -435,7 +435,7 @@ static int run(const struct options *o, int sfd)
         return STATUS_SETUP;
     r = o->restore ? kvmrun_vm_restore(&cfg, o->restore, &vm)
                    : kvmrun_vm_create(&cfg, &vm);
-    start_ns.created = start_ns.loaded = now_ns();
+    start_ns.created = now_ns();
     if (r < 0) {
         if (cfg.serial_fd != STDOUT_FILENO)
             close(cfg.serial_fd);
