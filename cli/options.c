@@ -181,11 +181,16 @@ static int options_mem(struct options *o, const char *arg)
 
     if (kvmrun_parse_size(arg, &o->mem_size) < 0)
         return options_bad("--mem", kvmrun_last_error());
-    if (o->mem_size >= (1ULL << 20) && o->mem_size % 4096 == 0)
+    if (o->mem_size > KVMRUN_MAX_MEM)
+        snprintf(why, sizeof(why), "'%s' is too large (at most %lluT)", arg,
+                 KVMRUN_MAX_MEM >> 40);
+    else if (o->mem_size >= (1ULL << 20) && o->mem_size % 4096 == 0)
         return -1;
-    snprintf(why, sizeof(why), "'%s' is %s", arg,
-             o->mem_size < (1ULL << 20) ? "too small (at least 1M is needed)"
-                                        : "not a multiple of 4K");
+    else
+        snprintf(why, sizeof(why), "'%s' is %s", arg,
+                 o->mem_size < (1ULL << 20)
+                     ? "too small (at least 1M is needed)"
+                     : "not a multiple of 4K");
     return options_bad("--mem", why);
 }
 

@@ -8,6 +8,12 @@
 #define KVMRUN_VERSION "0.1.0"
 
 #define KVMRUN_DEFAULT_MEM (128ULL << 20)
+/* The most guest RAM a VM may have (1 TiB): kvmrun_vm_create() refuses
+ * more, so every VM it creates can be snapshotted and restored (a
+ * snapshot file records at most this). With RAM above 3 GiB starting at
+ * 4 GiB, the highest guest-physical byte is then just below 1 TiB + 1 GiB
+ * (41 address bits; KVM refuses memory beyond its host's MAXPHYADDR). */
+#define KVMRUN_MAX_MEM (1ULL << 40)
 #define KVMRUN_DEFAULT_LOAD 0x1000ULL
 #define KVMRUN_DEFAULT_DEVICE "/dev/kvm"
 
@@ -39,7 +45,8 @@ typedef void (*kvmrun_log_fn)(void *opaque, enum kvmrun_log_level level,
 
 struct kvmrun_config {
     const char *kvm_device; /* path of the KVM device; NULL: /dev/kvm */
-    uint64_t mem_size;      /* guest RAM in bytes, a multiple of 4 KiB */
+    uint64_t mem_size;      /* guest RAM in bytes, a multiple of 4 KiB,
+                               1 MiB to KVMRUN_MAX_MEM */
     unsigned ncpus;         /* number of vCPUs, 1..KVM_CAP_MAX_VCPUS */
     int irqchip;            /* 1: in-kernel LAPIC/PIC/IOAPIC (HLT stays
                                in the kernel); 0: HLT exits to kvmrun */

@@ -167,7 +167,7 @@ static int snap_check_sizes(const struct snap_header *h, const char *name)
         return snap_bad(name, "%" PRIu32 " vCPUs (1 to %u allowed)", h->ncpus,
                         SNAP_MAX_CPUS);
     if (h->mem_size < (1ULL << 20) || h->mem_size % SNAP_PAGE ||
-        h->mem_size > SNAP_MAX_MEM)
+        h->mem_size > KVMRUN_MAX_MEM)
         return snap_bad(name, "bad memory size %" PRIu64, h->mem_size);
     if (h->flags & ~SNAP_FLAG_IRQCHIP)
         return snap_bad(name, "unknown flags %#" PRIx32, h->flags);

@@ -24,7 +24,6 @@
 #define SNAP_MAX_CPUS 1024u
 #define SNAP_MAX_MSRS 4096u
 #define SNAP_MAX_XSAVE (1u << 20)
-#define SNAP_MAX_MEM (1ULL << 40)
 #define SNAP_FLAG_IRQCHIP 0x1u
 
 struct snap_header {

@@ -348,6 +348,13 @@ static int snap_write(struct snap_writer *w, struct kvmrun_vm *vm)
     struct kvm_msr_list *msrs = NULL;
     int r;
 
+    /* kvmrun_vm_create() refuses such a VM; never write a file that no
+     * restore would read. */
+    if (vm->mem.size > KVMRUN_MAX_MEM)
+        return err_set(EFBIG,
+                       "%" PRIu64 " MiB of guest memory is more than a "
+                       "snapshot holds (%llu MiB)",
+                       vm->mem.size >> 20, KVMRUN_MAX_MEM >> 20);
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
     h.version = SNAP_VERSION;

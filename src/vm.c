@@ -407,6 +407,11 @@ static int vm_check_config(const struct kvmrun_config *cfg)
         return err_set(EINVAL, "the number of vCPUs must be at least 1");
     if (cfg->mem_size < (1ULL << 20))
         return err_set(EINVAL, "guest memory must be at least 1 MiB");
+    if (cfg->mem_size > KVMRUN_MAX_MEM)
+        return err_set(EINVAL,
+                       "guest memory of %" PRIu64 " MiB is more than the "
+                       "limit of %llu MiB (1 TiB; what a snapshot can hold)",
+                       cfg->mem_size >> 20, KVMRUN_MAX_MEM >> 20);
     return 0;
 }
 
