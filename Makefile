@@ -244,7 +244,7 @@ FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
 FUZZ_SRCS_control := src/control_req.c src/error.c
 FUZZ_LIBS_control := -ljansson
-FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
+FUZZ_SRCS_snapshot := src/snapfile.c src/dev/rtc.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\

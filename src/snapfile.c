@@ -346,6 +346,20 @@ static int snap_check_complete(const struct snap_image *img, const char *name)
     return 0;
 }
 
+/* Device states whose values the device cannot take as they are: the
+ * RTC's clock offset and frozen time (the other devices' loads clamp
+ * every byte). Refused here, before anything is created. */
+static int snap_check_devices(const struct snap_image *img, const char *name)
+{
+    struct rtc_state rtc;
+    char why[160];
+
+    memcpy(&rtc, img->dev[SNAP_DEV_RTC - SNAP_DEV_SERIAL].data, sizeof(rtc));
+    if (rtc_state_check(&rtc, why, sizeof(why)) < 0)
+        return snap_bad(name, "rtc section: %s", why);
+    return 0;
+}
+
 int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
                    struct snap_image *img)
 {
@@ -362,7 +376,8 @@ int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
     if (!img->vcpu)
         return err_set(ENOMEM, "%s: out of memory", name);
     if ((r = snap_walk(img, name)) < 0 ||
-        (r = snap_check_complete(img, name)) < 0) {
+        (r = snap_check_complete(img, name)) < 0 ||
+        (r = snap_check_devices(img, name)) < 0) {
         snapfile_free(img);
         return r;
     }

@@ -1,6 +1,9 @@
 /* rtc.c: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
 #include "dev/rtc.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -103,10 +106,18 @@ static void rtc_now(const struct rtc *r, struct tm *tm)
     rtc_break_down(rtc_host_seconds() + r->offset, tm);
 }
 
-/* Makes the broken-down time the guest's time from now on. */
+static int64_t rtc_clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Makes the broken-down time the guest's time from now on. Its fields
+ * are bounded (a byte each, the year near the clock's), so the sum
+ * cannot overflow; the offset is kept within RTC_MAX_OFFSET. */
 static void rtc_commit(struct rtc *r, struct tm *tm)
 {
-    r->offset = rtc_seconds(tm) - rtc_host_seconds();
+    r->offset = rtc_clamp(rtc_seconds(tm) - rtc_host_seconds(), -RTC_MAX_OFFSET,
+                          RTC_MAX_OFFSET);
 }
 
 static uint8_t rtc_encode(const struct rtc *r, unsigned v)
@@ -328,20 +339,68 @@ void rtc_save(struct rtc *r, struct rtc_state *st)
     pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * The range of each saved pending field (struct tm's order): what a
+ * guest's writes can put there (a decoded byte, minus one for the month
+ * and weekday; a year near the clock's) or the calendar computes.
+ */
+static const struct {
+    const char *name;
+    int32_t min, max;
+} rtc_pending_range[9] = {
+    {"pending seconds", -1, 255},
+    {"pending minutes", -1, 255},
+    {"pending hours", -1, 255},
+    {"pending day of month", -1, 255},
+    {"pending month", -1, 255},
+    {"pending year", -RTC_MAX_PENDING_YEAR, RTC_MAX_PENDING_YEAR},
+    {"pending day of week", -1, 255},
+    {"pending day of year", 0, 365},
+    {"pending daylight saving flag", 0, 0},
+};
+
+int rtc_state_check(const struct rtc_state *st, char *why, size_t len)
+{
+    if (st->offset < -RTC_MAX_OFFSET || st->offset > RTC_MAX_OFFSET) {
+        snprintf(why, len,
+                 "offset %" PRId64 " s from the host's clock is out of "
+                 "range (-%lld to %lld)",
+                 st->offset, RTC_MAX_OFFSET, RTC_MAX_OFFSET);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < 9; i++)
+        if (st->pending[i] < rtc_pending_range[i].min ||
+            st->pending[i] > rtc_pending_range[i].max) {
+            snprintf(why, len,
+                     "%s %" PRId32 " is out of range (%" PRId32 " to %" PRId32
+                     ")",
+                     rtc_pending_range[i].name, st->pending[i],
+                     rtc_pending_range[i].min, rtc_pending_range[i].max);
+            return -EINVAL;
+        }
+    return 0;
+}
+
+static int rtc_pending_field(const struct rtc_state *st, unsigned i)
+{
+    return (int)rtc_clamp(st->pending[i], rtc_pending_range[i].min,
+                          rtc_pending_range[i].max);
+}
+
 void rtc_load(struct rtc *r, const struct rtc_state *st)
 {
     pthread_mutex_lock(&r->lock);
-    r->offset = st->offset;
+    r->offset = rtc_clamp(st->offset, -RTC_MAX_OFFSET, RTC_MAX_OFFSET);
     memset(&r->pending, 0, sizeof(r->pending));
-    r->pending.tm_sec = st->pending[0];
-    r->pending.tm_min = st->pending[1];
-    r->pending.tm_hour = st->pending[2];
-    r->pending.tm_mday = st->pending[3];
-    r->pending.tm_mon = st->pending[4];
-    r->pending.tm_year = st->pending[5];
-    r->pending.tm_wday = st->pending[6];
-    r->pending.tm_yday = st->pending[7];
-    r->pending.tm_isdst = st->pending[8];
+    r->pending.tm_sec = rtc_pending_field(st, 0);
+    r->pending.tm_min = rtc_pending_field(st, 1);
+    r->pending.tm_hour = rtc_pending_field(st, 2);
+    r->pending.tm_mday = rtc_pending_field(st, 3);
+    r->pending.tm_mon = rtc_pending_field(st, 4);
+    r->pending.tm_year = rtc_pending_field(st, 5);
+    r->pending.tm_wday = rtc_pending_field(st, 6);
+    r->pending.tm_yday = rtc_pending_field(st, 7);
+    r->pending.tm_isdst = rtc_pending_field(st, 8);
     r->index = st->index % RTC_NREGS;
     r->nmi_masked = st->nmi_masked != 0;
     r->frozen = st->frozen != 0;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -79,7 +80,30 @@ struct rtc_state {
     uint8_t ram[RTC_NREGS];
 };
 
+/*
+ * How far the guest's clock may be from the host's: some 31,700 years,
+ * beyond any date a guest can write (century 255 in binary mode is year
+ * 25599), and far enough from INT64_MAX that host time + offset and the
+ * calendar arithmetic never overflow. A guest setting a time beyond it
+ * gets the limit.
+ */
+#define RTC_MAX_OFFSET 1000000000000LL
+/* The pending (frozen) time's year, as struct tm counts it (from 1900):
+ * a guest can only put years near its clock's there. */
+#define RTC_MAX_PENDING_YEAR 100000
+
 void rtc_save(struct rtc *r, struct rtc_state *st);
+
+/*
+ * Checks a saved state (from a snapshot file, so untrusted) for values
+ * this RTC never holds: 0, or -EINVAL with a message in why (len bytes)
+ * naming the field, its value and the range, e.g. "offset ... is out of
+ * range". A snapshot with such a state is refused.
+ */
+int rtc_state_check(const struct rtc_state *st, char *why, size_t len);
+
+/* Loads a state; values rtc_state_check() refuses are clamped into
+ * range (as serial_load() clamps its FIFO), never trusted. */
 void rtc_load(struct rtc *r, const struct rtc_state *st);
 
 #endif

@@ -1,4 +1,5 @@
 /* test_rtc.c: unit tests of the MC146818 RTC and CMOS RAM. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -355,6 +356,103 @@ static void test_wide_access(void **state)
     rtc_fini(&r);
 }
 
+/* Every time register read, then written back, as a guest would. */
+static void touch_time(struct rtc *r)
+{
+    static const uint8_t regs[] = {
+        RTC_SECONDS,      RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_WEEK,
+        RTC_DAY_OF_MONTH, RTC_MONTH,   RTC_YEAR,  RTC_CENTURY,
+    };
+
+    for (size_t i = 0; i < sizeof(regs); i++)
+        rtc_set(r, regs[i], rtc_get(r, regs[i]));
+}
+
+/* A saved state as a forged snapshot has it: the clock's offset from the
+ * host and the pending (frozen) year at the ends of their types. Loading
+ * one must leave a clock whose arithmetic stays in range (UBSan, in
+ * make check SANITIZE=1, traps any signed overflow). */
+static void load_forged(int64_t offset, int32_t year, bool frozen)
+{
+    struct rtc r;
+    struct rtc_state st;
+
+    rtc_init(&r, &env);
+    rtc_save(&r, &st);
+    st.offset = offset;
+    st.pending[5] = year;
+    st.frozen = frozen;
+    rtc_load(&r, &st);
+    touch_time(&r);
+    rtc_set(&r, RTC_REG_B, RTC_B_DEFAULT); /* commits a frozen time */
+    touch_time(&r);
+    rtc_fini(&r);
+}
+
+static void test_forged_load(void **state)
+{
+    (void)state;
+    load_forged(INT64_MAX, 0, false);
+    load_forged(INT64_MIN, 0, false);
+    load_forged(INT64_MAX - 1000000000LL, INT32_MAX, true);
+    load_forged(0, INT32_MAX, true);
+    load_forged(0, INT32_MIN, true);
+}
+
+/* rtc_state_check() refuses what rtc_load() would have to clamp, naming
+ * the field; a state the RTC saved itself passes. */
+static void test_state_check(void **state)
+{
+    struct rtc r;
+    struct rtc_state st, bad;
+    char why[160];
+
+    (void)state;
+    rtc_init(&r, &env);
+    rtc_set(&r, RTC_REG_B, RTC_B_DEFAULT | RTC_B_SET);
+    rtc_set(&r, RTC_CENTURY, 0x99); /* year 99xx, frozen in pending */
+    rtc_save(&r, &st);
+    assert_int_equal(rtc_state_check(&st, why, sizeof(why)), 0);
+
+    bad = st;
+    bad.offset = INT64_MAX;
+    assert_int_equal(rtc_state_check(&bad, why, sizeof(why)), -EINVAL);
+    assert_string_equal(why, "offset 9223372036854775807 s from the host's "
+                             "clock is out of range (-1000000000000 to "
+                             "1000000000000)");
+    bad = st;
+    bad.offset = -RTC_MAX_OFFSET - 1;
+    assert_int_equal(rtc_state_check(&bad, why, sizeof(why)), -EINVAL);
+    bad = st;
+    bad.pending[5] = INT32_MAX;
+    assert_int_equal(rtc_state_check(&bad, why, sizeof(why)), -EINVAL);
+    assert_string_equal(why, "pending year 2147483647 is out of range "
+                             "(-100000 to 100000)");
+    bad = st;
+    bad.pending[3] = 256;
+    assert_int_equal(rtc_state_check(&bad, why, sizeof(why)), -EINVAL);
+    assert_string_equal(why, "pending day of month 256 is out of range "
+                             "(-1 to 255)");
+    rtc_fini(&r);
+}
+
+/* A guest setting the time far beyond the limit gets the limit. */
+static void test_offset_limit(void **state)
+{
+    struct rtc r;
+
+    (void)state;
+    rtc_init(&r, &env);
+    rtc_set(&r, RTC_REG_B, RTC_B_24H | RTC_B_DM);
+    rtc_set(&r, RTC_CENTURY, 255); /* year 255xx */
+    assert_true(r.offset > 0 && r.offset <= RTC_MAX_OFFSET);
+    for (int i = 0; i < 2000; i++)
+        rtc_set(&r, RTC_MONTH, 255); /* + 21 years each time */
+    assert_int_equal(r.offset, RTC_MAX_OFFSET);
+    touch_time(&r);
+    rtc_fini(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +469,9 @@ int main(void)
         cmocka_unit_test(test_cmos_ram),
         cmocka_unit_test(test_nmi_bit),
         cmocka_unit_test(test_wide_access),
+        cmocka_unit_test(test_forged_load),
+        cmocka_unit_test(test_state_check),
+        cmocka_unit_test(test_offset_limit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

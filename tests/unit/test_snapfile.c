@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "kvmrun.h"
+#include "dev/rtc.h"
 #include "snapfile.h"
 
 enum variant {
@@ -28,9 +29,14 @@ enum variant {
     LAPIC_WITHOUT_IRQCHIP,
     BAD_REGS_SIZE,
     UNKNOWN_TYPE,
+    FORGED_RTC,
 };
 
 static uint8_t page[2 * SNAP_PAGE];
+
+/* The RTC's clock offset from the host at the end of its type: its
+ * arithmetic would overflow. */
+static const struct rtc_state forged_rtc = {.offset = INT64_MAX};
 
 static void section(struct snap_writer *w, uint32_t type, uint32_t index)
 {
@@ -76,7 +82,10 @@ static uint8_t *build(enum variant v, size_t *len)
         snapw_section(w, 200, 0, page, 4);
     section(w, SNAP_VM_CLOCK, 0);
     for (uint32_t t = SNAP_DEV_SERIAL; t < SNAP_DEV_END; t++)
-        section(w, t, 0);
+        if (t == SNAP_DEV_RTC && v == FORGED_RTC)
+            snapw_section(w, t, 0, &forged_rtc, sizeof(forged_rtc));
+        else
+            section(w, t, 0);
     page[0] = 0xab;
     snapw_extent(w, 0x2000, page, SNAP_PAGE);
     if (v == EXTENT_OUT_OF_ORDER)
@@ -141,6 +150,8 @@ static void test_malformed(void **state)
     expect_refusal(LAPIC_WITHOUT_IRQCHIP, "unexpected section type 7 (lapic)");
     expect_refusal(BAD_REGS_SIZE, "regs section at offset 56: 8 bytes");
     expect_refusal(UNKNOWN_TYPE, "unexpected section type 200 (unknown)");
+    expect_refusal(FORGED_RTC, "rtc section: offset 9223372036854775807 s "
+                               "from the host's clock is out of range");
 }
 
 /* Every prefix of a good file is refused, none crashes. */
