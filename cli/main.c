@@ -390,6 +390,7 @@ static void log_stderr(void *opaque, enum kvmrun_log_level level,
     (void)opaque;
     (void)level;
     fprintf(stderr, "kvmrun: %s\n", line);
+    sigsys_sanitizer_test(line);
 }
 
 /* Runs a guest that powers off at once: proof that KVM_RUN works here. */

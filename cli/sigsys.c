@@ -2,9 +2,11 @@
 #include "sigsys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -80,3 +82,22 @@ int sigsys_confine(struct kvmrun_vm *vm)
     }
     return 0;
 }
+
+#ifdef __SANITIZE_ADDRESS__
+void sigsys_sanitizer_test(const char *line)
+{
+    const char *what = getenv("KVMRUN_TEST_SANITIZER");
+    volatile int big = INT_MAX;
+    volatile size_t len = 8; /* volatile: no compiler sees through it */
+    char *p;
+
+    if (!what || !strstr(line, ": unclaimed "))
+        return;
+    if (strcmp(what, "ubsan") == 0) {
+        big = big + (int)strlen(line); /* signed overflow: UBSan's */
+    } else if (strcmp(what, "asan") == 0 && (p = calloc(1, len))) {
+        big = p[len]; /* past the buffer: ASan's */
+        free(p);
+    }
+}
+#endif

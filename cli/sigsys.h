@@ -13,4 +13,18 @@
  */
 int sigsys_confine(struct kvmrun_vm *vm);
 
+/*
+ * Sanitizer builds only (make SANITIZE=1), for tests/kvm/sanitizer_report.sh:
+ * with KVMRUN_TEST_SANITIZER=ubsan (a signed overflow) or =asan (a heap
+ * read past a buffer) in the environment, the first log line about an
+ * unclaimed port, which a vCPU thread writes, commits that error on
+ * purpose, so that the test sees the sanitizer's report get through the
+ * seccomp filters. Ordinary builds have no such hook.
+ */
+#ifdef __SANITIZE_ADDRESS__
+void sigsys_sanitizer_test(const char *line);
+#else
+#define sigsys_sanitizer_test(line) ((void)(line))
+#endif
+
 #endif

@@ -155,6 +155,23 @@ static const int confine_sanitizer[] = {
     SCMP_SYS(sigaltstack), SCMP_SYS(getdents64), SCMP_SYS(getdents),
     SCMP_SYS(ptrace),      SCMP_SYS(wait4),      SCMP_SYS(prctl),
     SCMP_SYS(getppid),     SCMP_SYS(clone),      SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(readlink),
+};
+
+/*
+ * And a report, from any thread: the runtime names the program
+ * (readlink of /proc/self/exe), reads /proc/self/maps, /proc/self/cmdline
+ * and environ, and symbolizes the stack from the binary's and libraries'
+ * debug information (libbacktrace: open, read, fstat, mmap without
+ * PROT_EXEC); it asks whether stderr is a terminal (TCGETS) to colour it.
+ * The process filter has these file calls already; vCPU threads, where
+ * device models run, get them here, so that a report gets out instead of
+ * a SIGSYS line that hides it.
+ */
+static const int confine_sanitizer_report[] = {
+    SCMP_SYS(open),  SCMP_SYS(openat),     SCMP_SYS(read),
+    SCMP_SYS(close), SCMP_SYS(fcntl),      SCMP_SYS(fstat),
+    SCMP_SYS(lseek), SCMP_SYS(newfstatat), SCMP_SYS(pread64),
 };
 #endif
 
@@ -177,6 +194,7 @@ static const struct confine_group confine_groups[] = {
     CONFINE_GROUP("control socket", CONFINE_PROCESS, confine_control_socket),
 #if CONFINE_SANITIZER
     CONFINE_GROUP("sanitizer", CONFINE_BOTH, confine_sanitizer),
+    CONFINE_GROUP("sanitizer report", CONFINE_VCPU, confine_sanitizer_report),
 #endif
 };
 
@@ -237,6 +255,13 @@ static const unsigned long confine_terminal_restore[] = {
     TCSETSF,
 };
 
+#if CONFINE_SANITIZER
+/* A sanitizer report from a vCPU thread: is stderr a terminal? */
+static const unsigned long confine_sanitizer_ioctls[] = {
+    TCGETS,
+};
+#endif
+
 #define CONFINE_IOCTLS(purpose, filters, requests)                             \
     {                                                                          \
         purpose, filters, requests, CONFINE_COUNT(requests)                    \
@@ -248,6 +273,9 @@ static const struct confine_ioctls confine_ioctl_groups[] = {
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),
+#if CONFINE_SANITIZER
+    CONFINE_IOCTLS("sanitizer report", CONFINE_VCPU, confine_sanitizer_ioctls),
+#endif
 };
 
 static int confine_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
