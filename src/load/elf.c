@@ -28,15 +28,11 @@ struct elf_hdr {
     uint16_t phnum;
 };
 
-/* A PT_LOAD program header, widened. index is its number in the program
- * header table, counted from 0 as readelf -l numbers segments. */
-struct elf_seg {
-    unsigned index;
-    uint64_t offset;
-    uint64_t paddr;
-    uint64_t filesz;
-    uint64_t memsz;
-};
+/* A PT_LOAD program header, widened (load.h). */
+#define elf_seg load_elf_seg
+
+/* The ELF header is read into a buffer of this size: ELF64's, the larger. */
+#define EHDR_MAX sizeof(Elf64_Ehdr)
 
 int load_elf_probe(const uint8_t *image, size_t len)
 {
@@ -45,7 +41,7 @@ int load_elf_probe(const uint8_t *image, size_t len)
 
 /* 1 when [off, off + size) lies inside a file of len bytes; written so
  * that no sum can overflow. */
-static int in_file(uint64_t off, uint64_t size, size_t len)
+static int in_file(uint64_t off, uint64_t size, uint64_t len)
 {
     return off <= len && size <= len - off;
 }
@@ -84,14 +80,14 @@ static const char *name_of(const struct elf_name *names, size_t n,
 
 /* e_ident: magic, class, byte order, version. */
 static int check_ident(const struct load_ctx *ctx, const uint8_t *image,
-                       size_t len)
+                       uint64_t len)
 {
-    if (!load_elf_probe(image, len))
+    if (!load_elf_probe(image, len < EHDR_MAX ? (size_t)len : EHDR_MAX))
         return err_set(EINVAL, "%s: e_ident: no ELF magic (\\x7fELF)",
                        ctx->name);
     if (len < EI_NIDENT)
         return err_set(EINVAL,
-                       "%s: e_ident: file is %zu bytes, e_ident "
+                       "%s: e_ident: file is %" PRIu64 " bytes, e_ident "
                        "alone needs %d",
                        ctx->name, len, EI_NIDENT);
     if (image[EI_CLASS] != ELFCLASS32 && image[EI_CLASS] != ELFCLASS64)
@@ -127,7 +123,7 @@ static void widen_ehdr64(const Elf64_Ehdr *e, struct elf_hdr *h)
 /* Copies the Ehdr out of the image: memcpy, since the image need not be
  * aligned for the structure. */
 static int read_ehdr(const struct load_ctx *ctx, const uint8_t *image,
-                     size_t len, struct elf_hdr *h)
+                     uint64_t len, struct elf_hdr *h)
 {
     int is64 = image[EI_CLASS] == ELFCLASS64;
     size_t need = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
@@ -136,7 +132,7 @@ static int read_ehdr(const struct load_ctx *ctx, const uint8_t *image,
 
     if (len < need)
         return err_set(EINVAL,
-                       "%s: ELF header: file is %zu bytes, an "
+                       "%s: ELF header: file is %" PRIu64 " bytes, an "
                        "ELF%d header needs %zu",
                        ctx->name, len, is64 ? 64 : 32, need);
     if (is64) {
@@ -176,7 +172,7 @@ static int check_ehdr_kind(const struct load_ctx *ctx, const struct elf_hdr *h)
 
 /* e_ehsize and the program header table's shape and place in the file. */
 static int check_ehdr_table(const struct load_ctx *ctx, const struct elf_hdr *h,
-                            size_t len)
+                            uint64_t len)
 {
     size_t ehsize = h->bits == 64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     size_t phsize = h->bits == 64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
@@ -208,17 +204,17 @@ static int check_ehdr_table(const struct load_ctx *ctx, const struct elf_hdr *h,
         return err_set(EINVAL,
                        "%s: program header table (e_phoff 0x%" PRIx64
                        ", e_phnum %u * e_phentsize %u) runs past the "
-                       "end of the file (%zu bytes)",
+                       "end of the file (%" PRIu64 " bytes)",
                        ctx->name, h->phoff, h->phnum, h->phentsize, len);
     return 0;
 }
 
-/* Program header i, widened; returns its p_type. The table was checked to
- * be inside the image. */
-static uint32_t read_phdr(const uint8_t *image, const struct elf_hdr *h,
+/* Program header i of the table (read from the file), widened; returns
+ * its p_type. */
+static uint32_t read_phdr(const uint8_t *table, const struct elf_hdr *h,
                           unsigned i, struct elf_seg *s)
 {
-    const uint8_t *p = image + h->phoff + (uint64_t)i * h->phentsize;
+    const uint8_t *p = table + (uint64_t)i * h->phentsize;
     Elf32_Phdr p32;
     Elf64_Phdr p64;
 
@@ -236,7 +232,7 @@ static uint32_t read_phdr(const uint8_t *image, const struct elf_hdr *h,
 
 /* The segment's own fields, then its guest-physical range. */
 static int check_seg(const struct load_ctx *ctx, const struct elf_hdr *h,
-                     const struct elf_seg *s, size_t len)
+                     const struct elf_seg *s, uint64_t len)
 {
     /* An ELF32 address space ends at 4 GiB: a segment past it wraps. */
     uint64_t top = h->bits == 64 ? UINT64_MAX : UINT32_MAX;
@@ -251,7 +247,7 @@ static int check_seg(const struct load_ctx *ctx, const struct elf_hdr *h,
         return err_set(EINVAL,
                        "%s: PT_LOAD segment %u: p_offset 0x%" PRIx64
                        " + p_filesz 0x%" PRIx64 " runs past the end of the "
-                       "file (%zu bytes)",
+                       "file (%" PRIu64 " bytes)",
                        ctx->name, s->index, s->offset, s->filesz, len);
     if (s->memsz && s->memsz - 1 > top - s->paddr)
         return err_set(EINVAL,
@@ -268,8 +264,8 @@ static int check_seg(const struct load_ctx *ctx, const struct elf_hdr *h,
  * that occupy memory into a new array (free() it). Other types, PT_NOTE,
  * PT_GNU_STACK and the like, mean nothing to a bare-metal load.
  */
-static int collect_segs(const struct load_ctx *ctx, const uint8_t *image,
-                        size_t len, const struct elf_hdr *h,
+static int collect_segs(const struct load_ctx *ctx, const uint8_t *table,
+                        uint64_t len, const struct elf_hdr *h,
                         struct elf_seg **segs, unsigned *n)
 {
     struct elf_seg *v = calloc(h->phnum, sizeof(*v));
@@ -281,7 +277,7 @@ static int collect_segs(const struct load_ctx *ctx, const uint8_t *image,
     for (unsigned i = 0; i < h->phnum; i++) {
         int r;
 
-        if (read_phdr(image, h, i, &v[count]) != PT_LOAD)
+        if (read_phdr(table, h, i, &v[count]) != PT_LOAD)
             continue;
         r = check_seg(ctx, h, &v[count], len);
         if (r < 0) {
@@ -351,42 +347,79 @@ static int check_entry(const struct load_ctx *ctx, const struct elf_hdr *h,
 }
 
 /* Pass 2: every range was checked, so mem_ptr cannot fail here; the test
- * stays so that a broken check shows up as an error, not a crash. */
-static int copy_segs(const struct load_ctx *ctx, const uint8_t *image,
-                     const struct elf_seg *segs, unsigned n)
+ * stays so that a broken check shows up as an error, not a crash. The
+ * bytes go from src straight to guest memory. */
+int load_elf_copy(const struct load_ctx *ctx, const struct load_src *src,
+                  const struct load_elf_plan *plan)
 {
-    for (unsigned i = 0; i < n; i++) {
-        const struct elf_seg *s = &segs[i];
+    for (unsigned i = 0; i < plan->nsegs; i++) {
+        const struct elf_seg *s = &plan->segs[i];
         void *data = mem_ptr(ctx->mem, s->paddr, s->filesz);
         void *bss =
             mem_ptr(ctx->mem, s->paddr + s->filesz, s->memsz - s->filesz);
+        int r;
 
         if (!data || !bss)
             return err_set(EFAULT,
                            "%s: PT_LOAD segment %u: 0x%" PRIx64
                            " vanished from guest RAM",
                            ctx->name, s->index, s->paddr);
-        memcpy(data, image + s->offset, s->filesz);
+        if ((r = load_src_read(src, s->offset, data, s->filesz)) < 0)
+            return r;
         memset(bss, 0, s->memsz - s->filesz);
     }
     return 0;
 }
 
-/* Pass 1: every header field, segment and range, before any write. */
-static int check_image(const struct load_ctx *ctx, const uint8_t *image,
-                       size_t len, struct elf_hdr *h, struct elf_seg **segs,
-                       unsigned *n)
+/* The ELF header: what the file starts with, up to EHDR_MAX bytes. */
+static int read_head(const struct load_ctx *ctx, const struct load_src *src,
+                     struct elf_hdr *h)
 {
-    int r = check_ident(ctx, image, len);
+    uint8_t head[EHDR_MAX];
+    uint64_t n = src->len < sizeof(head) ? src->len : sizeof(head);
+    int r = load_src_read(src, 0, head, n);
 
     if (!r)
-        r = read_ehdr(ctx, image, len, h);
+        r = check_ident(ctx, head, src->len);
+    if (!r)
+        r = read_ehdr(ctx, head, src->len, h);
     if (!r)
         r = check_ehdr_kind(ctx, h);
     if (!r)
-        r = check_ehdr_table(ctx, h, len);
+        r = check_ehdr_table(ctx, h, src->len);
+    return r;
+}
+
+/* The program header table (at most 0xffff entries of 56 bytes, checked
+ * to lie inside the file), read into a new buffer (free() it). */
+static int read_table(const struct load_ctx *ctx, const struct load_src *src,
+                      const struct elf_hdr *h, uint8_t **table)
+{
+    uint64_t len = (uint64_t)h->phnum * h->phentsize;
+    int r;
+
+    if (!(*table = malloc((size_t)len)))
+        return err_set(ENOMEM, "%s: out of memory for %u program headers",
+                       ctx->name, h->phnum);
+    if ((r = load_src_read(src, h->phoff, *table, len)) < 0) {
+        free(*table);
+        *table = NULL;
+    }
+    return r;
+}
+
+/* Pass 1: every header field, segment and range, before any write. */
+static int check_image(const struct load_ctx *ctx, const struct load_src *src,
+                       struct elf_hdr *h, struct elf_seg **segs, unsigned *n)
+{
+    uint8_t *table = NULL;
+    int r = read_head(ctx, src, h);
+
     if (!r)
-        r = collect_segs(ctx, image, len, h, segs, n);
+        r = read_table(ctx, src, h, &table);
+    if (!r)
+        r = collect_segs(ctx, table, src->len, h, segs, n);
+    free(table);
     if (r)
         return r;
     if (*n == 0)
@@ -401,24 +434,52 @@ static int check_image(const struct load_ctx *ctx, const uint8_t *image,
     return r;
 }
 
-int load_elf(const struct load_ctx *ctx, const uint8_t *image, size_t len,
-             struct load_elf_info *out)
+int load_elf_plan(const struct load_ctx *ctx, const struct load_src *src,
+                  struct load_elf_plan *plan)
 {
     /* Initialised only because the compiler cannot see that err_set()
      * never returns 0. */
     struct elf_hdr h = {0};
     struct elf_seg *segs = NULL;
     unsigned n = 0;
-    int r = check_image(ctx, image, len, &h, &segs, &n);
+    int r = check_image(ctx, src, &h, &segs, &n);
 
     if (r)
         return r;
-    r = copy_segs(ctx, image, segs, n);
-    if (!r) {
-        /* Sorted and disjoint: the last segment ends highest. */
-        *out = (struct load_elf_info){h.entry, h.bits, segs[0].paddr,
-                                      segs[n - 1].paddr + segs[n - 1].memsz};
-    }
-    free(segs);
+    /* Sorted and disjoint: the last segment ends highest. */
+    *plan = (struct load_elf_plan){
+        {h.entry, h.bits, segs[0].paddr, segs[n - 1].paddr + segs[n - 1].memsz},
+        segs,
+        n};
+    return 0;
+}
+
+void load_elf_plan_free(struct load_elf_plan *plan)
+{
+    free(plan->segs);
+    plan->segs = NULL;
+    plan->nsegs = 0;
+}
+
+int load_elf_src(const struct load_ctx *ctx, const struct load_src *src,
+                 struct load_elf_info *out)
+{
+    struct load_elf_plan plan;
+    int r = load_elf_plan(ctx, src, &plan);
+
+    if (r)
+        return r;
+    r = load_elf_copy(ctx, src, &plan);
+    if (!r)
+        *out = plan.info;
+    load_elf_plan_free(&plan);
     return r;
+}
+
+int load_elf(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+             struct load_elf_info *out)
+{
+    struct load_src src = {image, -1, len, ctx->name};
+
+    return load_elf_src(ctx, &src, out);
 }

@@ -23,6 +23,19 @@ static const struct load_region image_reserved[] = {
     {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, "the boot information area"},
 };
 
+/* And for Linux guests, the platform tables written before the kernel
+ * (image_platform_tables): a vmlinux segment must not cover them. */
+static const struct load_region image_linux_reserved[] = {
+    {ARCH_VMM_AREA_START, ARCH_VMM_AREA_END,
+     "the VMM's GDT, TSS and page tables"},
+    {ARCH_BOOT_INFO_ADDR, ARCH_BOOT_INFO_END, "the boot information area"},
+    {ARCH_ACPI_ADDR, ARCH_ACPI_END, "the ACPI tables"},
+    {ARCH_MPTABLE_ADDR, ARCH_MPTABLE_END, "the MP table"},
+    {ARCH_BIOS_RESET_ADDR, ARCH_BIOS_END, "the reset vector's stub"},
+};
+
+#define IMAGE_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 enum kvmrun_format kvmrun_detect_format(const void *image, size_t len)
 {
     const uint8_t *p = image;
@@ -84,23 +97,41 @@ int kvmrun_parse_format(const char *text, enum kvmrun_format *format)
 static struct load_ctx image_ctx(struct kvmrun_vm *vm, const char *name)
 {
     return (struct load_ctx){&vm->mem, name, image_reserved,
-                             sizeof(image_reserved) /
-                                 sizeof(image_reserved[0])};
+                             IMAGE_COUNT(image_reserved)};
 }
 
+static struct load_ctx image_linux_ctx(struct kvmrun_vm *vm, const char *name)
+{
+    return (struct load_ctx){&vm->mem, name, image_linux_reserved,
+                             IMAGE_COUNT(image_linux_reserved)};
+}
+
+/* An image file to read from as it is loaded: never copied whole. */
+static int image_open(struct kvmrun_vm *vm, const char *path,
+                      struct load_src *src)
+{
+    int fd = load_open_max(path, vm->mem.size, &src->len);
+
+    src->buf = NULL;
+    src->fd = fd;
+    src->name = path;
+    return fd < 0 ? fd : 0;
+}
+
+/* The headers are checked, then the segments go from the file straight
+ * into guest memory. */
 int kvmrun_load_elf_file(struct kvmrun_vm *vm, const char *path,
                          struct kvmrun_elf_info *info)
 {
     struct load_ctx ctx = image_ctx(vm, path);
     struct load_elf_info out;
-    uint8_t *data;
-    size_t len;
-    int r = load_read_file(path, vm->mem.size, &data, &len);
+    struct load_src src;
+    int r = image_open(vm, path, &src);
 
     if (r < 0)
         return r;
-    r = load_elf(&ctx, data, len, &out);
-    free(data);
+    r = load_elf_src(&ctx, &src, &out);
+    close(src.fd);
     if (r < 0)
         return r;
     vm_note_image(vm, out.low, out.high, path);
@@ -127,13 +158,13 @@ static char *image_cmdline(const char *path, const char *append)
 }
 
 static int image_multiboot(struct kvmrun_vm *vm, const char *path,
-                           const uint8_t *kernel, size_t kernel_len,
+                           const struct load_src *kernel,
                            struct load_multiboot_args *args,
                            struct kvmrun_boot *boot)
 {
     struct load_ctx ctx = image_ctx(vm, path);
     struct load_multiboot_info out;
-    int r = load_multiboot(&ctx, kernel, kernel_len, args, &out);
+    int r = load_multiboot_src(&ctx, kernel, args, &out);
 
     if (r < 0)
         return r;
@@ -158,22 +189,22 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
         .info_addr = ARCH_BOOT_INFO_ADDR,
         .info_size = ARCH_BOOT_INFO_END - ARCH_BOOT_INFO_ADDR,
     };
-    uint8_t *kernel = NULL, *module = NULL;
-    size_t kernel_len, module_len = 0;
-    int r = load_read_file(path, vm->mem.size, &kernel, &kernel_len);
+    struct load_src kernel = {.fd = -1}, module = {.fd = -1};
+    int r = image_open(vm, path, &kernel);
 
     if (r == 0 && module_path)
-        r = load_read_file(module_path, vm->mem.size, &module, &module_len);
+        r = image_open(vm, module_path, &module);
     args.cmdline = image_cmdline(path, append);
     if (r == 0 && !args.cmdline)
         r = err_set(ENOMEM, "out of memory");
-    args.module = module;
-    args.module_len = module_len;
+    args.module_src = module_path ? &module : NULL;
     if (r == 0)
-        r = image_multiboot(vm, path, kernel, kernel_len, &args, boot);
+        r = image_multiboot(vm, path, &kernel, &args, boot);
     free((char *)args.cmdline);
-    free(module);
-    free(kernel);
+    if (module.fd >= 0)
+        close(module.fd);
+    if (kernel.fd >= 0)
+        close(kernel.fd);
     return r;
 }
 
@@ -196,7 +227,7 @@ static int image_linux(struct kvmrun_vm *vm, const char *path,
                        struct load_linux_args *args, struct kvmrun_boot *boot,
                        struct load_linux_info *out)
 {
-    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_ctx ctx = image_linux_ctx(vm, path);
     int r = image_platform_tables(vm, &args->acpi_rsdp_addr);
 
     if (r == 0)
@@ -217,16 +248,18 @@ static int image_vmlinux(struct kvmrun_vm *vm, const char *path, int fd,
                          uint64_t size, struct load_linux_args *args,
                          struct kvmrun_boot *boot, struct load_linux_info *out)
 {
-    struct load_ctx ctx = image_ctx(vm, path);
+    struct load_ctx ctx = image_linux_ctx(vm, path);
     struct load_vmlinux_info info;
     int r = load_vmlinux(&ctx, fd, size, &info);
 
-    if (r == 0)
-        r = image_platform_tables(vm, &args->acpi_rsdp_addr);
+    if (r < 0)
+        return r;
+    r = image_platform_tables(vm, &args->acpi_rsdp_addr);
     if (r == 0)
         r = load_vmlinux_boot(&ctx, info.end, args, out);
     if (r == 0)
         r = load_vmlinux_copy(&ctx, fd, &info);
+    load_vmlinux_free(&info);
     if (r < 0)
         return r;
     vm_note_image(vm, info.start, info.end, path);

@@ -22,12 +22,21 @@ int load_read_at(int fd, const char *path, uint64_t off, void *dst,
                  uint64_t len);
 
 /*
- * Reads a whole regular file into a new buffer (free() it). Refuses
- * files larger than max_len, the guest's memory size, with -EFBIG naming
- * the file. 0 or -errno.
+ * Where a loader reads an image from: the whole image in memory (unit
+ * tests, fuzzers, built-in guests) or an open file, whose bytes then go
+ * straight into guest memory, never through a copy in the VMM's own.
  */
-int load_read_file(const char *path, uint64_t max_len, uint8_t **data,
-                   size_t *len);
+struct load_src {
+    const uint8_t *buf; /* the image's len bytes; NULL: read from fd */
+    int fd;
+    uint64_t len;     /* its size (the file's, when it was opened) */
+    const char *name; /* for errors */
+};
+
+/* Reads len bytes at image offset off into dst: 0, or -EIO (past the
+ * image's end, or a file that shrank) or -errno, naming src->name. */
+int load_src_read(const struct load_src *src, uint64_t off, void *dst,
+                  uint64_t len);
 
 /* A guest-physical range [start, end) the VMM keeps for itself. */
 struct load_region {
@@ -69,13 +78,42 @@ struct load_elf_info {
     uint64_t high;  /* one past the highest byte loaded (bss included) */
 };
 
+/* A PT_LOAD segment to load; index is its number in the program header
+ * table, counted from 0 as readelf -l numbers segments. */
+struct load_elf_seg {
+    unsigned index;
+    uint64_t offset, paddr, filesz, memsz;
+};
+
+/* A checked ELF image: what to copy where. */
+struct load_elf_plan {
+    struct load_elf_info info;
+    struct load_elf_seg *segs; /* p_memsz > 0, by address, disjoint */
+    unsigned nsegs;
+};
+
 /*
- * Loads an x86 ELF32 (EM_386) or ELF64 (EM_X86_64) executable (ET_EXEC):
- * every PT_LOAD segment copied to its p_paddr, p_memsz - p_filesz zeroed.
- * Every header field is checked before anything is written: a bad image
- * leaves guest memory untouched and returns -EINVAL/-ERANGE with a
- * one-line message naming ctx->name and the field.
+ * Checks an x86 ELF32 (EM_386) or ELF64 (EM_X86_64) executable (ET_EXEC)
+ * read from src (its ELF header and program header table only): every
+ * header field, every PT_LOAD segment inside the file, in RAM, clear of
+ * ctx->reserved and of every other segment, e_entry inside one. Writes
+ * nothing. 0 with *plan filled (load_elf_plan_free() it), or
+ * -EINVAL/-ERANGE with a one-line message naming ctx->name and the field.
  */
+int load_elf_plan(const struct load_ctx *ctx, const struct load_src *src,
+                  struct load_elf_plan *plan);
+void load_elf_plan_free(struct load_elf_plan *plan);
+
+/* Copies each planned segment from src to its p_paddr, zeroing
+ * p_memsz - p_filesz: 0, or -errno if src cannot be read (a file that
+ * shrank since the plan). */
+int load_elf_copy(const struct load_ctx *ctx, const struct load_src *src,
+                  const struct load_elf_plan *plan);
+
+/* load_elf_plan(), then load_elf_copy(): a bad image leaves guest memory
+ * untouched. load_elf() is the same for an image in memory. */
+int load_elf_src(const struct load_ctx *ctx, const struct load_src *src,
+                 struct load_elf_info *out);
 int load_elf(const struct load_ctx *ctx, const uint8_t *image, size_t len,
              struct load_elf_info *out);
 
@@ -89,9 +127,10 @@ struct load_multiboot_args {
     const char *cmdline;   /* the whole command line, never NULL */
     const uint8_t *module; /* module 0 (--initrd/--module), or NULL */
     size_t module_len;
-    const char *module_string; /* module 0's string, e.g. its path */
-    uint64_t info_addr;        /* where the information block goes */
-    uint64_t info_size;        /* bytes available there */
+    const struct load_src *module_src; /* or module 0 read from here */
+    const char *module_string;         /* module 0's string, e.g. its path */
+    uint64_t info_addr;                /* where the information block goes */
+    uint64_t info_size;                /* bytes available there */
 };
 
 struct load_multiboot_info {
@@ -110,6 +149,12 @@ struct load_multiboot_info {
 int load_multiboot(const struct load_ctx *ctx, const uint8_t *image, size_t len,
                    const struct load_multiboot_args *args,
                    struct load_multiboot_info *out);
+
+/* The same for a kernel read from src: its headers are checked, then its
+ * bytes (and the module's) go from src straight into guest memory. */
+int load_multiboot_src(const struct load_ctx *ctx, const struct load_src *src,
+                       const struct load_multiboot_args *args,
+                       struct load_multiboot_info *out);
 
 /* Linux x86 boot protocol (load/linux.c) */
 
@@ -162,21 +207,23 @@ int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
 /* Uncompressed Linux kernels (load/vmlinux.c), read from their file
  * straight into guest memory. */
 
-/* 1 if the file fd (size bytes) is an x86-64 ELF64 with a "Linux" note. */
+/* 1 if the file fd (size bytes) is an x86-64 ELF64 with a "Linux" note
+ * (however many program headers it has). */
 int load_vmlinux_probe(int fd, const char *path, uint64_t size);
 
 struct load_vmlinux_info {
     uint64_t entry;      /* e_entry: startup_64's physical address */
     uint64_t start, end; /* the PT_LOAD segments' physical extent */
-    unsigned nphdrs;
-    Elf64_Phdr phdrs[16];
+    struct load_elf_plan plan;
 };
 
-/* Checks the ELF header and every PT_LOAD segment (inside the file, in
- * guest RAM, clear of ctx->reserved, the entry inside one); writes
- * nothing. Errors name ctx->name and the field. */
+/* Checks the file as load_elf_plan() does (every PT_LOAD segment inside
+ * the file, in guest RAM, clear of ctx->reserved and of each other, the
+ * entry inside one) and that it is ELF64; writes nothing. Errors name
+ * ctx->name and the field. load_vmlinux_free() *out after a success. */
 int load_vmlinux(const struct load_ctx *ctx, int fd, uint64_t size,
                  struct load_vmlinux_info *out);
+void load_vmlinux_free(struct load_vmlinux_info *info);
 
 /* Reads the segments load_vmlinux() checked into guest memory, zeroing
  * what is past their file bytes. */

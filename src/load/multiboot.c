@@ -79,6 +79,7 @@ struct mb_kernel {
     uint64_t end;       /* one past the highest byte, bss included */
     uint64_t load_addr; /* a.out kludge: copy load_len bytes from file_off */
     uint64_t file_off, load_len, bss_len;
+    struct load_elf_plan elf; /* an ELF kernel's segments (nsegs > 0) */
 };
 
 /* The information area, laid out before anything is written. */
@@ -117,10 +118,13 @@ long load_multiboot_probe(const uint8_t *image, size_t len)
     return -1;
 }
 
-static int read_header(const struct load_ctx *ctx, const uint8_t *image,
-                       size_t len, size_t off, struct mb_header *h)
+/* The header at off in head, the file's first head_len bytes: those
+ * hold 32 bytes from any offset the probe can find unless the file ends
+ * first. */
+static int read_header(const struct load_ctx *ctx, const uint8_t *head,
+                       size_t head_len, size_t off, struct mb_header *h)
 {
-    const uint8_t *p = image + off;
+    const uint8_t *p = head + off;
 
     memset(h, 0, sizeof(*h));
     h->magic = get32(p);
@@ -128,11 +132,11 @@ static int read_header(const struct load_ctx *ctx, const uint8_t *image,
     h->checksum = get32(p + 8);
     if (!(h->flags & MB_AOUT_KLUDGE))
         return 0;
-    if (len - off < MB_HDR_AOUT)
+    if (head_len - off < MB_HDR_AOUT)
         return hdr_err(ctx,
                        "at file offset 0x%zx: flag 16 (a.out kludge) "
                        "needs 32 header bytes, the file has %zu",
-                       off, len - off);
+                       off, head_len - off);
     h->header_addr = get32(p + 12);
     h->load_addr = get32(p + 16);
     h->load_end_addr = get32(p + 20);
@@ -176,7 +180,7 @@ static int aout_start(const struct load_ctx *ctx, size_t off,
 }
 
 /* load_end_addr: how much of the file to load; 0 means all the rest. */
-static int aout_load_len(const struct load_ctx *ctx, size_t len,
+static int aout_load_len(const struct load_ctx *ctx, uint64_t len,
                          const struct mb_header *h, struct mb_kernel *k)
 {
     uint64_t in_file = len - k->file_off;
@@ -194,7 +198,7 @@ static int aout_load_len(const struct load_ctx *ctx, size_t len,
         return hdr_err(ctx,
                        "load_end_addr 0x%" PRIx32 ": 0x%" PRIx64
                        " bytes from file offset 0x%" PRIx64 " but the file "
-                       "has 0x%zx",
+                       "has 0x%" PRIx64,
                        h->load_end_addr, k->load_len, k->file_off, len);
     return 0;
 }
@@ -216,7 +220,7 @@ static int aout_bss(const struct load_ctx *ctx, const struct mb_header *h,
     return 0;
 }
 
-static int aout_plan(const struct load_ctx *ctx, size_t len, size_t off,
+static int aout_plan(const struct load_ctx *ctx, uint64_t len, size_t off,
                      const struct mb_header *h, struct mb_kernel *k)
 {
     uint64_t load_end;
@@ -252,6 +256,16 @@ static void copy_to_guest(const struct guest_mem *mem, uint64_t gpa,
         memcpy(dst, src, len);
 }
 
+/* len bytes at file offset off of src, straight into guest memory at gpa
+ * (a range checked with load_check_range). */
+static int read_to_guest(const struct guest_mem *mem, uint64_t gpa,
+                         const struct load_src *src, uint64_t off, uint64_t len)
+{
+    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
+
+    return dst ? load_src_read(src, off, dst, len) : 0;
+}
+
 static void zero_guest(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
     void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
@@ -260,40 +274,41 @@ static void zero_guest(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
         memset(dst, 0, len);
 }
 
-static void aout_write(const struct load_ctx *ctx, const uint8_t *image,
-                       const struct mb_kernel *k)
+static int aout_write(const struct load_ctx *ctx, const struct load_src *src,
+                      const struct mb_kernel *k)
 {
-    copy_to_guest(ctx->mem, k->load_addr, image + k->file_off, k->load_len);
     zero_guest(ctx->mem, k->load_addr + k->load_len, k->bss_len);
+    return read_to_guest(ctx->mem, k->load_addr, src, k->file_off, k->load_len);
 }
 
-/* Multiboot kernels start in 32-bit protected mode: no ELF64. The class
- * is checked before load_elf() so a refused image writes nothing. */
-static int elf_load(const struct load_ctx *ctx, const uint8_t *image,
-                    size_t len, struct mb_kernel *k)
+/* Multiboot kernels start in 32-bit protected mode: no ELF64. Checks
+ * only: the segments are copied once the module has been placed too. */
+static int elf_plan(const struct load_ctx *ctx, const struct load_src *src,
+                    const uint8_t *head, size_t head_len, struct mb_kernel *k)
 {
-    struct load_elf_info info;
     int r;
 
-    if (!load_elf_probe(image, len))
+    if (!load_elf_probe(head, head_len))
         return hdr_err(ctx, "flag 16 (a.out kludge) is clear and the image "
                             "is not ELF");
-    if (len > EI_CLASS && image[EI_CLASS] == ELFCLASS64)
+    if (head_len > EI_CLASS && head[EI_CLASS] == ELFCLASS64)
         return err_set(EINVAL,
                        "%s: ELF64 multiboot kernel: multiboot "
                        "kernels are 32-bit",
                        ctx->name);
-    r = load_elf(ctx, image, len, &info);
+    r = load_elf_plan(ctx, src, &k->elf);
     if (r < 0)
         return r;
-    if (info.bits != 32)
+    if (k->elf.info.bits != 32) {
+        load_elf_plan_free(&k->elf);
         return err_set(EINVAL,
                        "%s: ELF%u multiboot kernel: multiboot "
                        "kernels are 32-bit",
-                       ctx->name, info.bits);
-    /* load_elf() checked that e_entry lies in a PT_LOAD segment. */
-    k->entry = info.entry;
-    k->end = info.high;
+                       ctx->name, k->elf.info.bits);
+    }
+    /* load_elf_plan() checked that e_entry lies in a PT_LOAD segment. */
+    k->entry = k->elf.info.entry;
+    k->end = k->elf.info.high;
     return 0;
 }
 
@@ -340,7 +355,7 @@ static int layout(const struct load_ctx *ctx,
     l->cmdline = l->mmap_off + l->nmmap * sizeof(struct mb_mmap_entry);
     l->modstr = l->cmdline + strlen(args->cmdline ? args->cmdline : "") + 1;
     l->size = l->modstr;
-    if (args->module)
+    if (args->module_src)
         l->size += strlen(module_string(args)) + 1;
     if (l->size > args->info_size)
         return err_set(ERANGE,
@@ -400,15 +415,17 @@ static int module_plan(const struct load_ctx *guard,
                        const struct load_multiboot_args *args,
                        const struct mb_kernel *k, uint64_t *start)
 {
+    uint64_t len = args->module_src ? args->module_src->len : 0;
+
     *start = align_up(k->end, MB_PAGE);
-    if (!args->module)
+    if (!args->module_src)
         return 0;
-    if (*start > MB_ADDR_LIMIT || args->module_len > MB_ADDR_LIMIT - *start)
+    if (*start > MB_ADDR_LIMIT || len > MB_ADDR_LIMIT - *start)
         return err_set(ERANGE,
-                       "%s: module 0: 0x%" PRIx64 "+0x%zx does not "
+                       "%s: module 0: 0x%" PRIx64 "+0x%" PRIx64 " does not "
                        "end below 4 GiB",
-                       guard->name, *start, args->module_len);
-    return load_check_range(guard, "module 0", *start, args->module_len);
+                       guard->name, *start, len);
+    return load_check_range(guard, "module 0", *start, len);
 }
 
 /* The fixed part: memory sizes, and where the rest of the area is. */
@@ -425,7 +442,7 @@ static struct mb_info info_struct(const struct guest_mem *mem,
         .mem_upper =
             (uint32_t)(low > MB_UPPER_START ? (low - MB_UPPER_START) / KIB : 0),
         .cmdline = base + (uint32_t)l->cmdline,
-        .mods_count = args->module ? 1 : 0,
+        .mods_count = args->module_src ? 1 : 0,
         .mods_addr = base + (uint32_t)l->mods,
         .mmap_length = l->nmmap * (uint32_t)sizeof(struct mb_mmap_entry),
         .mmap_addr = base + (uint32_t)l->mmap_off,
@@ -445,9 +462,9 @@ static void info_fill(const struct guest_mem *mem,
     memcpy(buf, &info, sizeof(info));
     memcpy(buf + l->mmap_off, l->mmap, info.mmap_length);
     memcpy(buf + l->cmdline, cmdline, strlen(cmdline) + 1);
-    if (args->module) {
+    if (args->module_src) {
         struct mb_module mod = {(uint32_t)mod_start,
-                                (uint32_t)(mod_start + args->module_len),
+                                (uint32_t)(mod_start + args->module_src->len),
                                 (uint32_t)(args->info_addr + l->modstr), 0};
 
         memcpy(buf + l->mods, &mod, sizeof(mod));
@@ -455,32 +472,25 @@ static void info_fill(const struct guest_mem *mem,
     }
 }
 
-/*
- * The kernel: a.out-kludge images are validated in full before anything
- * is written; ELF images are validated and written by load_elf(), so a
- * module that does not fit after them is refused with the kernel loaded.
- */
-static int kernel_load(const struct load_ctx *guard, const uint8_t *image,
-                       size_t len, size_t off,
+/* The kernel and module 0: every check, before anything is written. */
+static int kernel_plan(const struct load_ctx *guard, const struct load_src *src,
+                       const uint8_t *head, size_t head_len, size_t off,
                        const struct load_multiboot_args *args,
                        struct mb_kernel *k, uint64_t *mod_start)
 {
     struct mb_header h;
-    int r = read_header(guard, image, len, off, &h);
+    int r = read_header(guard, head, head_len, off, &h);
 
     if (r == 0)
         r = check_flags(guard, h.flags);
     if (r < 0)
         return r;
-    if (!(h.flags & MB_AOUT_KLUDGE)) {
-        r = elf_load(guard, image, len, k);
-        return r < 0 ? r : module_plan(guard, args, k, mod_start);
-    }
-    r = aout_plan(guard, len, off, &h, k);
+    if (!(h.flags & MB_AOUT_KLUDGE))
+        r = elf_plan(guard, src, head, head_len, k);
+    else
+        r = aout_plan(guard, src->len, off, &h, k);
     if (r == 0)
         r = module_plan(guard, args, k, mod_start);
-    if (r == 0)
-        aout_write(guard, image, k);
     return r;
 }
 
@@ -509,44 +519,78 @@ static int prepare(const struct load_ctx *ctx,
     return 0;
 }
 
-/* Past every check (the kernel is in place): module 0 and the block. */
-static void finish(const struct guest_mem *mem,
-                   const struct load_multiboot_args *args,
-                   const struct mb_layout *l, uint64_t mod_start, uint8_t *buf)
+/* Past every check: the kernel, module 0 and the block. */
+static int finish(const struct load_ctx *ctx, const struct load_src *src,
+                  const struct load_multiboot_args *args,
+                  const struct mb_layout *l, const struct mb_kernel *k,
+                  uint64_t mod_start, uint8_t *buf)
 {
-    info_fill(mem, args, l, mod_start, buf);
-    copy_to_guest(mem, args->info_addr, buf, l->size);
-    if (args->module)
-        copy_to_guest(mem, mod_start, args->module, args->module_len);
+    int r = k->elf.nsegs ? load_elf_copy(ctx, src, &k->elf)
+                         : aout_write(ctx, src, k);
+
+    if (r == 0 && args->module_src)
+        r = read_to_guest(ctx->mem, mod_start, args->module_src, 0,
+                          args->module_src->len);
+    if (r < 0)
+        return r;
+    info_fill(ctx->mem, args, l, mod_start, buf);
+    copy_to_guest(ctx->mem, args->info_addr, buf, l->size);
+    return 0;
 }
 
-int load_multiboot(const struct load_ctx *ctx, const uint8_t *image, size_t len,
-                   const struct load_multiboot_args *args,
-                   struct load_multiboot_info *out)
+/* The first bytes of the kernel: the multiboot header's search window,
+ * and a header found at its very end. */
+#define MB_HEAD (MB_SEARCH + MB_HDR_AOUT)
+
+int load_multiboot_src(const struct load_ctx *ctx, const struct load_src *src,
+                       const struct load_multiboot_args *args_in,
+                       struct load_multiboot_info *out)
 {
-    long off = load_multiboot_probe(image, len);
+    struct load_multiboot_args a = *args_in;
+    struct load_src module = {args_in->module, -1, args_in->module_len,
+                              ctx->name};
+    uint8_t head[MB_HEAD];
+    size_t head_len = src->len < MB_HEAD ? (size_t)src->len : MB_HEAD;
+    long off;
     struct mb_layout l;
     struct mb_kernel k = {0};
     struct load_ctx guard;
     struct load_region *regions = NULL;
     uint8_t *buf = NULL;
     uint64_t mod_start = 0;
-    int r;
+    int r = load_src_read(src, 0, head, head_len);
 
+    if (r < 0)
+        return r;
+    if (!a.module_src && a.module)
+        a.module_src = &module;
+    off = load_multiboot_probe(head, head_len);
     if (off < 0)
         return err_set(EINVAL,
                        "%s: no multiboot header (magic 0x%08x and "
                        "checksum) in the first 8 KiB",
                        ctx->name, MB_MAGIC);
-    r = prepare(ctx, args, &l, &buf, &guard, &regions);
+    r = prepare(ctx, &a, &l, &buf, &guard, &regions);
     if (r == 0)
-        r = kernel_load(&guard, image, len, (size_t)off, args, &k, &mod_start);
+        r = kernel_plan(&guard, src, head, head_len, (size_t)off, &a, &k,
+                        &mod_start);
+    if (r == 0)
+        r = finish(&guard, src, &a, &l, &k, mod_start, buf);
     if (r == 0) {
-        finish(ctx->mem, args, &l, mod_start, buf);
         out->entry = k.entry;
-        out->ebx = (uint32_t)args->info_addr;
+        out->ebx = (uint32_t)a.info_addr;
     }
+    load_elf_plan_free(&k.elf);
     free(regions);
     free(buf);
     return r;
+}
+
+int load_multiboot(const struct load_ctx *ctx, const uint8_t *image, size_t len,
+                   const struct load_multiboot_args *args,
+                   struct load_multiboot_info *out)
+{
+    struct load_src src = {image, -1, len, ctx->name};
+
+    return load_multiboot_src(ctx, &src, args, out);
 }

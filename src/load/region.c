@@ -1,8 +1,11 @@
-/* region.c: the range check every loader makes before writing. */
+/* region.c: what every loader shares: reading the image, the range check
+ * before writing. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "load/load.h"
@@ -44,4 +47,40 @@ int load_err(const struct load_ctx *ctx, const char *what, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     return err_set(EINVAL, "%s: %s: %s", ctx->name, what, why);
+}
+
+int load_read_at(int fd, const char *path, uint64_t off, void *dst,
+                 uint64_t len)
+{
+    uint8_t *p = dst;
+
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno(errno, "%s: read", path);
+        if (n == 0)
+            return err_set(EIO, "%s: file shrank while reading", path);
+        p += n;
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+int load_src_read(const struct load_src *src, uint64_t off, void *dst,
+                  uint64_t len)
+{
+    if (off > src->len || len > src->len - off)
+        return err_set(EIO,
+                       "%s: %" PRIu64 " bytes at offset %" PRIu64
+                       " are past its end (%" PRIu64 " bytes)",
+                       src->name, len, off, src->len);
+    if (!src->buf)
+        return load_read_at(src->fd, src->name, off, dst, len);
+    if (len)
+        memcpy(dst, src->buf + off, (size_t)len);
+    return 0;
 }

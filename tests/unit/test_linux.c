@@ -861,10 +861,10 @@ static void test_vmlinux_boot(void **state)
     assert_int_equal(load_vmlinux_boot(&ctx, 256 * MIB, &args, &out), -ERANGE);
 }
 
-/* A vmlinux's ELF headers in a memfd: one PT_LOAD of filesz/memsz at paddr
- * (file bytes at 0x1000), e_entry at entry. */
-static int vmlinux_file(uint64_t paddr, uint64_t filesz, uint64_t memsz,
-                        uint64_t entry, uint64_t file_len)
+/* A vmlinux's ELF headers in a memfd: the n program headers ph, e_entry
+ * at entry, "KERNEL" at file offset 0x1000, file_len bytes. */
+static int vmlinux_phdrs(const Elf64_Phdr *ph, unsigned n, uint64_t entry,
+                         uint64_t file_len)
 {
     Elf64_Ehdr e = {.e_type = ET_EXEC,
                     .e_machine = EM_X86_64,
@@ -873,12 +873,7 @@ static int vmlinux_file(uint64_t paddr, uint64_t filesz, uint64_t memsz,
                     .e_phoff = sizeof(Elf64_Ehdr),
                     .e_ehsize = sizeof(Elf64_Ehdr),
                     .e_phentsize = sizeof(Elf64_Phdr),
-                    .e_phnum = 1};
-    Elf64_Phdr ph = {.p_type = PT_LOAD,
-                     .p_offset = 0x1000,
-                     .p_paddr = paddr,
-                     .p_filesz = filesz,
-                     .p_memsz = memsz};
+                    .e_phnum = (uint16_t)n};
     int fd = memfd_create("vmlinux", 0);
 
     assert_true(fd >= 0);
@@ -888,9 +883,24 @@ static int vmlinux_file(uint64_t paddr, uint64_t filesz, uint64_t memsz,
     e.e_ident[EI_VERSION] = EV_CURRENT;
     assert_int_equal(ftruncate(fd, (off_t)file_len), 0);
     assert_int_equal(pwrite(fd, &e, sizeof(e), 0), sizeof(e));
-    assert_int_equal(pwrite(fd, &ph, sizeof(ph), sizeof(e)), sizeof(ph));
+    assert_int_equal(pwrite(fd, ph, n * sizeof(*ph), sizeof(e)),
+                     (ssize_t)(n * sizeof(*ph)));
     assert_int_equal(pwrite(fd, "KERNEL", 6, 0x1000), 6);
     return fd;
+}
+
+/* The same with one PT_LOAD of filesz/memsz at paddr (file bytes at
+ * 0x1000). */
+static int vmlinux_file(uint64_t paddr, uint64_t filesz, uint64_t memsz,
+                        uint64_t entry, uint64_t file_len)
+{
+    Elf64_Phdr ph = {.p_type = PT_LOAD,
+                     .p_offset = 0x1000,
+                     .p_paddr = paddr,
+                     .p_filesz = filesz,
+                     .p_memsz = memsz};
+
+    return vmlinux_phdrs(&ph, 1, entry, file_len);
 }
 
 static void test_vmlinux_segments(void **state)
@@ -908,12 +918,13 @@ static void test_vmlinux_segments(void **state)
     assert_int_equal(load_vmlinux_copy(&ctx, fd, &info), 0);
     assert_memory_equal(mem_ptr(mem, 16 * MIB, 6), "KERNEL", 6);
     assert_int_equal(rd8(mem, 16 * MIB + 0x2fff), 0); /* bss zeroed */
+    load_vmlinux_free(&info);
     close(fd);
     /* The segment's bytes past the file's end; in no RAM; over the VMM's
      * page tables; the entry outside every segment. */
     fd = vmlinux_file(16 * MIB, 0x2000, 0x3000, 16 * MIB, 0x2000);
     assert_int_equal(load_vmlinux(&ctx, fd, 0x2000, &info), -EINVAL);
-    assert_non_null(strstr(kvmrun_last_error(), "not inside the file"));
+    assert_non_null(strstr(kvmrun_last_error(), "runs past the end"));
     close(fd);
     fd = vmlinux_file(200 * MIB, 0x1000, 0x1000, 200 * MIB, 0x3000);
     assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -ERANGE);
@@ -926,6 +937,79 @@ static void test_vmlinux_segments(void **state)
     assert_non_null(strstr(kvmrun_last_error(), "e_entry"));
     /* Not a Linux kernel: no "Linux" note. */
     assert_int_equal(load_vmlinux_probe(fd, "vmlinux", 0x3000), 0);
+    close(fd);
+}
+
+/* PT_LOAD segment i at paddr, filesz/memsz, its bytes at file offset
+ * 0x1000 (all share them). */
+static Elf64_Phdr load_seg(uint64_t paddr, uint64_t filesz, uint64_t memsz)
+{
+    return (Elf64_Phdr){.p_type = PT_LOAD,
+                        .p_offset = 0x1000,
+                        .p_paddr = paddr,
+                        .p_filesz = filesz,
+                        .p_memsz = memsz};
+}
+
+/* Segments that overlap each other, or the platform tables a Linux guest
+ * has (the ACPI tables, the MP table), are refused before any write. */
+static void test_vmlinux_overlaps(void **state)
+{
+    struct guest_mem *mem = mid(state);
+    struct load_ctx ctx = {mem, "vmlinux", cli_reserved, 4};
+    struct load_vmlinux_info info;
+    Elf64_Phdr ph[3] = {load_seg(16 * MIB, 0x1000, 0x3000),
+                        load_seg(32 * MIB, 0x1000, 0x1000),
+                        load_seg(16 * MIB + 0x2000, 0x1000, 0x1000)};
+    int fd = vmlinux_phdrs(ph, 3, 16 * MIB, 0x3000);
+
+    poison(mem);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -EINVAL);
+    assert_string_equal(kvmrun_last_error(),
+                        "vmlinux: PT_LOAD segments 0 and 2 overlap: "
+                        "0x1000000-0x1003000 and 0x1002000-0x1003000");
+    close(fd);
+    ph[2] = load_seg(ARCH_ACPI_ADDR + 0x800, 0x1000, 0x1000);
+    fd = vmlinux_phdrs(ph, 3, 16 * MIB, 0x3000);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -ERANGE);
+    assert_non_null(strstr(kvmrun_last_error(), "overlaps the ACPI tables"));
+    close(fd);
+    ph[2] = load_seg(ARCH_MPTABLE_ADDR + 0x1000, 0x1000, 0x1000);
+    fd = vmlinux_phdrs(ph, 3, 16 * MIB, 0x3000);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), -ERANGE);
+    assert_non_null(strstr(kvmrun_last_error(), "overlaps the MP table"));
+    close(fd);
+    assert_int_equal(rd8(mem, 16 * MIB), POISON);
+}
+
+/* More program headers than a vmlinux usually has (5): still a Linux
+ * kernel (its "Linux" note in the last one), loaded in full. */
+static void test_vmlinux_many_phdrs(void **state)
+{
+    static const uint8_t note[] = {6,   0, 0, 0, 4,   0,   0,   0,
+                                   1,   0, 0, 0, 'L', 'i', 'n', 'u',
+                                   'x', 0, 0, 0, 1,   2,   3,   4};
+    struct guest_mem *mem = mid(state);
+    struct load_ctx ctx = {mem, "vmlinux", cli_reserved, 4};
+    struct load_vmlinux_info info;
+    Elf64_Phdr ph[40];
+    int fd;
+
+    memset(ph, 0, sizeof(ph));
+    for (unsigned i = 0; i < 39; i++)
+        ph[i] = load_seg(16 * MIB + i * 0x10000ULL, 0x1000, 0x2000);
+    ph[39] = (Elf64_Phdr){
+        .p_type = PT_NOTE, .p_offset = 0x2000, .p_filesz = sizeof(note)};
+    fd = vmlinux_phdrs(ph, 40, 16 * MIB, 0x3000);
+    assert_int_equal(pwrite(fd, note, sizeof(note), 0x2000), sizeof(note));
+    assert_int_equal(load_vmlinux_probe(fd, "vmlinux", 0x3000), 1);
+    poison(mem);
+    assert_int_equal(load_vmlinux(&ctx, fd, 0x3000, &info), 0);
+    assert_int_equal(info.end, 16 * MIB + 38 * 0x10000ULL + 0x2000);
+    assert_int_equal(load_vmlinux_copy(&ctx, fd, &info), 0);
+    assert_memory_equal(mem_ptr(mem, 16 * MIB + 38 * 0x10000ULL, 6), "KERNEL",
+                        6);
+    load_vmlinux_free(&info);
     close(fd);
 }
 
@@ -950,6 +1034,8 @@ int main(void)
         cmocka_unit_test(test_real_kernel),
         cmocka_unit_test(test_vmlinux_boot),
         cmocka_unit_test(test_vmlinux_segments),
+        cmocka_unit_test(test_vmlinux_overlaps),
+        cmocka_unit_test(test_vmlinux_many_phdrs),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
