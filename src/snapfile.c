@@ -115,14 +115,97 @@ static int snap_bad(const char *name, const char *fmt, ...)
     return err_set(EINVAL, "%s: %s", name, why);
 }
 
-static int snap_check_header(const uint8_t *buf, size_t len, const char *name,
+/* Reads exactly len bytes at off into dst: 0, -EIO if the file ended
+ * (it shrank since it was opened), -errno. */
+static int snap_pread(const struct snap_src *src, const char *name,
+                      uint64_t off, void *dst, uint64_t len)
+{
+    uint8_t *p = dst;
+
+    if (src->buf) {
+        memcpy(dst, src->buf + off, (size_t)len);
+        return 0;
+    }
+    while (len) {
+        ssize_t n = pread(src->fd, p, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_errno(errno, "%s: read", name);
+        if (n == 0)
+            return err_set(EIO,
+                           "%s: the file shrank while it was read (at "
+                           "offset %" PRIu64 " of %" PRIu64 " bytes)",
+                           name, off, src->len);
+        p += n;
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+/*
+ * The metadata reader: sections are read in file order through a window
+ * (one pread per 64 KiB, not one per section header), each byte once,
+ * and the CRC of the bytes read since the last memory pages kept.
+ */
+#define SNAP_WINDOW (1u << 16)
+
+struct snap_reader {
+    const struct snap_src *src;
+    const char *name;
+    uint64_t win_off, win_len;
+    uint64_t gap_len;
+    uint32_t gap_crc;
+    uint8_t win[SNAP_WINDOW];
+};
+
+/* len bytes at off (off + len <= the file's size) into dst. */
+static int snap_rd(struct snap_reader *rd, uint64_t off, void *dst,
+                   uint64_t len)
+{
+    int r;
+
+    if (rd->src->buf || len > SNAP_WINDOW)
+        return snap_pread(rd->src, rd->name, off, dst, len);
+    if (off < rd->win_off || off + len > rd->win_off + rd->win_len) {
+        uint64_t n = rd->src->len - off;
+
+        n = n < SNAP_WINDOW ? n : SNAP_WINDOW;
+        rd->win_len = 0;
+        if ((r = snap_pread(rd->src, rd->name, off, rd->win, n)) < 0)
+            return r;
+        rd->win_off = off;
+        rd->win_len = n;
+    }
+    memcpy(dst, rd->win + (off - rd->win_off), (size_t)len);
+    return 0;
+}
+
+/* The same, counted in the running CRC: bytes the walk reads in order. */
+static int snap_take_bytes(struct snap_reader *rd, uint64_t off, void *dst,
+                           uint64_t len)
+{
+    int r = snap_rd(rd, off, dst, len);
+
+    if (r == 0) {
+        rd->gap_crc = snap_crc(rd->gap_crc, dst, len);
+        rd->gap_len += len;
+    }
+    return r;
+}
+
+static int snap_check_header(const uint8_t *buf, uint64_t len, const char *name,
                              struct snap_header *h)
 {
     if (len < sizeof(h->magic) ||
         memcmp(buf, SNAP_MAGIC, sizeof(h->magic)) != 0)
         return snap_bad(name, "not a kvmrun snapshot (no KVMRSNAP magic)");
     if (len < sizeof(*h))
-        return snap_bad(name, "truncated: %zu bytes, the header alone is %zu",
+        return snap_bad(name,
+                        "truncated: %" PRIu64 " bytes, the header alone "
+                        "is %zu",
                         len, sizeof(*h));
     memcpy(h, buf, sizeof(*h));
     if (h->version != SNAP_VERSION)
@@ -137,27 +220,28 @@ static int snap_check_header(const uint8_t *buf, size_t len, const char *name,
     return 0;
 }
 
-/* The end marker must close the file, and the CRC must match. */
-static int snap_check_crc(const uint8_t *buf, size_t len, const char *name)
+/* The header, then the end marker that must close the file. */
+static int snap_read_ends(struct snap_reader *rd, struct snap_image *img)
 {
+    uint8_t head[sizeof(struct snap_header)];
+    uint64_t len = img->len, n = len < sizeof(head) ? len : sizeof(head);
     struct snap_section_hdr end;
-    uint32_t stored, crc;
+    int r;
 
+    if ((r = snap_take_bytes(rd, 0, head, n)) < 0 ||
+        (r = snap_check_header(head, len, rd->name, &img->hdr)) < 0)
+        return r;
     if (len < sizeof(struct snap_header) + SNAP_END_LEN)
-        return snap_bad(name, "truncated: %zu bytes, no end marker", len);
-    memcpy(&end, buf + len - SNAP_END_LEN, sizeof(end));
-    if (end.type != SNAP_END || end.index != 0 || end.len != 4)
-        return snap_bad(name,
-                        "truncated or corrupted: no end marker at the "
-                        "end of its %zu bytes",
+        return snap_bad(rd->name, "truncated: %" PRIu64 " bytes, no end marker",
                         len);
-    memcpy(&stored, buf + len - 4, 4);
-    crc = snap_crc((uint32_t)crc32(0, NULL, 0), buf, len - 4);
-    if (crc != stored)
-        return snap_bad(name,
-                        "checksum mismatch (stored %08" PRIx32
-                        ", computed %08" PRIx32 "): the file is corrupted",
-                        stored, crc);
+    if ((r = snap_rd(rd, len - SNAP_END_LEN, &end, sizeof(end))) < 0 ||
+        (r = snap_rd(rd, len - 4, &img->crc, 4)) < 0)
+        return r;
+    if (end.type != SNAP_END || end.index != 0 || end.len != 4)
+        return snap_bad(rd->name,
+                        "truncated or corrupted: no end marker at the "
+                        "end of its %" PRIu64 " bytes",
+                        len);
     return 0;
 }
 
@@ -174,15 +258,36 @@ static int snap_check_sizes(const struct snap_header *h, const char *name)
     return 0;
 }
 
-/* A memory section: offset, whole pages, in RAM, after the previous. */
-static int snap_check_extent(struct snap_image *img, const uint8_t *p,
-                             uint64_t len, uint64_t *next, const char *name)
+/* Room for one more extent: the array grows by doubling. */
+static int snap_grow_extents(struct snap_image *img, uint64_t *cap)
 {
+    struct snap_extent *e;
+    uint64_t n = *cap ? *cap * 2 : 64;
+
+    if (img->mem_extents < *cap)
+        return 0;
+    if (!(e = realloc(img->ext, n * sizeof(*e))))
+        return err_set(ENOMEM, "out of memory for %" PRIu64 " memory extents",
+                       n);
+    img->ext = e;
+    *cap = n;
+    return 0;
+}
+
+/* A memory section of len bytes at pos: its RAM offset (read), whole
+ * pages, in RAM, after the previous one. The pages are not read. */
+static int snap_take_extent(struct snap_reader *rd, struct snap_image *img,
+                            uint64_t pos, uint64_t len, uint64_t *next,
+                            uint64_t *cap)
+{
+    const char *name = rd->name;
     uint64_t off, n;
+    int r;
 
     if (len < 8 + SNAP_PAGE || (len - 8) % SNAP_PAGE)
         return snap_bad(name, "memory section of %" PRIu64 " bytes", len);
-    memcpy(&off, p, 8);
+    if ((r = snap_take_bytes(rd, pos, &off, 8)) < 0)
+        return r;
     n = len - 8;
     if (off % SNAP_PAGE || off < *next || off > img->hdr.mem_size ||
         n > img->hdr.mem_size - off)
@@ -195,8 +300,13 @@ static int snap_check_extent(struct snap_image *img, const uint8_t *p,
                         "memory section at RAM offset %#" PRIx64 ", %" PRIu64
                         " bytes: crosses the end of low RAM",
                         off, n);
+    if ((r = snap_grow_extents(img, cap)) < 0)
+        return r;
+    img->ext[img->mem_extents++] =
+        (struct snap_extent){off, pos + 8, n, rd->gap_len, rd->gap_crc};
+    rd->gap_crc = (uint32_t)crc32(0, NULL, 0);
+    rd->gap_len = 0;
     *next = off + n;
-    img->mem_extents++;
     img->mem_bytes += n;
     return 0;
 }
@@ -207,6 +317,8 @@ static struct snap_blob *snap_slot(struct snap_image *img,
 {
     bool irqchip = img->hdr.flags & SNAP_FLAG_IRQCHIP;
 
+    if (s->type == SNAP_VM_CLOCK)
+        return s->index == 0 ? &img->clock : NULL;
     if (s->type >= SNAP_VCPU_REGS && s->type < SNAP_VCPU_NTYPES) {
         if (s->index >= img->hdr.ncpus ||
             (s->type == SNAP_VCPU_LAPIC && !irqchip))
@@ -225,7 +337,7 @@ static struct snap_blob *snap_slot(struct snap_image *img,
 }
 
 static int snap_check_size(const struct snap_section_hdr *s, const char *name,
-                           size_t at)
+                           uint64_t at)
 {
     uint64_t want = snapfile_type_size(s->type);
 
@@ -240,67 +352,83 @@ static int snap_check_size(const struct snap_section_hdr *s, const char *name,
     } else if (s->len == want) {
         return 0;
     }
-    return snap_bad(name, "%s section at offset %zu: %" PRIu64 " bytes",
+    return snap_bad(name, "%s section at offset %" PRIu64 ": %" PRIu64 " bytes",
                     snapfile_type_name(s->type), at, s->len);
 }
 
-/* Files one section; the bounds were checked by the caller. */
-static int snap_take(struct snap_image *img, const struct snap_section_hdr *s,
-                     const uint8_t *p, size_t at, uint64_t *next,
-                     const char *name)
+/* Files one state section (header at at, payload at at + 16, bounds
+ * checked by the caller): slot, size, then a private copy. */
+static int snap_take(struct snap_reader *rd, struct snap_image *img,
+                     const struct snap_section_hdr *s, uint64_t at)
 {
-    struct snap_blob *slot;
+    struct snap_blob *slot = snap_slot(img, s);
+    uint8_t *copy;
     int r;
 
-    if (s->type == SNAP_MEM)
-        return s->index ? snap_bad(name, "memory section with index %" PRIu32,
-                                   s->index)
-                        : snap_check_extent(img, p, s->len, next, name);
-    if (s->type == SNAP_VM_CLOCK && s->index == 0)
-        slot = &img->clock;
-    else
-        slot = snap_slot(img, s);
     if (!slot)
-        return snap_bad(name,
+        return snap_bad(rd->name,
                         "unexpected section type %" PRIu32
-                        " (%s), index %" PRIu32 " at offset %zu",
+                        " (%s), index %" PRIu32 " at offset %" PRIu64,
                         s->type, snapfile_type_name(s->type), s->index, at);
     if (slot->data)
-        return snap_bad(name, "%s section (index %" PRIu32 ") appears twice",
+        return snap_bad(rd->name,
+                        "%s section (index %" PRIu32 ") appears twice",
                         snapfile_type_name(s->type), s->index);
-    if ((r = snap_check_size(s, name, at)) < 0)
+    if ((r = snap_check_size(s, rd->name, at)) < 0)
         return r;
-    slot->data = p;
+    if (!(copy = malloc(s->len ? (size_t)s->len : 1)))
+        return err_set(ENOMEM, "%s: out of memory", rd->name);
+    if ((r = snap_take_bytes(rd, at + sizeof(*s), copy, s->len)) < 0) {
+        free(copy);
+        return r;
+    }
+    slot->data = copy;
     slot->len = s->len;
     return 0;
 }
 
-static int snap_walk(struct snap_image *img, const char *name)
+static int snap_walk(struct snap_reader *rd, struct snap_image *img)
 {
-    size_t pos = sizeof(struct snap_header), stop = img->len - SNAP_END_LEN;
-    uint64_t next = 0;
+    uint64_t pos = sizeof(struct snap_header), stop = img->len - SNAP_END_LEN;
+    uint64_t next = 0, cap = 0;
     int r;
 
     while (pos < stop) {
         struct snap_section_hdr s;
 
         if (stop - pos < sizeof(s))
-            return snap_bad(name, "section header cut short at offset %zu",
-                            pos);
-        memcpy(&s, img->buf + pos, sizeof(s));
+            return snap_bad(rd->name,
+                            "section header cut short at offset %" PRIu64, pos);
+        if ((r = snap_take_bytes(rd, pos, &s, sizeof(s))) < 0)
+            return r;
         if (s.len > stop - pos - sizeof(s))
-            return snap_bad(name,
-                            "%s section at offset %zu: %" PRIu64
+            return snap_bad(rd->name,
+                            "%s section at offset %" PRIu64 ": %" PRIu64
                             " bytes, past the end marker",
                             snapfile_type_name(s.type), pos, s.len);
         if (s.type == SNAP_END)
-            return snap_bad(name, "end marker at offset %zu, before the end",
+            return snap_bad(rd->name,
+                            "end marker at offset %" PRIu64 ", before the end",
                             pos);
-        r = snap_take(img, &s, img->buf + pos + sizeof(s), pos, &next, name);
+        if (s.type == SNAP_MEM && s.index)
+            return snap_bad(rd->name, "memory section with index %" PRIu32,
+                            s.index);
+        r = s.type == SNAP_MEM
+                ? snap_take_extent(rd, img, pos + sizeof(s), s.len, &next, &cap)
+                : snap_take(rd, img, &s, pos);
         if (r < 0)
             return r;
-        pos += sizeof(s) + (size_t)s.len;
+        pos += sizeof(s) + s.len;
     }
+    /* The end marker's header is in the checksum too; its CRC is not. */
+    {
+        struct snap_section_hdr end;
+
+        if ((r = snap_take_bytes(rd, stop, &end, sizeof(end))) < 0)
+            return r;
+    }
+    img->tail_crc = rd->gap_crc;
+    img->tail_len = rd->gap_len;
     return 0;
 }
 
@@ -360,57 +488,127 @@ static int snap_check_devices(const struct snap_image *img, const char *name)
     return 0;
 }
 
-int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
-                   struct snap_image *img)
+static int snap_read_all(struct snap_reader *rd, struct snap_image *img)
 {
     int r;
 
-    memset(img, 0, sizeof(*img));
-    img->buf = buf;
-    img->len = len;
-    if ((r = snap_check_header(buf, len, name, &img->hdr)) < 0 ||
-        (r = snap_check_crc(buf, len, name)) < 0 ||
-        (r = snap_check_sizes(&img->hdr, name)) < 0)
+    if ((r = snap_read_ends(rd, img)) < 0 ||
+        (r = snap_check_sizes(&img->hdr, rd->name)) < 0)
         return r;
     img->vcpu = calloc(img->hdr.ncpus, sizeof(*img->vcpu));
     if (!img->vcpu)
-        return err_set(ENOMEM, "%s: out of memory", name);
-    if ((r = snap_walk(img, name)) < 0 ||
-        (r = snap_check_complete(img, name)) < 0 ||
-        (r = snap_check_devices(img, name)) < 0) {
-        snapfile_free(img);
+        return err_set(ENOMEM, "%s: out of memory", rd->name);
+    if ((r = snap_walk(rd, img)) < 0 ||
+        (r = snap_check_complete(img, rd->name)) < 0)
         return r;
+    return snap_check_devices(img, rd->name);
+}
+
+int snapfile_read(const struct snap_src *src, const char *name,
+                  struct snap_image *img)
+{
+    struct snap_reader *rd = malloc(sizeof(*rd));
+    int r;
+
+    memset(img, 0, sizeof(*img));
+    img->len = src->len;
+    if (!rd)
+        return err_set(ENOMEM, "%s: out of memory", name);
+    *rd = (struct snap_reader){.src = src, .name = name};
+    rd->gap_crc = (uint32_t)crc32(0, NULL, 0);
+    r = snap_read_all(rd, img);
+    free(rd);
+    if (r < 0)
+        snapfile_free(img);
+    return r;
+}
+
+static void snap_free_blobs(struct snap_blob *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((void *)(uintptr_t)b[i].data);
+        b[i].data = NULL;
     }
-    return 0;
 }
 
 void snapfile_free(struct snap_image *img)
 {
+    for (unsigned i = 0; img->vcpu && i < img->hdr.ncpus; i++)
+        snap_free_blobs(img->vcpu[i], SNAP_VCPU_NTYPES);
+    snap_free_blobs(img->irqchip, SNAP_NIRQCHIPS);
+    snap_free_blobs(&img->pit, 1);
+    snap_free_blobs(&img->clock, 1);
+    snap_free_blobs(img->dev, SNAP_NDEVS);
     free(img->vcpu);
+    free(img->ext);
     img->vcpu = NULL;
+    img->ext = NULL;
 }
 
-int snapfile_next_extent(const struct snap_image *img, size_t *pos,
-                         struct snap_extent *ext)
+/* Pages are read and checksummed in chunks that stay in the CPU's cache
+ * between the copy and the CRC. */
+#define SNAP_CHUNK (2u << 20)
+
+/* One extent's pages into dst (or, with dst NULL, from the buffer
+ * itself): the CRC goes on over them. */
+static int snap_load_extent(const struct snap_extent *e,
+                            const struct snap_src *src, const char *name,
+                            uint8_t *dst, uint32_t *crc)
 {
-    size_t stop = img->len - SNAP_END_LEN;
+    for (uint64_t done = 0; done < e->len;) {
+        uint64_t n = e->len - done < SNAP_CHUNK ? e->len - done : SNAP_CHUNK;
+        const uint8_t *p = dst ? dst + done : src->buf + e->file_off + done;
+        int r;
 
-    if (*pos < sizeof(struct snap_header))
-        *pos = sizeof(struct snap_header);
-    while (*pos < stop) {
-        struct snap_section_hdr s;
-        const uint8_t *p = img->buf + *pos + sizeof(s);
-
-        memcpy(&s, img->buf + *pos, sizeof(s));
-        *pos += sizeof(s) + (size_t)s.len;
-        if (s.type != SNAP_MEM)
-            continue;
-        memcpy(&ext->offset, p, 8);
-        ext->data = p + 8;
-        ext->len = s.len - 8;
-        return 1;
+        if (dst &&
+            (r = snap_pread(src, name, e->file_off + done, dst + done, n)) < 0)
+            return r;
+        *crc = snap_crc(*crc, p, n);
+        done += n;
     }
     return 0;
+}
+
+int snapfile_load_memory(const struct snap_image *img,
+                         const struct snap_src *src, const char *name,
+                         snap_ram_fn ram, void *opaque)
+{
+    uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+    int r;
+
+    if (!ram && !src->buf)
+        return err_set(EINVAL, "%s: nowhere to load the memory to", name);
+    for (uint64_t i = 0; i < img->mem_extents; i++) {
+        const struct snap_extent *e = &img->ext[i];
+        uint8_t *dst = ram ? ram(opaque, e->offset, e->len) : NULL;
+
+        if (ram && !dst)
+            return err_set(EINVAL,
+                           "%s: memory at RAM offset %#" PRIx64
+                           " is not guest memory",
+                           name, e->offset);
+        crc = (uint32_t)crc32_combine(crc, e->gap_crc, (z_off_t)e->gap_len);
+        if ((r = snap_load_extent(e, src, name, dst, &crc)) < 0)
+            return r;
+    }
+    crc = (uint32_t)crc32_combine(crc, img->tail_crc, (z_off_t)img->tail_len);
+    if (crc != img->crc)
+        return snap_bad(name,
+                        "checksum mismatch (stored %08" PRIx32
+                        ", computed %08" PRIx32 "): the file is corrupted",
+                        img->crc, crc);
+    return 0;
+}
+
+int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
+                   struct snap_image *img)
+{
+    struct snap_src src = {buf, -1, len};
+    int r = snapfile_read(&src, name, img);
+
+    if (r == 0 && (r = snapfile_load_memory(img, &src, name, NULL, NULL)) < 0)
+        snapfile_free(img);
+    return r;
 }
 
 /* ---- writer ---- */

@@ -76,44 +76,82 @@ enum snap_type {
 #define SNAP_NDEVS (SNAP_DEV_END - SNAP_DEV_SERIAL)
 #define SNAP_NIRQCHIPS 3
 
+/* Where a snapshot is read from: its file (a restore) or a buffer holding
+ * the whole file (tests, the fuzzer). */
+struct snap_src {
+    const uint8_t *buf; /* NULL: read from fd */
+    int fd;
+    uint64_t len; /* the file's size when opened: what is read */
+};
+
 struct snap_blob {
-    const uint8_t *data; /* NULL: absent */
+    const uint8_t *data; /* a private copy; NULL: absent */
     uint64_t len;
 };
 
-/* A checked file: where each piece of state is in the buffer. */
-struct snap_image {
-    struct snap_header hdr;
-    const uint8_t *buf;
-    size_t len;
-    struct snap_blob (*vcpu)[SNAP_VCPU_NTYPES]; /* [ncpus][type] */
-    struct snap_blob irqchip[SNAP_NIRQCHIPS], pit, clock;
-    struct snap_blob dev[SNAP_NDEVS]; /* by type - SNAP_DEV_SERIAL */
-    uint64_t mem_extents, mem_bytes;
-};
-
-/* One memory extent: RAM offset and page data. */
+/* One memory extent: where its pages go in RAM and lie in the file, and
+ * the CRC-32 of the file's gap_len bytes before them (from the previous
+ * extent's pages, or the file's start). */
 struct snap_extent {
-    uint64_t offset;
-    const uint8_t *data;
+    uint64_t offset; /* RAM offset */
+    uint64_t file_off;
     uint64_t len;
+    uint64_t gap_len;
+    uint32_t gap_crc;
 };
 
 /*
- * Checks buf[0..len) as a snapshot named name, whole: magic, version,
- * checksum, every section's bounds, size and index, that every piece the
- * header calls for is there once, memory extents in RAM. Fills *img
- * (pointing into buf; snapfile_free() it). 0, or -EINVAL with a one-line
- * message "name: what is wrong"; -ENOMEM.
+ * A checked file: every section but the memory pages read once, into
+ * private memory; where each memory extent's pages are. The CRC-32 of
+ * the whole file is the gaps' and the pages' combined, so that it is
+ * checked over exactly the bytes copied into guest RAM.
  */
-int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
-                   struct snap_image *img);
+struct snap_image {
+    struct snap_header hdr;
+    uint64_t len;
+    struct snap_blob (*vcpu)[SNAP_VCPU_NTYPES]; /* [ncpus][type] */
+    struct snap_blob irqchip[SNAP_NIRQCHIPS], pit, clock;
+    struct snap_blob dev[SNAP_NDEVS]; /* by type - SNAP_DEV_SERIAL */
+    struct snap_extent *ext;          /* in file (and RAM) order */
+    uint64_t mem_extents, mem_bytes;
+    uint64_t tail_len; /* bytes after the last pages, up to the CRC */
+    uint32_t tail_crc;
+    uint32_t crc; /* stored in the end marker */
+};
+
+/*
+ * Reads and checks the snapshot in src, named name, but for its memory
+ * pages: magic, version, end marker, every section's bounds, size and
+ * index, that every piece the header calls for is there once, memory
+ * extents in RAM, the devices' states (the RTC's). Each byte is read
+ * once: *img holds copies (snapfile_free() it), never pointers into the
+ * file. 0, or -EINVAL with a one-line message "name: what is wrong";
+ * -EIO if the file shrank while read; -ENOMEM. The checksum is checked
+ * by snapfile_load_memory().
+ */
+int snapfile_read(const struct snap_src *src, const char *name,
+                  struct snap_image *img);
 void snapfile_free(struct snap_image *img);
 
-/* Iterates over the memory extents of a checked image: *pos starts at 0;
- * returns 1 with *ext filled, 0 at the end. */
-int snapfile_next_extent(const struct snap_image *img, size_t *pos,
-                         struct snap_extent *ext);
+/* Where the len bytes at RAM offset off go (NULL: nowhere, an error). */
+typedef void *(*snap_ram_fn)(void *opaque, uint64_t off, uint64_t len);
+
+/*
+ * Copies every memory extent of img from src straight to ram(opaque,
+ * ...), computing the CRC-32 over exactly the bytes copied and the rest
+ * of the file read by snapfile_read(), then checks it against the end
+ * marker's. ram may be NULL with a buffer src: the checksum is checked,
+ * nothing copied. 0, or -EINVAL (checksum mismatch, RAM refused), -EIO
+ * (the file shrank), naming name.
+ */
+int snapfile_load_memory(const struct snap_image *img,
+                         const struct snap_src *src, const char *name,
+                         snap_ram_fn ram, void *opaque);
+
+/* snapfile_read() and the checksum of buf[0..len), a whole file in
+ * memory: what the tests and the fuzzer check. */
+int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
+                   struct snap_image *img);
 
 /* "regs", "xsave", "serial", ...: a section type's name. */
 const char *snapfile_type_name(uint32_t type);

@@ -662,22 +662,19 @@ static int rest_clock(struct kvmrun_vm *vm, const struct snap_image *img)
     return rest_ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK", -1);
 }
 
+/* Where the pages at a RAM offset go (snapfile_load_memory). */
+static void *rest_ram(void *opaque, uint64_t off, uint64_t len)
+{
+    struct kvmrun_vm *vm = opaque;
+
+    return mem_ptr(&vm->mem, snap_gpa(&vm->mem, off), len);
+}
+
+/* Everything but memory, which is in place already. */
 static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
 {
-    struct snap_extent ext;
-    size_t pos = 0;
     int r;
 
-    /* Memory first: KVM writes some MSRs' guest pages (kvmclock). */
-    while (snapfile_next_extent(img, &pos, &ext)) {
-        void *dst = mem_ptr(&vm->mem, snap_gpa(&vm->mem, ext.offset), ext.len);
-
-        if (!dst)
-            return err_set(
-                EINVAL, "memory at RAM offset %#" PRIx64 " is not guest memory",
-                ext.offset);
-        memcpy(dst, ext.data, (size_t)ext.len);
-    }
     rest_devices(vm, img);
     if ((r = rest_platform(vm, img)) < 0)
         return r;
@@ -687,12 +684,14 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
     return rest_clock(vm, img);
 }
 
-/* Maps the file read-only: the reader checks it in place and memory is
- * copied from the mapping. */
-static int rest_map(const char *path, const uint8_t **buf, size_t *len)
+/*
+ * Opens the file to read it with pread(), never a mapping: a file that
+ * shrinks while it is read (truncated by someone else) is then a short
+ * read and an error, not a SIGBUS. Its size is taken once, here.
+ */
+static int rest_open(const char *path, struct snap_src *src)
 {
     struct stat st;
-    void *p;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
@@ -707,17 +706,7 @@ static int rest_map(const char *path, const uint8_t **buf, size_t *len)
         close(fd);
         return err_set(EINVAL, "%s: not a regular file", path);
     }
-    *len = (size_t)st.st_size;
-    *buf = (const uint8_t *)"";
-    if (*len == 0) {
-        close(fd);
-        return 0;
-    }
-    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED)
-        return err_errno(errno, "%s: mmap", path);
-    *buf = p;
+    *src = (struct snap_src){NULL, fd, (uint64_t)st.st_size};
     return 0;
 }
 
@@ -726,29 +715,33 @@ int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
 {
     struct kvmrun_config c = *cfg;
     struct snap_image img;
-    const uint8_t *buf;
-    size_t len = 0;
+    struct snap_src src;
     int r;
 
     *vmp = NULL;
-    if ((r = rest_map(path, &buf, &len)) < 0)
+    if ((r = rest_open(path, &src)) < 0)
         return r;
-    if ((r = snapfile_parse(buf, len, path, &img)) < 0)
-        goto out_unmap;
+    if ((r = snapfile_read(&src, path, &img)) < 0)
+        goto out_close;
     c.mem_size = img.hdr.mem_size;
     c.ncpus = img.hdr.ncpus;
     c.irqchip = !!(img.hdr.flags & SNAP_FLAG_IRQCHIP);
     if ((r = kvmrun_vm_create(&c, vmp)) < 0)
         goto out_free;
-    if ((r = rest_all(*vmp, &img)) < 0) {
+    /* Memory first: KVM writes some MSRs' guest pages (kvmclock). The
+     * pages go from the file straight into guest RAM, and the file's
+     * checksum is checked over them before any other state is set (its
+     * errors name the file already). */
+    r = snapfile_load_memory(&img, &src, path, rest_ram, *vmp);
+    if (r == 0 && (r = rest_all(*vmp, &img)) < 0)
         r = snap_blame(r, "restore", path);
+    if (r < 0) {
         kvmrun_vm_destroy(*vmp);
         *vmp = NULL;
     }
 out_free:
     snapfile_free(&img);
-out_unmap:
-    if (len)
-        munmap((void *)(uintptr_t)buf, len);
+out_close:
+    close(src.fd);
     return r;
 }

@@ -3,7 +3,8 @@
  * (src/snapfile.c). Each input is checked as it is, then again with its
  * trailing CRC recomputed, so that mutations get past the checksum and
  * reach the header, section and extent checks. A file the reader accepts
- * is walked to its last memory extent, which must lie inside RAM.
+ * is walked to its last memory extent, which must lie inside RAM and the
+ * file.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,18 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_one(const uint8_t *buf, size_t len)
 {
     struct snap_image img;
-    struct snap_extent ext;
-    size_t pos = 0;
     uint64_t bytes = 0;
 
     if (snapfile_parse(buf, len, "fuzz", &img) < 0)
         return;
-    while (snapfile_next_extent(&img, &pos, &ext)) {
-        if (ext.offset > img.hdr.mem_size ||
-            ext.len > img.hdr.mem_size - ext.offset || ext.data < buf ||
-            ext.data + ext.len > buf + len)
+    for (uint64_t i = 0; i < img.mem_extents; i++) {
+        const struct snap_extent *ext = &img.ext[i];
+
+        if (ext->offset > img.hdr.mem_size ||
+            ext->len > img.hdr.mem_size - ext->offset || ext->file_off > len ||
+            ext->len > len - ext->file_off)
             abort();
-        bytes += ext.len;
+        bytes += ext->len;
     }
     if (bytes != img.mem_bytes)
         abort();

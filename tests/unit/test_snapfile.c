@@ -105,8 +105,7 @@ static uint8_t *build(enum variant v, size_t *len)
 static void test_round_trip(void **state)
 {
     struct snap_image img;
-    struct snap_extent ext;
-    size_t len, pos = 0;
+    size_t len;
     uint8_t *buf = build(GOOD, &len);
 
     (void)state;
@@ -117,11 +116,11 @@ static void test_round_trip(void **state)
     assert_int_equal(img.vcpu[0][SNAP_VCPU_MSRS].len,
                      2 * sizeof(struct kvm_msr_entry));
     assert_null(img.vcpu[0][SNAP_VCPU_XSAVE].data);
-    assert_int_equal(snapfile_next_extent(&img, &pos, &ext), 1);
-    assert_int_equal(ext.offset, 0x2000);
-    assert_int_equal(ext.len, SNAP_PAGE);
-    assert_int_equal(ext.data[0], 0xab);
-    assert_int_equal(snapfile_next_extent(&img, &pos, &ext), 0);
+    /* State is a private copy, never a pointer into the file. */
+    assert_true(img.clock.data < buf || img.clock.data >= buf + len);
+    assert_int_equal(img.ext[0].offset, 0x2000);
+    assert_int_equal(img.ext[0].len, SNAP_PAGE);
+    assert_int_equal(buf[img.ext[0].file_off], 0xab);
     snapfile_free(&img);
     free(buf);
 }
@@ -183,6 +182,53 @@ static void test_every_bit_flip(void **state)
     free(buf);
 }
 
+static uint8_t ram[1 << 20];
+
+static void *to_ram(void *opaque, uint64_t off, uint64_t len)
+{
+    (void)opaque;
+    return off <= sizeof(ram) && len <= sizeof(ram) - off ? ram + off : NULL;
+}
+
+/*
+ * The file read through its descriptor (as a restore does): the state
+ * once, then the pages straight into RAM with the checksum over them. A
+ * file shrunk after its size was taken, or a page changed, is an error.
+ */
+static void test_read_file(void **state)
+{
+    struct snap_image img;
+    size_t len;
+    uint8_t *buf = build(GOOD, &len);
+    int fd = memfd_create("snap", 0);
+    struct snap_src src = {NULL, fd, len};
+
+    (void)state;
+    assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+    assert_int_equal(snapfile_read(&src, "test.snap", &img), 0);
+    memset(ram, 0, sizeof(ram));
+    assert_int_equal(
+        snapfile_load_memory(&img, &src, "test.snap", to_ram, NULL), 0);
+    assert_int_equal(ram[0x2000], 0xab);
+
+    /* A page byte changed since: the checksum, over what was copied. */
+    assert_int_equal(pwrite(fd, "\x5a", 1, (off_t)img.ext[0].file_off), 1);
+    assert_int_equal(
+        snapfile_load_memory(&img, &src, "test.snap", to_ram, NULL), -EINVAL);
+    assert_non_null(strstr(kvmrun_last_error(), "checksum mismatch"));
+
+    /* Shrunk since: a short read, an error. */
+    assert_int_equal(ftruncate(fd, (off_t)img.ext[0].file_off + 100), 0);
+    assert_int_equal(
+        snapfile_load_memory(&img, &src, "test.snap", to_ram, NULL), -EIO);
+    assert_non_null(strstr(kvmrun_last_error(),
+                           "test.snap: the file shrank while it was read"));
+    snapfile_free(&img);
+    assert_int_equal(snapfile_read(&src, "test.snap", &img), -EIO);
+    close(fd);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_read_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
