@@ -103,6 +103,37 @@ int kvmrun_parse_size(const char *text, uint64_t *bytes);
 int kvmrun_parse_u64(const char *text, uint64_t *value);
 
 /*
+ * Files a user names, which kvmrun writes or removes (snapshots, the
+ * control socket, a pidfile): nothing but a regular file is replaced,
+ * and only what kvmrun itself created is removed.
+ */
+
+/* What a file's st_mode says it is, for messages: "a FIFO", ... */
+const char *kvmrun_file_type(unsigned mode);
+
+/*
+ * 0 when rename() may put a new file at path: nothing is there, or a
+ * regular file, or a symbolic link (rename replaces the link itself,
+ * never what it points to). Else -EISDIR or -EEXIST with
+ * kvmrun_last_error() saying what is there, without the path ("is a
+ * character device; only a regular file is replaced"), or -errno.
+ */
+int kvmrun_file_replaceable(const char *path);
+
+/* Which file a path named (st_dev, st_ino), to remove it later only if
+ * the path still names that file. */
+struct kvmrun_file_id {
+    uint64_t dev, ino;
+};
+
+/* *id of the file at path itself (not followed): 0 or -errno. */
+int kvmrun_file_id(const char *path, struct kvmrun_file_id *id);
+
+/* Removes path if it still names the file id: 1 removed, 0 gone or
+ * another file (left alone), -errno (unlink failed). */
+int kvmrun_file_remove_own(const char *path, const struct kvmrun_file_id *id);
+
+/*
  * Opens the KVM device, checks the API version and the capabilities kvmrun
  * relies on, creates the VM, its memory, irqchip, vCPUs and devices. On
  * success *vmp owns all of it; returns 0 or -errno (no /dev/kvm, permission

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "snapfile.h"
 #include "vm.h"
 
@@ -404,6 +405,10 @@ static int snap_write_file(struct kvmrun_vm *vm, const char *path)
         free(w);
         return err_set(ENOMEM, "out of memory");
     }
+    /* rename() would replace a device, a FIFO or a socket as readily as
+     * an old snapshot. */
+    if ((r = kvmrun_file_replaceable(path)) < 0)
+        goto out;
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", 8);
     fd = mkostemp(tmp, O_CLOEXEC);
@@ -684,23 +689,13 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
  * copied from the mapping. */
 static int rest_map(const char *path, const uint8_t **buf, size_t *len)
 {
-    struct stat st;
+    uint64_t size;
     void *p;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = file_open_regular(path, &size);
 
     if (fd < 0)
-        return err_set(errno, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        int err = errno;
-
-        close(fd);
-        return err_errno(err, "%s: fstat", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return err_set(EINVAL, "%s: not a regular file", path);
-    }
-    *len = (size_t)st.st_size;
+        return fd;
+    *len = (size_t)size;
     *buf = (const uint8_t *)"";
     if (*len == 0) {
         close(fd);
