@@ -377,15 +377,18 @@ struct kvmrun_control;
 /*
  * Serves the JSON control protocol (README.md, "Control socket") for vm
  * on a Unix stream socket at path, from a thread of its own: the socket
- * is created mode 0600 (a stale socket there is replaced; any other file
- * is refused), and only root and kvmrun's own uid are served. Returns 0
- * with *out set, or -errno naming the path.
+ * is created mode 0600 (a stale socket there, one that refuses
+ * connections, is replaced; a live one, one that cannot be probed, e.g.
+ * -EACCES, and any other file are refused, without waiting), and only
+ * root and kvmrun's own uid are served. Returns 0 with *out set, or
+ * -errno naming the path.
  */
 int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
                          struct kvmrun_control **out);
 
 /* Ends the server thread, closes every connection (after sending the
- * replies that fit) and removes the socket. NULL ok. */
+ * replies that fit) and removes the socket, if its path still names the
+ * socket it made. NULL ok. */
 void kvmrun_control_stop(struct kvmrun_control *ctl);
 /* What a confined process does on a system call its filters do not allow. */
 enum kvmrun_seccomp_action {
