@@ -94,12 +94,14 @@ struct kvmrun_vcpu_stats {
 /* Text of the last error of a library call made by this thread. */
 const char *kvmrun_last_error(void);
 
-/* Parses a memory size: a number with an optional K, M, G or T suffix
- * (powers of 1024); a bare number is MiB, as in QEMU's -m. Returns 0, or
- * -EINVAL/-ERANGE with kvmrun_last_error() saying why. */
+/* Parses a memory size: a number (decimal, or hex after 0x) with an
+ * optional K, M, G or T suffix (powers of 1024); a bare number is MiB, as
+ * in QEMU's -m. Returns 0, or -EINVAL/-ERANGE with kvmrun_last_error()
+ * saying why. */
 int kvmrun_parse_size(const char *text, uint64_t *bytes);
 
-/* Parses an address or number: decimal, 0x hex or 0 octal, no junk. */
+/* Parses an address or number: decimal (a leading 0 too: 010 is ten) or
+ * hex after 0x, no junk. */
 int kvmrun_parse_u64(const char *text, uint64_t *value);
 
 /*
