@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "kvmrun.h"
 #include "options.h"
+#include "paths.h"
 #include "sigsys.h"
 
 /* The built-in demo guest (guests/demo.S), linked in by demo_image.S. */
@@ -23,7 +24,8 @@ extern const unsigned char demo_image[], demo_image_end[];
 #define STOP_TIMEOUT_MS 5000
 
 /* Signals read by the main thread through a signalfd; blocked in every
- * thread from the first instruction of main() on. */
+ * thread, SIGUSR1 and SIGUSR2 from the first instruction of main() on,
+ * the stop signals (stop_signals) from the end of the guest's load. */
 static void control_signals(sigset_t *set)
 {
     sigemptyset(set);
@@ -40,37 +42,57 @@ static int fail(int status, const char *what)
     return status;
 }
 
-static int open_serial(const char *path, int *fd)
+/* SIGINT, SIGTERM and SIGHUP. */
+static void stop_signals(sigset_t *set)
 {
-    *fd = STDOUT_FILENO;
-    if (!path)
-        return 0;
-    *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (*fd >= 0)
-        return 0;
-    fprintf(stderr, "kvmrun: --serial %s: %s\n", path, strerror(errno));
-    return -1;
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
 }
 
-static int write_pidfile(const char *path)
+/* A stop signal during the start, before kvmrun made anything to undo:
+ * it ends kvmrun at once, the way it ends a running VM (one line, status
+ * 128+N), even in the middle of a slow load. */
+static void start_signal(int signo)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-    char tmp[4096];
-    int fd;
+    const char *line =
+        signo == SIGINT    ? "kvmrun: stopped by SIGINT during start\n"
+        : signo == SIGTERM ? "kvmrun: stopped by SIGTERM during start\n"
+                           : "kvmrun: stopped by SIGHUP during start\n";
 
-    /* Written whole under a temporary name, then renamed into place, so a
-     * reader never sees a partial pid. */
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0 ||
-        rename(tmp, path) < 0) {
-        fprintf(stderr, "kvmrun: --pidfile %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            unlink(tmp);
-        return -1;
-    }
-    return 0;
+    ssize_t n = write(STDERR_FILENO, line, strlen(line));
+
+    (void)n; /* nowhere to say it: exit all the same */
+    _exit(STATUS_SIGNAL + signo);
+}
+
+/* Until stop_signals_hold(): the stop signals run start_signal(), whatever
+ * kvmrun inherited (blocked, or ignored as in a shell's background job;
+ * a running VM stops on them all the same). */
+static void stop_signals_start(void)
+{
+    struct sigaction sa = {.sa_handler = start_signal};
+    sigset_t set;
+
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    stop_signals(&set);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Before the first thing kvmrun must undo at exit (the control socket,
+ * the pidfile, a raw terminal): from now on the stop signals wait in the
+ * signalfd for the control loop. Always 1. */
+static int stop_signals_hold(void)
+{
+    sigset_t set;
+
+    stop_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return 1;
 }
 
 static int boot_raw(struct kvmrun_vm *vm, const struct options *o)
@@ -422,7 +444,9 @@ static int run(const struct options *o, int sfd)
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
     struct kvmrun_control *ctl = NULL;
+    struct paths_pidfile pf = {0};
     struct kvmrun_vm *vm;
+    const char *dev = getenv("KVMRUN_DEVICE");
     int status, r;
 
     kvmrun_config_init(&cfg);
@@ -430,9 +454,9 @@ static int run(const struct options *o, int sfd)
     cfg.ncpus = o->ncpus;
     cfg.irqchip = o->irqchip;
     cfg.log = log_stderr;
-    if (getenv("KVMRUN_DEVICE"))
-        cfg.kvm_device = getenv("KVMRUN_DEVICE");
-    if (!o->check_kvm && open_serial(o->serial, &cfg.serial_fd) < 0)
+    if (dev && dev[0]) /* empty is unset, as for most variables */
+        cfg.kvm_device = dev;
+    if (!o->check_kvm && paths_open_serial(o->serial, &cfg.serial_fd) < 0)
         return STATUS_SETUP;
     r = o->restore ? kvmrun_vm_restore(&cfg, o->restore, &vm)
                    : kvmrun_vm_create(&cfg, &vm);
@@ -447,17 +471,17 @@ static int run(const struct options *o, int sfd)
     } else if (!o->restore && (r = load_guest(vm, o)) != 0) {
         status = r == REPORTED ? STATUS_SETUP
                                : fail(STATUS_SETUP, kvmrun_last_error());
-    } else if ((start_ns.loaded = now_ns()) && o->api &&
+    } else if ((start_ns.loaded = now_ns()) && stop_signals_hold() && o->api &&
                kvmrun_control_start(vm, o->api, &ctl) < 0) {
         status = fail(STATUS_SETUP, kvmrun_last_error());
     } else if (o->seccomp && sigsys_confine(vm) < 0) {
         status = STATUS_SETUP;
+    } else if (o->pidfile && paths_pidfile_write(&pf, o->pidfile) < 0) {
+        status = STATUS_SETUP; /* before any vCPU runs */
     } else if ((start_ns.confined = now_ns()) && kvmrun_vm_start(vm) < 0) {
         status = fail(STATUS_VMM_ERROR, kvmrun_last_error());
     } else {
         start_ns.started = now_ns();
-        if (o->pidfile)
-            write_pidfile(o->pidfile);
         status = control_loop(vm, sfd, o->verbose);
         kvmrun_control_stop(ctl); /* removes the socket on every path */
         ctl = NULL;
@@ -465,6 +489,7 @@ static int run(const struct options *o, int sfd)
             /* A vCPU that cannot be stopped cannot be waited for either:
              * leave, and let the kernel end its thread. */
             fprintf(stderr, "kvmrun: %s\n", kvmrun_last_error());
+            paths_pidfile_remove(&pf);
             _exit(status);
         }
         kvmrun_vm_wait(vm, &out);
@@ -472,9 +497,8 @@ static int run(const struct options *o, int sfd)
             status = outcome_status(&out, o->verbose);
         if (o->stats)
             print_stats(vm);
-        if (o->pidfile)
-            unlink(o->pidfile);
     }
+    paths_pidfile_remove(&pf);
     kvmrun_control_stop(ctl);
     kvmrun_vm_destroy(vm);
     if (cfg.serial_fd != STDOUT_FILENO)
@@ -504,6 +528,7 @@ int main(int argc, char **argv)
         return ctl_main(argc - 1, argv + 1);
     control_signals(&set);
     sigprocmask(SIG_BLOCK, &set, NULL);
+    stop_signals_start();
     signal(SIGPIPE, SIG_IGN); /* a closed output is reported, not fatal */
     if ((r = options_parse(argc, argv, &o)) >= 0)
         return r;

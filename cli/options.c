@@ -51,7 +51,9 @@ static const char usage_text[] =
     "      --restore FILE  continue the VM saved in snapshot FILE (its "
     "memory, vCPUs\n"
     "                      and devices: no IMAGE, --kernel, -m, -c)\n"
-    "      --pidfile FILE  write kvmrun's pid to FILE once the guest runs\n"
+    "      --pidfile FILE  write kvmrun's pid to FILE as the guest starts "
+    "(a regular\n"
+    "                      file or none; removed at exit)\n"
     "      --api PATH      serve the JSON control socket at PATH (mode 0600;"
     "\n"
     "                      root and this uid only): status, pause, resume,\n"
@@ -126,8 +128,10 @@ static const char usage_text[] =
     "named\n"
     "           on stderr)\n"
     "\n"
+    "Numbers are decimal (010 is ten) or hex after 0x.\n"
     "Environment: KVMRUN_DEVICE overrides the KVM device (default "
-    "/dev/kvm).\n";
+    "/dev/kvm;\n"
+    "empty: the default).\n";
 
 enum {
     OPT_LOAD = 256,
@@ -317,6 +321,32 @@ static int options_check_restore(const struct options *o)
     return STATUS_SETUP;
 }
 
+/* --check-kvm runs a test guest of its own: nothing may name another
+ * guest or a file for it (-m, -c and --no-irqchip shape its VM). */
+static int options_check_kvm_alone(const struct options *o)
+{
+    const char *clash = o->image        ? o->image
+                        : o->kernel     ? "--kernel"
+                        : o->append     ? "--append"
+                        : o->module     ? "--initrd"
+                        : o->format_set ? "--format"
+                        : o->mode_set   ? "--mode"
+                        : o->load_set   ? "--load"
+                        : o->entry_set  ? "--entry"
+                        : o->serial     ? "--serial"
+                        : o->pidfile    ? "--pidfile"
+                        : o->api        ? "--api"
+                                        : NULL;
+
+    if (!o->check_kvm || !clash)
+        return -1;
+    fprintf(stderr,
+            "kvmrun: --check-kvm: cannot be combined with %s (it runs a "
+            "test guest of its own)\n",
+            clash);
+    return STATUS_SETUP;
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
     int c, r;
@@ -349,5 +379,7 @@ int options_parse(int argc, char **argv, struct options *o)
     }
     if (!o->entry_set)
         o->entry = o->load_addr;
-    return options_check_restore(o);
+    if ((r = options_check_restore(o)) >= 0)
+        return r;
+    return options_check_kvm_alone(o);
 }

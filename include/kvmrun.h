@@ -101,13 +101,46 @@ struct kvmrun_vcpu_stats {
 /* Text of the last error of a library call made by this thread. */
 const char *kvmrun_last_error(void);
 
-/* Parses a memory size: a number with an optional K, M, G or T suffix
- * (powers of 1024); a bare number is MiB, as in QEMU's -m. Returns 0, or
- * -EINVAL/-ERANGE with kvmrun_last_error() saying why. */
+/* Parses a memory size: a number (decimal, or hex after 0x) with an
+ * optional K, M, G or T suffix (powers of 1024); a bare number is MiB, as
+ * in QEMU's -m. Returns 0, or -EINVAL/-ERANGE with kvmrun_last_error()
+ * saying why. */
 int kvmrun_parse_size(const char *text, uint64_t *bytes);
 
-/* Parses an address or number: decimal, 0x hex or 0 octal, no junk. */
+/* Parses an address or number: decimal (a leading 0 too: 010 is ten) or
+ * hex after 0x, no junk. */
 int kvmrun_parse_u64(const char *text, uint64_t *value);
+
+/*
+ * Files a user names, which kvmrun writes or removes (snapshots, the
+ * control socket, a pidfile): nothing but a regular file is replaced,
+ * and only what kvmrun itself created is removed.
+ */
+
+/* What a file's st_mode says it is, for messages: "a FIFO", ... */
+const char *kvmrun_file_type(unsigned mode);
+
+/*
+ * 0 when rename() may put a new file at path: nothing is there, or a
+ * regular file, or a symbolic link (rename replaces the link itself,
+ * never what it points to). Else -EISDIR or -EEXIST with
+ * kvmrun_last_error() saying what is there, without the path ("is a
+ * character device; only a regular file is replaced"), or -errno.
+ */
+int kvmrun_file_replaceable(const char *path);
+
+/* Which file a path named (st_dev, st_ino), to remove it later only if
+ * the path still names that file. */
+struct kvmrun_file_id {
+    uint64_t dev, ino;
+};
+
+/* *id of the file at path itself (not followed): 0 or -errno. */
+int kvmrun_file_id(const char *path, struct kvmrun_file_id *id);
+
+/* Removes path if it still names the file id: 1 removed, 0 gone or
+ * another file (left alone), -errno (unlink failed). */
+int kvmrun_file_remove_own(const char *path, const struct kvmrun_file_id *id);
 
 /*
  * Opens the KVM device, checks the API version and the capabilities kvmrun
@@ -353,15 +386,18 @@ struct kvmrun_control;
 /*
  * Serves the JSON control protocol (README.md, "Control socket") for vm
  * on a Unix stream socket at path, from a thread of its own: the socket
- * is created mode 0600 (a stale socket there is replaced; any other file
- * is refused), and only root and kvmrun's own uid are served. Returns 0
- * with *out set, or -errno naming the path.
+ * is created mode 0600 (a stale socket there, one that refuses
+ * connections, is replaced; a live one, one that cannot be probed, e.g.
+ * -EACCES, and any other file are refused, without waiting), and only
+ * root and kvmrun's own uid are served. Returns 0 with *out set, or
+ * -errno naming the path.
  */
 int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
                          struct kvmrun_control **out);
 
 /* Ends the server thread, closes every connection (after sending the
- * replies that fit) and removes the socket. NULL ok. */
+ * replies that fit) and removes the socket, if its path still names the
+ * socket it made. NULL ok. */
 void kvmrun_control_stop(struct kvmrun_control *ctl);
 /* What a confined process does on a system call its filters do not allow. */
 enum kvmrun_seccomp_action {

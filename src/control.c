@@ -1,5 +1,6 @@
 /* control.c: the control socket: JSON requests served by a thread. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -19,6 +20,9 @@
 
 /* How long pause, resume and stop may wait for the vCPUs. */
 #define CTL_TIMEOUT_MS 5000
+/* How long the listening socket rests after accept() failed with nothing
+ * to make room with (see ctl_accept_failed). */
+#define CTL_BACKOFF_MS 100
 #define CTL_MAX KVMRUN_CONTROL_MAX_CLIENTS
 #define CTL_LINE KVMRUN_CONTROL_MAX_LINE
 
@@ -35,9 +39,13 @@ struct ctl_client {
 struct kvmrun_control {
     struct kvmrun_vm *vm;
     int listen_fd;
-    int wake_fd; /* eventfd: kvmrun_control_stop() ends the thread */
+    int wake_fd;  /* eventfd: kvmrun_control_stop() ends the thread */
+    int spare_fd; /* /dev/null, closed to make room at the fd limit */
+    uint64_t listen_after_ns; /* accept() backs off until then */
+    bool accept_warned;       /* its failure was logged (once a streak) */
     pthread_t thread;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct kvmrun_file_id id; /* the socket file bind() made */
     struct ctl_client clients[CTL_MAX];
 };
 
@@ -537,13 +545,53 @@ static bool ctl_peer_ok(struct kvmrun_control *c, int fd)
     return false;
 }
 
+/*
+ * accept() failed, and the connection (if any) is still queued: poll would
+ * report it again at once, forever. At the descriptor limit (EMFILE,
+ * ENFILE) the spare descriptor makes room to take it and tell the client
+ * why it is refused; with no room to make, or another error (ENOBUFS,
+ * ENOMEM), the socket rests CTL_BACKOFF_MS. Nothing was queued after
+ * EAGAIN, and ECONNABORTED and EINTR are retried when poll says so.
+ */
+static void ctl_accept_failed(struct kvmrun_control *c, int err)
+{
+    int fd = -1;
+
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ECONNABORTED ||
+        err == EINTR)
+        return;
+    if ((err == EMFILE || err == ENFILE) && c->spare_fd >= 0) {
+        close(c->spare_fd);
+        fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            err = errno;
+        else
+            ctl_refuse(fd, ctl_errorf(err,
+                                      "kvmrun is out of file descriptors "
+                                      "(%s): connection refused",
+                                      strerror(err)));
+        c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 || err == EAGAIN || err == ECONNABORTED)
+            return;
+    }
+    c->listen_after_ns = vm_now_ns() + CTL_BACKOFF_MS * 1000000ull;
+    if (!c->accept_warned)
+        vm_log(c->vm, KVMRUN_LOG_WARN,
+               "control socket %s: accept: %s (clients wait)", c->path,
+               strerror(err));
+    c->accept_warned = true;
+}
+
 static void ctl_accept(struct kvmrun_control *c)
 {
     struct ctl_client *cl = NULL;
     int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-    if (fd < 0)
+    if (fd < 0) {
+        ctl_accept_failed(c, errno);
         return;
+    }
+    c->accept_warned = false;
     if (!ctl_peer_ok(c, fd)) {
         ctl_refuse(fd, ctl_errorf(CTL_E_PERMISSION,
                                   "permission denied: only root and uid %u "
@@ -571,7 +619,10 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
     nfds_t n = 2;
 
     pfd[0] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
-    pfd[1] = (struct pollfd){.fd = c->listen_fd, .events = POLLIN};
+    /* A negative fd is left out of poll: the socket rests. */
+    pfd[1] = (struct pollfd){
+        .fd = vm_now_ns() < c->listen_after_ns ? -1 : c->listen_fd,
+        .events = POLLIN};
     for (unsigned i = 0; i < CTL_MAX; i++) {
         struct ctl_client *cl = &c->clients[i];
 
@@ -584,6 +635,16 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
     return n;
 }
 
+/* poll's timeout: -1, or until the listening socket's rest ends. */
+static int ctl_poll_timeout(const struct kvmrun_control *c)
+{
+    uint64_t now = vm_now_ns();
+
+    if (now >= c->listen_after_ns)
+        return -1;
+    return (int)((c->listen_after_ns - now + 999999) / 1000000);
+}
+
 static void *ctl_thread(void *arg)
 {
     struct kvmrun_control *c = arg;
@@ -594,7 +655,9 @@ static void *ctl_thread(void *arg)
     for (;;) {
         nfds_t n = ctl_poll_set(c, pfd, map);
 
-        if (poll(pfd, n, -1) < 0) {
+        if (c->spare_fd < 0) /* given up at the limit: take it back */
+            c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (poll(pfd, n, ctl_poll_timeout(c)) < 0) {
             if (errno == EINTR)
                 continue;
             vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
@@ -614,27 +677,51 @@ static void *ctl_thread(void *arg)
 
 /* ---- Start and stop ---- */
 
-/* A socket file at path: live (another server: refuse) or stale (remove
- * it). Anything else there is refused. */
-static int ctl_clear_path(const char *path)
+/*
+ * Whether a server listens on the socket at path: 0 if not (ECONNREFUSED,
+ * a stale socket), else -errno. The connect() never waits: a Unix socket
+ * connects at once or fails with EAGAIN, its server's backlog full, so
+ * live. Any other failure (EACCES: another user's socket) proves nothing
+ * either way: refused.
+ */
+static int ctl_probe(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd, err;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return err_errno(errno, "--api %s: socket", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+    close(fd);
+    if (err == ECONNREFUSED)
+        return 0;
+    if (err == 0 || err == EAGAIN || err == EINPROGRESS)
+        return err_set(EADDRINUSE, "--api %s: another process serves it", path);
+    return err_set(err,
+                   "--api %s: cannot tell whether another process serves "
+                   "it (connect: %s): not replaced",
+                   path, strerror(err));
+}
+
+/* A socket file at path: live (another server: refuse) or stale (remove
+ * it, if still the same file). Anything else there is refused. */
+static int ctl_clear_path(const char *path)
+{
     struct stat st;
-    int fd, r;
+    struct kvmrun_file_id id;
+    int r;
 
     if (lstat(path, &st) < 0)
         return errno == ENOENT ? 0 : err_errno(errno, "--api %s", path);
     if (!S_ISSOCK(st.st_mode))
         return err_set(EEXIST, "--api %s: exists and is not a socket", path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-        return err_errno(errno, "--api %s: socket", path);
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    close(fd);
-    if (r == 0)
-        return err_set(EADDRINUSE, "--api %s: another process serves it", path);
-    if (unlink(path) < 0)
-        return err_errno(errno, "--api %s: removing the stale socket", path);
+    if ((r = ctl_probe(path)) < 0)
+        return r;
+    id = (struct kvmrun_file_id){(uint64_t)st.st_dev, (uint64_t)st.st_ino};
+    if ((r = kvmrun_file_remove_own(path, &id)) < 0)
+        return err_errno(-r, "--api %s: removing the stale socket", path);
     return 0;
 }
 
@@ -655,9 +742,11 @@ static int ctl_listen(struct kvmrun_control *c)
     umask(old);
     if (r < 0)
         return err_errno(errno, "--api %s: bind", c->path);
+    if ((r = kvmrun_file_id(c->path, &c->id)) < 0)
+        return r; /* gone at once: nothing of ours to remove */
     if (chmod(c->path, 0600) < 0 || listen(c->listen_fd, CTL_MAX) < 0) {
         r = err_errno(errno, "--api %s: listen", c->path);
-        unlink(c->path);
+        kvmrun_file_remove_own(c->path, &c->id);
         return r;
     }
     return 0;
@@ -693,6 +782,9 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
     memcpy(c->path, path, strlen(path) + 1);
     for (unsigned i = 0; i < CTL_MAX; i++)
         c->clients[i].fd = -1;
+    /* Without it (no /dev/null), the descriptor limit only makes accept()
+     * back off. */
+    c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     c->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (c->wake_fd < 0) {
         r = err_errno(errno, "--api %s: eventfd", path);
@@ -706,12 +798,14 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
     return 0;
 
 err_thread:
-    unlink(c->path);
+    kvmrun_file_remove_own(c->path, &c->id);
 err_listen:
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     close(c->wake_fd);
 err_free:
+    if (c->spare_fd >= 0)
+        close(c->spare_fd);
     free(c);
     return r;
 }
@@ -733,6 +827,9 @@ void kvmrun_control_stop(struct kvmrun_control *c)
     }
     close(c->listen_fd);
     close(c->wake_fd);
-    unlink(c->path);
+    if (c->spare_fd >= 0)
+        close(c->spare_fd);
+    /* Only the socket kvmrun made: not whatever took its path since. */
+    kvmrun_file_remove_own(c->path, &c->id);
     free(c);
 }

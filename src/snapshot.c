@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "snapfile.h"
 #include "vm.h"
 
@@ -411,6 +411,10 @@ static int snap_write_file(struct kvmrun_vm *vm, const char *path)
         free(w);
         return err_set(ENOMEM, "out of memory");
     }
+    /* rename() would replace a device, a FIFO or a socket as readily as
+     * an old snapshot. */
+    if ((r = kvmrun_file_replaceable(path)) < 0)
+        goto out;
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".XXXXXX", 8);
     fd = mkostemp(tmp, O_CLOEXEC);
@@ -691,22 +695,12 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
  */
 static int rest_open(const char *path, struct snap_src *src)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t size;
+    int fd = file_open_regular(path, &size);
 
     if (fd < 0)
-        return err_set(errno, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        int err = errno;
-
-        close(fd);
-        return err_errno(err, "%s: fstat", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return err_set(EINVAL, "%s: not a regular file", path);
-    }
-    *src = (struct snap_src){NULL, fd, (uint64_t)st.st_size};
+        return fd;
+    *src = (struct snap_src){NULL, fd, size};
     return 0;
 }
 

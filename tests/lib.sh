@@ -29,6 +29,17 @@ run_kvmrun() {
     STATUS=$?
 }
 
+# run_kvmrun_bounded SECONDS ARGS...: run_kvmrun for a kvmrun that might
+# hang: still running after SECONDS, it is killed and the test fails
+# (wait_bounded). Sets PID too.
+run_kvmrun_bounded() {
+    rkb_s=$1
+    shift
+    "$KVMRUN" "$@" >"$OUT" 2>"$ERR" </dev/null &
+    PID=$!
+    wait_bounded "$rkb_s" "kvmrun $*"
+}
+
 expect_status() {
     [ "$STATUS" = "$1" ] || fail "expected exit status $1, got $STATUS"
 }

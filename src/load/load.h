@@ -9,7 +9,8 @@
 #include "mem.h"
 
 /* Opens a regular file for reading: its fd (*size = its size), or -errno
- * with a message naming the file ("not a regular file", ENOENT, ...). */
+ * with a message naming the file ("is a FIFO, not a regular file",
+ * ENOENT, ...); never blocks on a FIFO or device (file_open_regular). */
 int load_open(const char *path, uint64_t *size);
 
 /* The same, refusing files larger than max_len (the guest's memory size)

@@ -7,29 +7,13 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "load/load.h"
 #include "vm.h"
 
 int load_open(const char *path, uint64_t *size)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return err_errno(errno, "%s", path);
-    if (fstat(fd, &st) < 0) {
-        int r = err_errno(errno, "%s: fstat", path);
-
-        close(fd);
-        return r;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return err_set(S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
-    }
-    *size = (uint64_t)st.st_size;
-    return fd;
+    return file_open_regular(path, size);
 }
 
 int load_open_max(const char *path, uint64_t max_len, uint64_t *size)

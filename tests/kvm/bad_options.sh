@@ -1,5 +1,6 @@
 #!/bin/sh
-# bad_options.sh: bad --mem, --load, --entry values and unknown options.
+# bad_options.sh: bad --mem, --load, --entry values, unknown options, and
+# --check-kvm with an image or a file option.
 . "$(dirname "$0")/../lib.sh"
 
 run_kvmrun --mem 12X
@@ -42,3 +43,18 @@ grep -q '^Exit status:' "$OUT" || fail "--help lacks the exit statuses"
 run_kvmrun --version
 expect_status 0
 expect_stdout "kvmrun 0.1.0"
+
+# --check-kvm runs a guest of its own: an image or a file option with it
+# is refused, not ignored.
+run_kvmrun --check-kvm "$GUESTS/hello.bin"
+expect_status 2
+expect_stdout ""
+expect_stderr "kvmrun: --check-kvm: cannot be combined with $GUESTS/hello.bin (it runs a test guest of its own)"
+for opt in --kernel --initrd --serial --pidfile --api; do
+    run_kvmrun --check-kvm "$opt" "$T/x"
+    expect_status 2
+    expect_stderr "kvmrun: --check-kvm: cannot be combined with $opt (it runs a test guest of its own)"
+done
+[ ! -e "$T/x" ] || fail "--check-kvm created $T/x"
+run_kvmrun --check-kvm -c 2 -m 64
+expect_status 0

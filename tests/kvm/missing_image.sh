@@ -8,7 +8,7 @@ expect_stderr "kvmrun: $T/does-not-exist.bin: No such file or directory"
 
 run_kvmrun "$T"
 expect_status 2
-expect_stderr "kvmrun: $T: not a regular file"
+expect_stderr "kvmrun: $T: is a directory, not a regular file"
 
 run_kvmrun "$GUESTS/hello.bin" "$GUESTS/hello.bin"
 expect_status 2

@@ -66,7 +66,7 @@ refuse "$T/version.snap" "kvmrun: $T/version.snap: snapshot format version 2 (kv
 refuse "$T/missing.snap" "kvmrun: $T/missing.snap: No such file or directory"
 : >"$T/empty.snap"
 refuse "$T/empty.snap" "kvmrun: $T/empty.snap: not a kvmrun snapshot (no KVMRSNAP magic)"
-refuse "$T" "kvmrun: $T: not a regular file"
+refuse "$T" "kvmrun: $T: is a directory, not a regular file"
 refuse "$GUESTS/counter.bin" "kvmrun: $GUESTS/counter.bin: not a kvmrun snapshot (no KVMRSNAP magic)"
 
 # The snapshot gives the machine: no guest or machine options with it.

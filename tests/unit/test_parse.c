@@ -85,7 +85,10 @@ static void test_size_bare_number_is_mib(void **state)
         {"0", 0},
         {"1", 1ULL << 20},
         {"128", 128ULL << 20},
-        {"0128", 128ULL << 20},                      /* decimal, not octal */
+        {"0128", 128ULL << 20}, /* decimal, not octal */
+        {"010", 10ULL << 20},
+        {"0x10", 16ULL << 20},
+        {"0X1f", 31ULL << 20},
         {"17592186044415", 17592186044415ULL << 20}, /* 2^44 - 1 MiB */
     };
     (void)state;
@@ -118,11 +121,10 @@ static void test_size_suffixes(void **state)
 static void test_size_rejects_junk(void **state)
 {
     static const struct bad cases[] = {
-        {"", -EINVAL},     {"M", -EINVAL},    {"12X", -EINVAL},
-        {"1MM", -EINVAL},  {"-1", -EINVAL},   {" 1", -EINVAL},
-        {"1 ", -EINVAL},   {"1.5G", -EINVAL}, {"+1", -EINVAL},
-        {"1B", -EINVAL},   {"1GBB", -EINVAL}, {"1KBx", -EINVAL},
-        {"0x10", -EINVAL}, {"G1", -EINVAL},
+        {"", -EINVAL},   {"M", -EINVAL},   {"12X", -EINVAL},  {"1MM", -EINVAL},
+        {"-1", -EINVAL}, {" 1", -EINVAL},  {"1 ", -EINVAL},   {"1.5G", -EINVAL},
+        {"+1", -EINVAL}, {"1B", -EINVAL},  {"1GBB", -EINVAL}, {"1KBx", -EINVAL},
+        {"0x", -EINVAL}, {"0xM", -EINVAL}, {"G1", -EINVAL},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -163,11 +165,13 @@ static void test_u64_bases(void **state)
         {"0x1000", 0x1000},
         {"0X1f", 0x1f},
         {"0xdeadBEEF", 0xdeadbeef},
-        {"017", 017},
+        {"017", 17}, /* decimal, not octal: as -m and everywhere else */
+        {"010", 10},
+        {"08", 8},
         {"00", 0},
         {"18446744073709551615", UINT64_MAX},
+        {"018446744073709551615", UINT64_MAX},
         {"0xffffffffffffffff", UINT64_MAX},
-        {"01777777777777777777777", UINT64_MAX},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -177,9 +181,11 @@ static void test_u64_bases(void **state)
 static void test_u64_rejects_junk(void **state)
 {
     static const struct bad cases[] = {
-        {"", -EINVAL},   {"x", -EINVAL},    {"0x", -EINVAL}, {"12a", -EINVAL},
-        {"08", -EINVAL}, {"0x1g", -EINVAL}, {"1 ", -EINVAL}, {" 1", -EINVAL},
-        {"-1", -EINVAL}, {"+1", -EINVAL},   {"1K", -EINVAL}, {"1.0", -EINVAL},
+        {"", -EINVAL},      {"x", -EINVAL},    {"0x", -EINVAL},
+        {"12a", -EINVAL},   {"0x-1", -EINVAL}, {"0x1g", -EINVAL},
+        {"1 ", -EINVAL},    {" 1", -EINVAL},   {"0x 1", -EINVAL},
+        {"0x0x1", -EINVAL}, {"0x+1", -EINVAL}, {"-1", -EINVAL},
+        {"+1", -EINVAL},    {"1K", -EINVAL},   {"1.0", -EINVAL},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -191,7 +197,7 @@ static void test_u64_overflow(void **state)
     static const struct bad cases[] = {
         {"18446744073709551616", -ERANGE},
         {"0x10000000000000000", -ERANGE},
-        {"02000000000000000000000", -ERANGE},
+        {"01777777777777777777777", -ERANGE}, /* octal UINT64_MAX: decimal */
         {"99999999999999999999999999", -ERANGE},
     };
     (void)state;
