@@ -9,7 +9,12 @@
  * counts in guest memory (tests/guests/counters.S); a vCPU that missed a
  * kick ran its guest all the while, one that was starved did not run at
  * all (once its thread runs, the pending signal takes it out of the guest
- * at once).
+ * at once). And the kicker's own wait for a CPU (its run_delay in
+ * /proc/thread-self/schedstat): a kicker preempted between publishing a
+ * kick and sending its signal, or before it sees the acknowledgement,
+ * makes a slow kick of a vCPU that rightly ran its guest meanwhile; a
+ * lost kick leaves the kicker asleep, not waiting for a CPU, until the
+ * re-kick.
  *
  * usage: kick_storm KICKS THREADS NCPUS...
  */
@@ -49,6 +54,22 @@ static int ran_through(struct storm *s, unsigned cpu, uint64_t dt,
     return (double)moved > rate * (double)dt / 4;
 }
 
+/* Nanoseconds this thread has spent runnable but waiting for a CPU, or 0
+ * if the kernel does not say (no schedstat: every slow kick then needs
+ * the guest's progress alone to be called starved). */
+static uint64_t run_delay_ns(void)
+{
+    unsigned long long cpu = 0, delay = 0;
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &cpu, &delay) != 2)
+        delay = 0;
+    fclose(f);
+    return delay;
+}
+
 struct kicker {
     struct storm *storm;
     unsigned seed;
@@ -83,7 +104,7 @@ static void *kicker_main(void *arg)
         uint64_t t0;
 
         random_pause(&k->seed);
-        uint64_t c0 = s->counters[cpu];
+        uint64_t c0 = s->counters[cpu], d0 = run_delay_ns();
         t0 = test_now_ns();
         if (kvmrun_vcpu_kick(kvmrun_vm_vcpu(s->vm, cpu), 30000) < 0) {
             fprintf(stderr, "kick_storm: %s\n", kvmrun_last_error());
@@ -96,9 +117,12 @@ static void *kicker_main(void *arg)
             continue;
         uint64_t moved = s->counters[cpu] - c0;
 
-        if (!ran_through(s, cpu, dt, moved)) {
+        uint64_t waited = run_delay_ns() - d0;
+
+        if (!ran_through(s, cpu, dt, moved) || waited > dt / 4) {
             atomic_fetch_add(&s->starved, 1);
-            continue; /* slow, not lost: the host did not run the vCPU */
+            continue; /* slow, not lost: the host ran the vCPU or the
+                       * kicker too little */
         }
         fprintf(stderr,
                 "kick_storm: a kick to vcpu%u was lost: it ran its guest "
