@@ -280,7 +280,7 @@ struct kvmrun_pause_result {
                        request from another thread, or, for a resume,
                        another hold such as a snapshot's keeps the vCPUs
                        paused: holds says which) */
-    unsigned holds; /* KVMRUN_HOLD_* in force when the call returned */
+    unsigned holds; /* KVMRUN_HOLD_* in force when it stopped waiting */
 };
 
 /*

@@ -449,8 +449,8 @@ static int snap_pause(struct kvmrun_vm *vm)
     if (!vm->started)
         return 0; /* no vCPU thread yet: nothing moves */
     /* Only this snapshot clears its hold: never superseded. */
-    if (vm_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard) ==
-        VM_TIMED_OUT)
+    if (vm_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
+                       NULL) == VM_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not pause within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;
@@ -465,7 +465,7 @@ static int snap_unpause(struct kvmrun_vm *vm)
     vm_release(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0;
-    if (vm_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard) == VM_TIMED_OUT)
+    if (vm_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) == VM_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not resume within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;

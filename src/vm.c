@@ -735,7 +735,7 @@ static bool vm_target_wanted(const struct kvmrun_vm *vm, unsigned hold)
 }
 
 enum vm_wait vm_wait_target(struct kvmrun_vm *vm, unsigned hold,
-                            unsigned timeout_ms, int *laggard)
+                            unsigned timeout_ms, int *laggard, unsigned *holds)
 {
     uint64_t deadline = vm_now_ns() + timeout_ms * 1000000ULL;
     unsigned away = VM_STATE_BIT(hold ? VCPU_RUNNING : VCPU_PAUSED);
@@ -764,6 +764,8 @@ enum vm_wait vm_wait_target(struct kvmrun_vm *vm, unsigned hold,
             hold)
             vm_rekick_running(vm);
     }
+    if (holds)
+        *holds = vm->holds;
     pthread_mutex_unlock(&vm->lock);
     return r;
 }
@@ -817,9 +819,8 @@ int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
     pthread_mutex_unlock(&vm->lock);
     name = res.paused ? "pause" : "resume";
     w = vm_wait_target(vm, res.paused ? KVMRUN_HOLD_USER : 0, timeout_ms,
-                       &laggard);
+                       &laggard, &res.holds);
     res.reached = w == VM_REACHED;
-    res.holds = kvmrun_vm_holds(vm);
     if (result)
         *result = res;
     if (w == VM_TIMED_OUT)

@@ -160,10 +160,10 @@ enum vm_wait {
  * target is "paused while hold is set" (superseded once it is cleared);
  * re-kicks running vCPUs every rekick_ms. hold == 0: "running while no
  * hold is set" (superseded once any is set). *laggard: a vCPU not there
- * at the timeout.
+ * at the timeout; *holds (if not NULL): the holds when the wait ended.
  */
 enum vm_wait vm_wait_target(struct kvmrun_vm *vm, unsigned hold,
-                            unsigned timeout_ms, int *laggard);
+                            unsigned timeout_ms, int *laggard, unsigned *holds);
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t vm_now_ns(void);
