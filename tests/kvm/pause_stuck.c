@@ -2,18 +2,19 @@
  * pause_stuck.c: a pause that times out because a vCPU is really stuck
  * outside KVM_RUN ends nothing. Each vCPU of a two-vCPU guest counts in
  * guest memory and writes to port 0x4f0, where this test registers a
- * device whose handler can hold vcpu1 on a condition it controls (through
- * the library's internal bus: the public API has no device hook).
+ * device whose handler can hold vcpu0 on a condition it controls (through
+ * the library's internal bus: the public API has no device hook). vcpu0,
+ * so that the first laggard is always the stuck one, however slow vcpu1.
  *
- * While vcpu1 is held:
- *   - kvmrun_vm_pause() returns -ETIMEDOUT naming vcpu1; the target stays
- *     paused (vcpu0 paused and frozen), the VM does not end;
+ * While vcpu0 is held:
+ *   - kvmrun_vm_pause() returns -ETIMEDOUT naming vcpu0; the target stays
+ *     paused (vcpu1 pauses and is frozen), the VM does not end;
  *   - a pause still waiting stops, with success, when a resume from
  *     another thread supersedes it (it must not wait out its timeout);
- *   - once released, vcpu1 pauses by itself (the request stayed), and
+ *   - once released, vcpu0 pauses by itself (the request stayed), and
  *     a resume then runs both;
  *   - the control socket's pause replies with an ETIMEDOUT error and the
- *     VM goes on; status says "paused" (the target) with vcpu1 running.
+ *     VM goes on; status says "paused" (the target) with vcpu0 running.
  *
  * usage: pause_stuck
  */
@@ -131,16 +132,16 @@ static void test_timeout(struct kvmrun_vm *vm, volatile uint64_t *c)
     int r = kvmrun_vm_pause(vm, 300);
 
     if (r != -ETIMEDOUT)
-        FAILF("pause with vcpu1 stuck: %d, not -ETIMEDOUT", r);
-    if (!strstr(kvmrun_last_error(), "vcpu1"))
-        FAILF("the timeout does not name vcpu1: %s", kvmrun_last_error());
+        FAILF("pause with vcpu0 stuck: %d, not -ETIMEDOUT", r);
+    if (!strstr(kvmrun_last_error(), "vcpu0"))
+        FAILF("the timeout does not name vcpu0: %s", kvmrun_last_error());
     if (!kvmrun_vm_paused(vm))
         FAILF("a pause that timed out was undone");
-    expect_state(vm, 0, "paused", "after the timeout");
-    expect_state(vm, 1, "running", "after the timeout");
-    expect_frozen(c, 0, "after the timeout");
+    expect_state(vm, 0, "running", "after the timeout");
+    wait_state(vm, 1, "paused", "after the timeout");
+    expect_frozen(c, 1, "after the timeout");
     expect_alive(vm, "after the timeout");
-    printf("pause_stuck: the pause timed out naming vcpu1 (%s); vcpu0 "
+    printf("pause_stuck: the pause timed out naming vcpu0 (%s); vcpu1 "
            "paused, the VM goes on\n",
            kvmrun_last_error());
 }
@@ -168,11 +169,18 @@ static void *pause_waiter(void *arg)
 static void test_superseded(struct kvmrun_vm *vm, volatile uint64_t *c)
 {
     struct waiter w = {.vm = vm};
+    uint64_t deadline = test_now_ns() + 10000000000ULL;
     pthread_t t;
 
+    CHECK(kvmrun_vm_resume(vm, 5000)); /* the waiter's pause sets it anew */
     if (pthread_create(&t, NULL, pause_waiter, &w) != 0)
         FAILF("pthread_create failed");
-    usleep(200000); /* it waits for vcpu1 */
+    /* Its target is set: the resume below comes later, whether the
+     * waiter already waits or is about to. */
+    while (!kvmrun_vm_paused(vm))
+        if (test_now_ns() > deadline)
+            FAILF("the waiter's pause never set its hold");
+    usleep(100000);
     CHECK(kvmrun_vm_resume(vm, 5000));
     pthread_join(t, NULL);
     if (w.r < 0)
@@ -183,7 +191,7 @@ static void test_superseded(struct kvmrun_vm *vm, volatile uint64_t *c)
               w.res.paused);
     if (kvmrun_vm_paused(vm))
         FAILF("the VM's target is paused after the last request, a resume");
-    expect_moving(c, 0, "after the resume");
+    expect_moving(c, 1, "after the resume");
     expect_alive(vm, "after the resume");
     printf("pause_stuck: a waiting pause was superseded by a resume after "
            "%.0f ms\n",
@@ -196,13 +204,14 @@ static void test_release(struct kvmrun_vm *vm, volatile uint64_t *c)
     if (kvmrun_vm_pause(vm, 300) != -ETIMEDOUT)
         FAILF("the second pause did not time out");
     gate_release();
+    wait_state(vm, 0, "paused", "once released");
     wait_state(vm, 1, "paused", "once released");
     expect_frozen(c, 0, "once released");
     expect_frozen(c, 1, "once released");
     CHECK(kvmrun_vm_resume(vm, 5000));
     expect_moving(c, 0, "after resume");
     expect_moving(c, 1, "after resume");
-    printf("pause_stuck: released, vcpu1 paused by itself; resume runs "
+    printf("pause_stuck: released, vcpu0 paused by itself; resume runs "
            "both\n");
 }
 
@@ -259,32 +268,32 @@ static void test_socket(struct kvmrun_vm *vm, volatile uint64_t *c,
 
     CHECK(kvmrun_control_start(vm, path, &ctl));
     fd = ctl_connect(path);
-    gate_hold(1);
+    gate_hold(0);
     r = ctl_ask(fd, "{\"cmd\":\"pause\"}");
     if (json_is_true(json_object_get(r, "ok")) ||
         json_integer_value(json_object_get(r, "code")) != ETIMEDOUT ||
-        !strstr(jstr(r, "error"), "vcpu1"))
-        FAILF("a socket pause with vcpu1 stuck: %s",
+        !strstr(jstr(r, "error"), "vcpu0"))
+        FAILF("a socket pause with vcpu0 stuck: %s",
               json_dumps(r, JSON_COMPACT));
     printf("pause_stuck: the socket's pause replied: %s\n", jstr(r, "error"));
     json_decref(r);
     r = ctl_ask(fd, "{\"cmd\":\"status\"}");
     states = json_object_get(r, "vcpu_states");
     if (strcmp(jstr(r, "state"), "paused") != 0 ||
-        strcmp(json_string_value(json_array_get(states, 0)), "paused") != 0 ||
-        strcmp(json_string_value(json_array_get(states, 1)), "running") != 0)
+        strcmp(json_string_value(json_array_get(states, 0)), "running") != 0 ||
+        strcmp(json_string_value(json_array_get(states, 1)), "paused") != 0)
         FAILF("status after the timeout: %s", json_dumps(r, JSON_COMPACT));
     json_decref(r);
-    expect_frozen(c, 0, "after the socket's timeout");
+    expect_frozen(c, 1, "after the socket's timeout");
     expect_alive(vm, "after the socket's timeout");
     gate_release();
-    wait_state(vm, 1, "paused", "released after the socket's pause");
+    wait_state(vm, 0, "paused", "released after the socket's pause");
     r = ctl_ask(fd, "{\"cmd\":\"resume\"}");
     if (!json_is_true(json_object_get(r, "ok")) ||
         strcmp(jstr(r, "state"), "running") != 0)
         FAILF("resume: %s", json_dumps(r, JSON_COMPACT));
     json_decref(r);
-    expect_moving(c, 1, "after the socket's resume");
+    expect_moving(c, 0, "after the socket's resume");
     close(fd);
     kvmrun_control_stop(ctl);
 }
@@ -306,7 +315,7 @@ int main(void)
     CHECK(kvmrun_vm_start(vm));
     expect_moving(c, 0, "at start");
     expect_moving(c, 1, "at start");
-    gate_hold(1);
+    gate_hold(0);
     test_timeout(vm, c);
     test_superseded(vm, c);
     test_release(vm, c);
