@@ -315,6 +315,24 @@ static void ctl_show_regs(const json_t *r)
     }
 }
 
+/* pause, resume: the state now; when the request was superseded (a
+ * later one, or another hold, changed the target first), say so and who
+ * holds the VM paused. */
+static void ctl_show_pause(const json_t *r)
+{
+    const json_t *h, *held = json_object_get(r, "held_by");
+    size_t i;
+
+    printf("%s (took %.0f us", ctl_str(r, "state"), ctl_num(r, "took_us"));
+    if (json_is_true(json_object_get(r, "superseded"))) {
+        printf("; superseded");
+        json_array_foreach(held, i, h)
+            printf("%s%s", i == 0 ? ", held by " : ", ",
+                   json_is_string(h) ? json_string_value(h) : "?");
+    }
+    printf(")\n");
+}
+
 /* An ok reply, readably. */
 static void ctl_show(const char *cmd, const json_t *r, const char *line)
 {
@@ -327,11 +345,10 @@ static void ctl_show(const char *cmd, const json_t *r, const char *line)
     else if (strcmp(cmd, "snapshot") == 0)
         printf("saved %s (the VM is %s)\n", ctl_str(r, "path"),
                ctl_str(r, "state"));
-    else if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-             strcmp(cmd, "stop") == 0)
-        printf("%s (took %.0f us)\n",
-               strcmp(cmd, "stop") == 0 ? "stopped" : ctl_str(r, "state"),
-               ctl_num(r, "took_us"));
+    else if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
+        ctl_show_pause(r);
+    else if (strcmp(cmd, "stop") == 0)
+        printf("stopped (took %.0f us)\n", ctl_num(r, "took_us"));
     else
         printf("%s\n", line);
 }

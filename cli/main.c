@@ -231,39 +231,100 @@ static void report_paused(struct kvmrun_vm *vm)
     fprintf(stderr, "kvmrun: %s\n", uart);
 }
 
-/* SIGUSR2: pause a running VM, resume a paused one. */
-static int toggle_pause(struct kvmrun_vm *vm, bool verbose)
+/* The holds other than the user's, named: "snapshot". */
+static void other_holds(unsigned holds, char *buf, size_t len)
 {
-    if (kvmrun_vm_paused(vm)) {
-        int r = kvmrun_vm_resume(vm, STOP_TIMEOUT_MS);
+    size_t n = 0;
 
-        if (r == -EBUSY) { /* the snapshot's pause, not ours: it ends it */
-            fprintf(stderr, "kvmrun: SIGUSR2 ignored: a snapshot is being "
-                            "written (the VM resumes after it)\n");
-            return -1;
-        }
-        if (r < 0)
-            return fail(STATUS_VMM_ERROR, kvmrun_last_error());
-        fprintf(stderr, "kvmrun: resumed\n");
-        return -1;
-    }
-    int r = kvmrun_vm_pause(vm, STOP_TIMEOUT_MS);
+    buf[0] = 0;
+    holds &= ~KVMRUN_HOLD_USER;
+    for (unsigned bit = 1; bit && bit <= holds && n < len; bit <<= 1)
+        if (holds & bit)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+                                  kvmrun_hold_name(bit));
+}
+
+/*
+ * SIGUSR2: toggles what the user last asked for (pause <-> resume), in
+ * one atomic step, whatever the vCPUs are doing and whoever else (the
+ * control socket, a snapshot) pauses or resumes meanwhile. One line says
+ * what happened; no outcome, a timeout included, ends the VM.
+ */
+static void toggle_pause(struct kvmrun_vm *vm, bool verbose)
+{
+    struct kvmrun_pause_result res;
+    char others[64];
+    int r = kvmrun_vm_set_pause(vm, KVMRUN_PAUSE_TOGGLE, STOP_TIMEOUT_MS, &res);
 
     if (r == -EINVAL)
-        return -1; /* the VM ended meanwhile: the event fd says so */
-    if (r < 0)
-        return fail(STATUS_VMM_ERROR, kvmrun_last_error());
-    fprintf(stderr, "kvmrun: paused (SIGUSR2 again resumes)\n");
-    if (verbose)
-        report_paused(vm);
+        return;  /* the VM ended meanwhile: the event fd says so */
+    if (r < 0) { /* a vCPU blocked outside KVM_RUN: it gets there later */
+        fprintf(stderr, "kvmrun: %s\n", kvmrun_last_error());
+        return;
+    }
+    other_holds(res.holds, others, sizeof(others));
+    if (res.reached && res.paused) {
+        fprintf(stderr, "kvmrun: paused (SIGUSR2 again resumes)\n");
+        if (verbose)
+            report_paused(vm);
+    } else if (res.reached) {
+        fprintf(stderr, "kvmrun: resumed\n");
+    } else if (res.paused) {
+        fprintf(stderr, "kvmrun: pause superseded by a later resume\n");
+    } else if (res.holds & KVMRUN_HOLD_USER) {
+        fprintf(stderr, "kvmrun: resume superseded by a later pause\n");
+    } else {
+        fprintf(stderr,
+                "kvmrun: resumed; the VM runs once the %s hold is "
+                "released\n",
+                others);
+    }
+}
+
+/*
+ * The stop signals in the order they win when several are read together
+ * (README, Signals): the exit status must not depend on which number is
+ * lower. SIGTERM first: it is what service managers and `kill` send to end
+ * a process, and they read 143 back; SIGINT (an interactive ^C) next, then
+ * SIGHUP (the terminal went away); SIGUSR1, the note's clean stop with
+ * status 0, last, so that a success never hides a termination somebody
+ * asked for. Any stop wins over SIGUSR2: a VM being stopped is not paused.
+ */
+static const int stop_order[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+
+/* The rank of a stop signal in stop_order (0 wins), or -1. */
+static int stop_rank(int signo)
+{
+    for (size_t i = 0; i < sizeof(stop_order) / sizeof(*stop_order); i++)
+        if (stop_order[i] == signo)
+            return (int)i;
     return -1;
 }
 
-/* Acts on one control signal: -1 to go on, else an exit status. */
-static int control_signal(struct kvmrun_vm *vm, int signo, bool verbose)
+/* Reads every control signal pending (sfd is non-blocking): *stop = the
+ * stop signal that wins (0: none), *toggles = how many SIGUSR2. */
+static void read_signals(int sfd, int *stop, unsigned *toggles)
 {
-    if (signo == SIGUSR2)
-        return toggle_pause(vm, verbose);
+    struct signalfd_siginfo si[8];
+    ssize_t n;
+
+    *stop = 0;
+    *toggles = 0;
+    while ((n = read(sfd, si, sizeof(si))) > 0 || (n < 0 && errno == EINTR)) {
+        for (ssize_t i = 0; i < n / (ssize_t)sizeof(*si); i++) {
+            int signo = (int)si[i].ssi_signo, rank = stop_rank(signo);
+
+            if (signo == SIGUSR2)
+                (*toggles)++;
+            else if (rank >= 0 && (!*stop || rank < stop_rank(*stop)))
+                *stop = signo;
+        }
+    }
+}
+
+/* Acts on a stop: 0 to wait for the VM's end, else an exit status. */
+static int stop_vm(struct kvmrun_vm *vm, int signo)
+{
     if (kvmrun_vm_stop(vm, (uint64_t)signo, STOP_TIMEOUT_MS) < 0)
         return fail(STATUS_VMM_ERROR, kvmrun_last_error());
     return 0;
@@ -276,9 +337,9 @@ static int control_loop(struct kvmrun_vm *vm, int sfd, bool verbose)
     struct pollfd fds[3] = {{.fd = kvmrun_vm_event_fd(vm), .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
                             {.fd = -1, .events = POLLIN}};
-    struct signalfd_siginfo si;
     struct console con;
-    int r;
+    unsigned toggles;
+    int stop;
 
     console_init(&con);
     for (;;) {
@@ -292,11 +353,14 @@ static int control_loop(struct kvmrun_vm *vm, int sfd, bool verbose)
             return 0;
         console_pump(&con, vm, fds[2].fd >= 0 && fds[2].revents);
         if (con.quit)
-            return control_signal(vm, 0, verbose);
-        if (!fds[1].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
+            return stop_vm(vm, 0);
+        if (!fds[1].revents)
             continue;
-        if ((r = control_signal(vm, (int)si.ssi_signo, verbose)) >= 0)
-            return r;
+        read_signals(sfd, &stop, &toggles);
+        if (stop)
+            return stop_vm(vm, stop);
+        while (toggles--)
+            toggle_pause(vm, verbose);
     }
 }
 
@@ -532,7 +596,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a closed output is reported, not fatal */
     if ((r = options_parse(argc, argv, &o)) >= 0)
         return r;
-    sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
         fprintf(stderr, "kvmrun: signalfd: %s\n", strerror(errno));
         return STATUS_SETUP;

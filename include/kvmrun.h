@@ -288,20 +288,74 @@ int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms);
 int kvmrun_vcpu_kick(struct kvmrun_vcpu *vcpu, unsigned timeout_ms);
 
 /*
- * Pauses every vCPU: each leaves KVM_RUN (completing any pending port or
- * MMIO access first) and waits; KVM_KVMCLOCK_CTRL tells a guest using
- * kvmclock that it was paused. Returns once every vCPU has acknowledged:
- * 0, or -ETIMEDOUT naming the first laggard (the VM is then partly paused;
- * resume or stop it). Pausing a paused VM does nothing.
+ * Pausing and resuming: a run state that the last request sets.
+ *
+ * A VM's vCPUs run only while no hold is set. Each hold has one owner:
+ * the user's (kvmrun_vm_pause/resume/set_pause: the CLI's SIGUSR2, the
+ * control socket's pause and resume) and a snapshot's (taken by
+ * kvmrun_vm_snapshot() while it saves). Setting a hold publishes a pause
+ * request to every vCPU and kicks it; clearing the last one wakes them.
+ * Requests are idempotent (pausing a paused VM does nothing) and safe from
+ * any number of threads: each sets the target at once, under one lock,
+ * then waits for the vCPUs to get there. A waiter stops waiting, with
+ * success, as soon as a later request changes the target it waits for (it
+ * was superseded: the last request wins); it never waits out its timeout
+ * on a target nobody wants any more.
  */
-int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms);
+#define KVMRUN_HOLD_USER 0x1u     /* the user's pause */
+#define KVMRUN_HOLD_SNAPSHOT 0x2u /* a snapshot being written */
 
-/* Resumes a paused VM; returns once every vCPU runs again. 0 or
- * -ETIMEDOUT. Resuming a running VM does nothing. */
+enum kvmrun_pause_op {
+    KVMRUN_PAUSE,        /* set the user's hold */
+    KVMRUN_RESUME,       /* clear it */
+    KVMRUN_PAUSE_TOGGLE, /* the opposite of the user's current target, as
+                            one atomic step (the CLI's SIGUSR2) */
+};
+
+/* What kvmrun_vm_set_pause() did. */
+struct kvmrun_pause_result {
+    int paused;     /* the user's target the call set: 1 paused, 0 running */
+    int reached;    /* 1: every vCPU got there. 0: the call stopped waiting
+                       because the VM's target changed first (a later
+                       request from another thread, or, for a resume,
+                       another hold such as a snapshot's keeps the vCPUs
+                       paused: holds says which) */
+    unsigned holds; /* KVMRUN_HOLD_* in force when it stopped waiting */
+};
+
+/*
+ * Sets the user's pause target (op) and waits up to timeout_ms for every
+ * vCPU to reach it: paused means out of KVM_RUN (a pending port or MMIO
+ * access completed first), waiting, and KVM_KVMCLOCK_CTRL told a kvmclock
+ * guest; running means back in its KVM_RUN loop. result may be NULL.
+ * Returns:
+ *   0          the target is in force; result->reached says whether the
+ *              vCPUs got there or the call was superseded (see above);
+ *   -ETIMEDOUT the target is still the one requested, but the vCPU the
+ *              message names did not get there in time (it is blocked
+ *              outside KVM_RUN, e.g. in a device): nothing is undone, it
+ *              pauses (or runs) as soon as it can, and the VM is otherwise
+ *              unaffected; *result is filled as for 0;
+ *   -EINVAL    the VM was never started or has ended.
+ */
+int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
+                        unsigned timeout_ms,
+                        struct kvmrun_pause_result *result);
+
+/* kvmrun_vm_set_pause(vm, KVMRUN_PAUSE or KVMRUN_RESUME, timeout_ms,
+ * NULL): 0 (also when superseded), -ETIMEDOUT or -EINVAL. */
+int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms);
 int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms);
 
-/* 1 while pause is in force (between kvmrun_vm_pause and resume). */
+/* 1 while any hold is set: the VM's target is paused (its vCPUs are
+ * paused or on their way), 0 while it is running. */
 int kvmrun_vm_paused(struct kvmrun_vm *vm);
+
+/* The KVMRUN_HOLD_* bits in force now. */
+unsigned kvmrun_vm_holds(struct kvmrun_vm *vm);
+
+/* The name of one KVMRUN_HOLD_* bit ("user", "snapshot"), or "?". */
+const char *kvmrun_hold_name(unsigned hold);
 
 /* Number of vCPUs. */
 unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm);
@@ -341,11 +395,14 @@ void kvmrun_vcpu_set_immediate_exit(struct kvmrun_vcpu *vcpu, int value);
 int kvmrun_vcpu_get_rip(struct kvmrun_vcpu *vcpu, uint64_t *rip);
 
 /*
- * Saves the whole VM into the file path: pauses every vCPU (each completes
+ * Saves the whole VM into the file path: takes the snapshot's hold
+ * (KVMRUN_HOLD_SNAPSHOT) and waits until every vCPU paused (each completes
  * a pending port or MMIO access first), writes every vCPU's and the
  * platform's state, the devices' state and guest memory (sparsely), then
- * returns the VM to the state it was in (running, or still paused).
- * Returns 0, or -errno with kvmrun_last_error() naming the file.
+ * releases its hold: the VM runs on unless another hold is set (the user
+ * paused it, before or during the snapshot). A resume meanwhile succeeds
+ * and takes effect when the snapshot ends. Returns 0, or -errno with
+ * kvmrun_last_error() naming the file.
  */
 int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path);
 

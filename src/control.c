@@ -131,21 +131,37 @@ static void ctl_add_hex(json_t *o, const char *name, uint64_t v)
 
 /* ---- Commands ---- */
 
-/* "created", "running", "paused" or "ended". */
+/*
+ * "created", "running", "paused" or "ended". "paused" is the VM's target,
+ * set the moment a pause is requested (any hold: the user's, a
+ * snapshot's): its vCPUs may still be on their way (vcpu_states says
+ * which have paused); "running" once no hold is left.
+ */
 static const char *ctl_vm_state(struct kvmrun_vm *vm)
 {
     enum kvmrun_end end;
-    bool paused;
+    unsigned holds;
 
     pthread_mutex_lock(&vm->lock);
     end = vm->outcome.end;
-    paused = vm->pause_requested;
+    holds = vm->holds;
     pthread_mutex_unlock(&vm->lock);
     if (end != KVMRUN_END_NONE)
         return "ended";
     if (!vm->started)
         return "created";
-    return paused ? "paused" : "running";
+    return holds ? "paused" : "running";
+}
+
+/* "held_by": the names of the holds set (["user", "snapshot"]). */
+static void ctl_add_holds(json_t *o, unsigned holds)
+{
+    json_t *a = json_array();
+
+    for (unsigned bit = 1; bit && bit <= holds; bit <<= 1)
+        if (holds & bit)
+            json_array_append_new(a, json_string(kvmrun_hold_name(bit)));
+    json_object_set_new(o, "held_by", a);
 }
 
 /* An error reply unless the VM is in state want (or want2). */
@@ -173,22 +189,39 @@ static json_t *ctl_status(struct kvmrun_vm *vm)
         json_array_append_new(states,
                               json_string(kvmrun_vcpu_state(&vm->vcpus[i])));
     json_object_set_new(o, "vcpu_states", states);
+    ctl_add_holds(o, kvmrun_vm_holds(vm));
     return o;
 }
 
-/* pause, resume, stop: the call, timed; its error is the reply's. */
-static json_t *ctl_transition(struct kvmrun_vm *vm, enum ctl_cmd cmd)
+/* pause, resume: the request, timed. Idempotent; a request superseded by
+ * a later one (SIGUSR2, another client) is answered at once, ok, with
+ * "superseded": true and the state now in force. */
+static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
+{
+    struct kvmrun_pause_result res;
+    uint64_t t0 = vm_now_ns();
+    json_t *o;
+    int r =
+        kvmrun_vm_set_pause(vm, cmd == CTL_PAUSE ? KVMRUN_PAUSE : KVMRUN_RESUME,
+                            CTL_TIMEOUT_MS, &res);
+
+    if (r < 0)
+        return ctl_error(-r, kvmrun_last_error());
+    o = ctl_ok();
+    ctl_set_str(o, "state", ctl_vm_state(vm));
+    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
+    json_object_set_new(o, "superseded", json_boolean(!res.reached));
+    ctl_add_holds(o, res.holds);
+    return o;
+}
+
+/* stop: the call, timed; its error is the reply's. */
+static json_t *ctl_stop(struct kvmrun_vm *vm)
 {
     uint64_t t0 = vm_now_ns();
     json_t *o;
-    int r;
+    int r = kvmrun_vm_stop(vm, KVMRUN_STOP_CONTROL, CTL_TIMEOUT_MS);
 
-    if (cmd == CTL_PAUSE)
-        r = kvmrun_vm_pause(vm, CTL_TIMEOUT_MS);
-    else if (cmd == CTL_RESUME)
-        r = kvmrun_vm_resume(vm, CTL_TIMEOUT_MS);
-    else
-        r = kvmrun_vm_stop(vm, KVMRUN_STOP_CONTROL, CTL_TIMEOUT_MS);
     if (r < 0)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
@@ -367,14 +400,14 @@ static json_t *ctl_handle(struct kvmrun_vm *vm, const char *line, size_t len)
     case CTL_STATUS:
         return ctl_status(vm);
     case CTL_PAUSE:
-        e = ctl_need(vm, "pause", "running", NULL);
-        return e ? e : ctl_transition(vm, req.cmd);
+        e = ctl_need(vm, "pause", "running", "paused");
+        return e ? e : ctl_pause(vm, req.cmd);
     case CTL_RESUME:
-        e = ctl_need(vm, "resume", "paused", NULL);
-        return e ? e : ctl_transition(vm, req.cmd);
+        e = ctl_need(vm, "resume", "running", "paused");
+        return e ? e : ctl_pause(vm, req.cmd);
     case CTL_STOP:
         e = ctl_need(vm, "stop", "running", "paused");
-        return e ? e : ctl_transition(vm, req.cmd);
+        return e ? e : ctl_stop(vm);
     case CTL_STATS:
         return ctl_stats(vm);
     case CTL_REGS:

@@ -440,31 +440,46 @@ out:
     return r;
 }
 
-/* Pauses the VM unless it is paused; *was_paused says which. While the
- * snapshot runs, kvmrun_vm_resume() from elsewhere is refused. */
-static int snap_pause(struct kvmrun_vm *vm, bool *was_paused)
+/*
+ * Takes the snapshot's own hold and waits until every vCPU paused. The
+ * user's pause and resume meanwhile change only the user's hold: a resume
+ * succeeds and takes effect when the snapshot releases its hold, a pause
+ * keeps the VM paused after it.
+ */
+static int snap_pause(struct kvmrun_vm *vm)
 {
-    int r;
+    bool ended;
+    int laggard;
 
     pthread_mutex_lock(&vm->lock);
-    *was_paused = vm->pause_requested;
-    vm->snapshot_busy = true;
+    ended = vm->outcome.end != KVMRUN_END_NONE;
     pthread_mutex_unlock(&vm->lock);
+    if (vm->started && ended)
+        return err_set(EINVAL, "the VM is not running");
+    vm_hold(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0; /* no vCPU thread yet: nothing moves */
-    if ((r = kvmrun_vm_pause(vm, SNAP_PAUSE_MS)) == -EINVAL)
-        return err_set(EINVAL, "the VM is not running");
-    return r;
+    /* Only this snapshot clears its hold: never superseded. */
+    if (vm_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
+                       NULL) == VM_TIMED_OUT)
+        return err_set(ETIMEDOUT, "vcpu%d did not pause within %u ms", laggard,
+                       SNAP_PAUSE_MS);
+    return 0;
 }
 
-static int snap_unpause(struct kvmrun_vm *vm, bool was_paused)
+/* Releases the snapshot's hold; unless another hold is left, waits until
+ * the vCPUs run again, as they did before the snapshot. */
+static int snap_unpause(struct kvmrun_vm *vm)
 {
-    pthread_mutex_lock(&vm->lock);
-    vm->snapshot_busy = false;
-    pthread_mutex_unlock(&vm->lock);
-    if (was_paused || !vm->started)
+    int laggard;
+
+    vm_release(vm, KVMRUN_HOLD_SNAPSHOT);
+    if (!vm->started)
         return 0;
-    return kvmrun_vm_resume(vm, SNAP_PAUSE_MS);
+    if (vm_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) == VM_TIMED_OUT)
+        return err_set(ETIMEDOUT, "vcpu%d did not resume within %u ms", laggard,
+                       SNAP_PAUSE_MS);
+    return 0;
 }
 
 /* Puts "op path: " before the last error's message. */
@@ -478,14 +493,13 @@ static int snap_blame(int r, const char *op, const char *path)
 
 int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path)
 {
-    bool was_paused;
     int r, r2;
 
     pthread_mutex_lock(&snap_lock);
-    r = snap_pause(vm, &was_paused);
+    r = snap_pause(vm);
     if (r == 0)
         r = snap_write_file(vm, path);
-    r2 = snap_unpause(vm, was_paused);
+    r2 = snap_unpause(vm);
     pthread_mutex_unlock(&snap_lock);
     return r || r2 ? snap_blame(r ? r : r2, "snapshot", path) : 0;
 }

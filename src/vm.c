@@ -565,18 +565,57 @@ void vm_vcpu_pause(struct kvmrun_vcpu *v)
 
     arch_vcpu_paused(v->fd);
     pthread_mutex_lock(&vm->lock);
-    if (!vm->pause_requested || vm_stop_pending(v)) {
+    if (!vm->holds || vm_stop_pending(v)) {
         pthread_mutex_unlock(&vm->lock);
-        return; /* resumed or stopped before we got here */
+        return; /* released or stopped before we got here */
     }
     vm_vcpu_set_state(v, VCPU_PAUSED, true);
     kick_ack_all(v);
-    while (vm->pause_requested && !vm_stop_pending(v))
+    /* Whoever holds it, the vCPU waits for the last hold to go. */
+    while (vm->holds && !vm_stop_pending(v))
         pthread_cond_wait(&vm->resume, &vm->lock);
     vm_vcpu_set_state(v, VCPU_RUNNING, true);
     pthread_mutex_unlock(&vm->lock);
     __atomic_store_n(ns, *ns + (vm_now_ns() - start), __ATOMIC_RELAXED);
     __atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Under vm->lock. The pause requests are published under the lock too: a
+ * vCPU that looks at the holds after this (vm_vcpu_pause) finds hold set;
+ * one that looked before left the wait in the same critical section in
+ * which it became RUNNING, so it is seen RUNNING here and gets a request.
+ * A vCPU already PAUSED stays so: the holds are not empty.
+ */
+static void vm_hold_locked(struct kvmrun_vm *vm, unsigned hold)
+{
+    vm->holds |= hold;
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if (vm->vcpus[i].state == VCPU_RUNNING)
+            kick_request(&vm->vcpus[i], KICK_REQ_PAUSE);
+    pthread_cond_broadcast(&vm->state_changed); /* wakes superseded waiters */
+}
+
+static void vm_release_locked(struct kvmrun_vm *vm, unsigned hold)
+{
+    vm->holds &= ~hold;
+    if (!vm->holds)
+        pthread_cond_broadcast(&vm->resume);
+    pthread_cond_broadcast(&vm->state_changed);
+}
+
+void vm_hold(struct kvmrun_vm *vm, unsigned hold)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm_hold_locked(vm, hold);
+    pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_release(struct kvmrun_vm *vm, unsigned hold)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm_release_locked(vm, hold);
+    pthread_mutex_unlock(&vm->lock);
 }
 
 int vm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
@@ -661,10 +700,19 @@ static int vm_first_in(const struct kvmrun_vm *vm, unsigned states)
     return -1;
 }
 
+/* Kicks again every vCPU still RUNNING (its request may not have been
+ * acted on yet). Under vm->lock. */
+static void vm_rekick_running(struct kvmrun_vm *vm)
+{
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if (vm->vcpus[i].state == VCPU_RUNNING)
+            kick_again(&vm->vcpus[i]);
+}
+
 /*
  * Waits until no vCPU is in one of the states of the mask, re-kicking
- * those in RUNNING every rekick_ms (a kick's request may not have been
- * acted on yet). Returns a laggard's index at the deadline, or -1.
+ * those in RUNNING every rekick_ms if RUNNING is in it. Returns a
+ * laggard's index at the deadline, or -1.
  */
 static int vm_wait_leave(struct kvmrun_vm *vm, unsigned states,
                          unsigned timeout_ms)
@@ -676,28 +724,55 @@ static int vm_wait_leave(struct kvmrun_vm *vm, unsigned states,
     pthread_mutex_lock(&vm->lock);
     while ((laggard = vm_first_in(vm, states)) >= 0 && vm_now_ns() < deadline) {
         vm_deadline(&tick, vm->cfg.rekick_ms);
-        if (pthread_cond_timedwait(&vm->state_changed, &vm->lock, &tick) !=
-            ETIMEDOUT)
-            continue;
-        for (unsigned i = 0; i < vm->ncpus; i++)
-            if (vm->vcpus[i].state == VCPU_RUNNING &&
-                (states & VM_STATE_BIT(VCPU_RUNNING)))
-                kick_again(&vm->vcpus[i]);
+        if (pthread_cond_timedwait(&vm->state_changed, &vm->lock, &tick) ==
+                ETIMEDOUT &&
+            (states & VM_STATE_BIT(VCPU_RUNNING)))
+            vm_rekick_running(vm);
     }
     pthread_mutex_unlock(&vm->lock);
     return laggard;
 }
 
-static int vm_check_running(struct kvmrun_vm *vm, const char *op)
+/* Under vm->lock: is the target of vm_wait_target() still in force? */
+static bool vm_target_wanted(const struct kvmrun_vm *vm, unsigned hold)
 {
-    enum kvmrun_end end;
+    return hold ? (vm->holds & hold) != 0 : vm->holds == 0;
+}
+
+enum vm_wait vm_wait_target(struct kvmrun_vm *vm, unsigned hold,
+                            unsigned timeout_ms, int *laggard, unsigned *holds)
+{
+    uint64_t deadline = vm_now_ns() + timeout_ms * 1000000ULL;
+    unsigned away = VM_STATE_BIT(hold ? VCPU_RUNNING : VCPU_PAUSED);
+    struct timespec tick;
+    enum vm_wait r;
 
     pthread_mutex_lock(&vm->lock);
-    end = vm->outcome.end;
+    for (;;) {
+        /* Superseded first: "reached" is then only ever said of a target
+         * still wanted when the vCPUs were seen there. */
+        if (!vm_target_wanted(vm, hold)) {
+            r = VM_SUPERSEDED;
+            break;
+        }
+        if ((*laggard = vm_first_in(vm, away)) < 0) {
+            r = VM_REACHED;
+            break;
+        }
+        if (vm_now_ns() >= deadline) {
+            r = VM_TIMED_OUT;
+            break;
+        }
+        vm_deadline(&tick, vm->cfg.rekick_ms);
+        if (pthread_cond_timedwait(&vm->state_changed, &vm->lock, &tick) ==
+                ETIMEDOUT &&
+            hold)
+            vm_rekick_running(vm);
+    }
+    if (holds)
+        *holds = vm->holds;
     pthread_mutex_unlock(&vm->lock);
-    if (!vm->started || end != KVMRUN_END_NONE)
-        return err_set(EINVAL, "%s: the VM is not running", op);
-    return 0;
+    return r;
 }
 
 int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms)
@@ -715,59 +790,88 @@ int kvmrun_vm_stop(struct kvmrun_vm *vm, uint64_t code, unsigned timeout_ms)
     return 0;
 }
 
+/* Under vm->lock: sets or clears the user's hold for op; its target. */
+static bool vm_user_request(struct kvmrun_vm *vm, enum kvmrun_pause_op op)
+{
+    bool pause = op == KVMRUN_PAUSE ||
+                 (op == KVMRUN_PAUSE_TOGGLE && !(vm->holds & KVMRUN_HOLD_USER));
+
+    if (pause)
+        vm_hold_locked(vm, KVMRUN_HOLD_USER);
+    else
+        vm_release_locked(vm, KVMRUN_HOLD_USER);
+    return pause;
+}
+
+int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
+                        unsigned timeout_ms, struct kvmrun_pause_result *result)
+{
+    struct kvmrun_pause_result res = {0, 0, 0};
+    const char *name = op == KVMRUN_RESUME ? "resume" : "pause";
+    enum vm_wait w;
+    int laggard = -1;
+
+    if (op != KVMRUN_PAUSE && op != KVMRUN_RESUME && op != KVMRUN_PAUSE_TOGGLE)
+        return err_set(EINVAL, "pause: unknown request %d", (int)op);
+    /* Checked and set in one critical section: the last request to take
+     * the lock sets the target, whatever thread it comes from. */
+    pthread_mutex_lock(&vm->lock);
+    if (!vm->started || vm->outcome.end != KVMRUN_END_NONE) {
+        pthread_mutex_unlock(&vm->lock);
+        return err_set(EINVAL, "%s: the VM is not running", name);
+    }
+    res.paused = vm_user_request(vm, op);
+    pthread_mutex_unlock(&vm->lock);
+    name = res.paused ? "pause" : "resume";
+    w = vm_wait_target(vm, res.paused ? KVMRUN_HOLD_USER : 0, timeout_ms,
+                       &laggard, &res.holds);
+    res.reached = w == VM_REACHED;
+    if (result)
+        *result = res;
+    if (w == VM_TIMED_OUT)
+        return err_set(ETIMEDOUT,
+                       "%s: vcpu%d did not %s within %u ms (busy outside "
+                       "KVM_RUN?); the %s stays requested and takes effect "
+                       "when it can",
+                       name, laggard, name, timeout_ms, name);
+    return 0;
+}
+
 int kvmrun_vm_pause(struct kvmrun_vm *vm, unsigned timeout_ms)
 {
-    int r = vm_check_running(vm, "pause"), laggard;
-
-    if (r < 0)
-        return r;
-    pthread_mutex_lock(&vm->lock);
-    vm->pause_requested = true;
-    pthread_mutex_unlock(&vm->lock);
-    for (unsigned i = 0; i < vm->ncpus; i++)
-        if (__atomic_load_n(&vm->vcpus[i].state, __ATOMIC_ACQUIRE) ==
-            VCPU_RUNNING)
-            kick_request(&vm->vcpus[i], KICK_REQ_PAUSE);
-    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_RUNNING), timeout_ms);
-    if (laggard >= 0)
-        return err_set(ETIMEDOUT,
-                       "pause: vcpu%d did not acknowledge within "
-                       "%u ms",
-                       laggard, timeout_ms);
-    return 0;
+    return kvmrun_vm_set_pause(vm, KVMRUN_PAUSE, timeout_ms, NULL);
 }
 
 int kvmrun_vm_resume(struct kvmrun_vm *vm, unsigned timeout_ms)
 {
-    int laggard;
+    return kvmrun_vm_set_pause(vm, KVMRUN_RESUME, timeout_ms, NULL);
+}
 
-    if (!vm->started)
-        return err_set(EINVAL, "resume: the VM was never started");
+unsigned kvmrun_vm_holds(struct kvmrun_vm *vm)
+{
+    unsigned holds;
+
     pthread_mutex_lock(&vm->lock);
-    if (vm->snapshot_busy) {
-        pthread_mutex_unlock(&vm->lock);
-        return err_set(EBUSY, "resume: a snapshot is being written");
-    }
-    vm->pause_requested = false;
-    pthread_cond_broadcast(&vm->resume);
+    holds = vm->holds;
     pthread_mutex_unlock(&vm->lock);
-    laggard = vm_wait_leave(vm, VM_STATE_BIT(VCPU_PAUSED), timeout_ms);
-    if (laggard >= 0)
-        return err_set(ETIMEDOUT,
-                       "resume: vcpu%d did not resume within %u "
-                       "ms",
-                       laggard, timeout_ms);
-    return 0;
+    return holds;
 }
 
 int kvmrun_vm_paused(struct kvmrun_vm *vm)
 {
-    int paused;
+    return kvmrun_vm_holds(vm) != 0;
+}
 
-    pthread_mutex_lock(&vm->lock);
-    paused = vm->pause_requested;
-    pthread_mutex_unlock(&vm->lock);
-    return paused;
+const char *kvmrun_hold_name(unsigned hold)
+{
+    switch (hold) {
+    case KVMRUN_HOLD_USER:
+        return "user";
+    case KVMRUN_HOLD_SNAPSHOT:
+        return "snapshot";
+    default:
+        return "?";
+    }
 }
 
 int kvmrun_vcpu_kick(struct kvmrun_vcpu *v, unsigned timeout_ms)

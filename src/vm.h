@@ -87,10 +87,9 @@ struct kvmrun_vm {
      * thread_lock (a leaf) may be taken, to kick it.
      */
     pthread_mutex_t lock;
-    pthread_cond_t state_changed;  /* a vCPU changed state */
-    pthread_cond_t resume;         /* pause_requested went false, or stop */
-    bool pause_requested;          /* under lock */
-    bool snapshot_busy;            /* under lock: resume refused */
+    pthread_cond_t state_changed;  /* a vCPU changed state, or holds */
+    pthread_cond_t resume;         /* holds went to 0, or stop */
+    unsigned holds;                /* under lock: KVMRUN_HOLD_* in force */
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
@@ -133,8 +132,38 @@ void vm_vcpu_set_state(struct kvmrun_vcpu *vcpu, enum vcpu_state state,
                        bool locked);
 
 /* In the vCPU thread, after a pause request: reports PAUSED and waits
- * until resumed or stopped (vm.c). */
+ * until no hold is left, or stopped (vm.c). */
 void vm_vcpu_pause(struct kvmrun_vcpu *vcpu);
+
+/*
+ * Holds (KVMRUN_HOLD_* bits, one per owner: the user, a snapshot; a
+ * debugger would add its own): the vCPUs run only while none is set.
+ * Only a hold's owner sets and clears it, so owners never undo each
+ * other's pause. Safe from any thread but a vCPU's.
+ *
+ * vm_hold() sets hold, publishes a pause request to every running vCPU
+ * and kicks it; vm_release() clears hold and, once none is left, wakes
+ * the paused vCPUs. Neither waits. Both are idempotent.
+ */
+void vm_hold(struct kvmrun_vm *vm, unsigned hold);
+void vm_release(struct kvmrun_vm *vm, unsigned hold);
+
+/* How a wait for the vCPUs ended. */
+enum vm_wait {
+    VM_REACHED,    /* every vCPU got to the target (or exited) */
+    VM_SUPERSEDED, /* the target changed: nothing left to wait for */
+    VM_TIMED_OUT,  /* still the target, *laggard did not get there */
+};
+
+/*
+ * Waits up to timeout_ms for the vCPUs to reach a target. hold != 0: the
+ * target is "paused while hold is set" (superseded once it is cleared);
+ * re-kicks running vCPUs every rekick_ms. hold == 0: "running while no
+ * hold is set" (superseded once any is set). *laggard: a vCPU not there
+ * at the timeout; *holds (if not NULL): the holds when the wait ended.
+ */
+enum vm_wait vm_wait_target(struct kvmrun_vm *vm, unsigned hold,
+                            unsigned timeout_ms, int *laggard, unsigned *holds);
 
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t vm_now_ns(void);

@@ -38,25 +38,28 @@ has_line "$CO" '^vcpus: 2 (running, running)$'
 has_line "$CO" '^memory: 134217728 bytes (128 MiB)$'
 has_line "$CO" '^uptime: [0-9]*\.[0-9]* s$'
 ctl_expect 0 --json "$S" status
-has_line "$CO" '^{"ok":true,"state":"running","vcpus":2,"memory":134217728,"uptime":[0-9.e-]*,"vcpu_states":\["running","running"\]}$'
+has_line "$CO" '^{"ok":true,"state":"running","vcpus":2,"memory":134217728,"uptime":[0-9.e-]*,"vcpu_states":\["running","running"\],"held_by":\[\]}$'
 [ "$(wc -l <"$CO")" = 1 ] || fail "--json printed more than the reply line"
 
 # Wrong states and bad arguments: error replies, status 1.
 ctl_expect 1 "$S" regs 0
 has_line "$CE" '^kvmrun ctl: regs: the VM is running, not paused$'
-ctl_expect 1 "$S" resume
-has_line "$CE" '^kvmrun ctl: resume: the VM is running, not paused$'
-ctl_expect 1 --json "$S" resume
-has_line "$CO" '^{"ok":false,"error":"resume: the VM is running, not paused","code":16}$'
+# Pause and resume are idempotent: resuming a running VM does nothing.
+ctl_expect 0 "$S" resume
+has_line "$CO" '^running (took [0-9]* us)$'
+ctl_expect 0 --json "$S" resume
+has_line "$CO" '^{"ok":true,"state":"running","took_us":[0-9]*,"superseded":false,"held_by":\[\]}$'
 ctl_expect 1 "$S" dance
 has_line "$CE" '^kvmrun ctl: unknown command "dance" (status, pause, resume, stop, stats, regs, snapshot)$'
 
 ctl_expect 0 "$S" pause
 has_line "$CO" '^paused (took [0-9]* us)$'
-ctl_expect 1 "$S" pause
-has_line "$CE" '^kvmrun ctl: pause: the VM is paused, not running$'
+ctl_expect 0 --json "$S" pause
+has_line "$CO" '^{"ok":true,"state":"paused","took_us":[0-9]*,"superseded":false,"held_by":\["user"\]}$'
 ctl_expect 0 "$S" status
 has_line "$CO" '^vcpus: 2 (paused, paused)$'
+ctl_expect 0 --json "$S" status
+has_line "$CO" '"state":"paused",.*"held_by":\["user"\]}$'
 
 ctl_expect 0 "$S" regs 1
 has_line "$CO" '^vcpu1: rip=0x100[01] rflags=0x[0-9a-f]* efer=0x0$'
