@@ -44,7 +44,8 @@ KVMRUN_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 # src/confine_rules.c is the seccomp filters' rules: for the generator only.
 LIB_SRCS := $(filter-out src/confine_rules.c,\
-            $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c))
+            $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c \
+                       src/virtio/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
