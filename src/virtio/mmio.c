@@ -221,8 +221,12 @@ static void vmmio_activate(struct vmmio *t)
     struct vq *q[VIRTIO_MAX_QUEUES];
     char why[200];
 
-    if (__atomic_load_n(&t->needs_reset, __ATOMIC_SEQ_CST))
+    /* Broken before DRIVER_OK (a bad queue): nothing starts, and the
+     * driver, which listens from now on, hears about it. */
+    if (__atomic_load_n(&t->needs_reset, __ATOMIC_SEQ_CST)) {
+        vmmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
         return;
+    }
     for (unsigned i = 0; i < t->dev.nqueues; i++) {
         vq_set_features(&t->vq[i], t->driver_features);
         q[i] = t->vq[i].ready ? &t->vq[i] : NULL;
