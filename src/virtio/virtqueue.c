@@ -367,13 +367,15 @@ bool vq_need_notify(struct vq *vq)
 
     if (!vq->ready)
         return false;
+    vq->signalled_used = vq->used_idx;
+    vq->signalled_valid = true;
+    if (valid && old == vq->used_idx)
+        return false; /* nothing used since the last check */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!vq->event_idx)
         return !(vq_load16(vq->avail + offsetof(struct vring_avail, flags),
                            __ATOMIC_RELAXED) &
                  VRING_AVAIL_F_NO_INTERRUPT);
-    vq->signalled_used = vq->used_idx;
-    vq->signalled_valid = true;
     if (!valid)
         return true;
     event = vq_load16(vq->avail + AVAIL_RING + vq->num * sizeof(__virtio16),

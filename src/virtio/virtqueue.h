@@ -110,10 +110,11 @@ int vq_pop(struct vq *vq, struct vq_chain *chain);
 int vq_push(struct vq *vq, uint16_t head, uint32_t len);
 
 /*
- * After one or more pushes: does the driver want an interrupt? Without
- * EVENT_IDX, unless it set VRING_AVAIL_F_NO_INTERRUPT; with EVENT_IDX,
- * when used->idx went past used_event since the last check. The first
- * check after start or restore always says yes.
+ * After one or more pushes: does the driver want an interrupt? Not if
+ * nothing was pushed since the last check. Without EVENT_IDX, unless it
+ * set VRING_AVAIL_F_NO_INTERRUPT; with EVENT_IDX, when used->idx went
+ * past used_event since the last check (the first check after start
+ * says yes).
  */
 bool vq_need_notify(struct vq *vq);
 

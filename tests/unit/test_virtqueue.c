@@ -768,6 +768,7 @@ static void test_need_notify_flags(void **state)
     vdrv_set_used_event(&fx->drv, 100); /* ignored without EVENT_IDX */
     push_one(fx, 0);
     assert_true(vq_need_notify(&fx->vq));
+    assert_false(vq_need_notify(&fx->vq)); /* nothing new */
     vdrv_set_avail_flags(&fx->drv, VRING_AVAIL_F_NO_INTERRUPT);
     push_one(fx, 1);
     assert_false(vq_need_notify(&fx->vq));
