@@ -247,6 +247,7 @@ FUZZ_SRCS_control := src/control_req.c src/error.c
 FUZZ_LIBS_control := -ljansson
 FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
+FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
