@@ -44,7 +44,8 @@ KVMRUN_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 # src/confine_rules.c is the seccomp filters' rules: for the generator only.
 LIB_SRCS := $(filter-out src/confine_rules.c,\
-            $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c))
+            $(wildcard src/*.c src/dev/*.c src/load/*.c src/arch/x86/*.c \
+                       src/virtio/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,\
@@ -246,6 +247,7 @@ FUZZ_SRCS_control := src/control_req.c src/error.c
 FUZZ_LIBS_control := -ljansson
 FUZZ_SRCS_snapshot := src/snapfile.c src/dev/rtc.c src/error.c
 FUZZ_LIBS_snapshot := -lz
+FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
