@@ -337,8 +337,53 @@ static void vm_bus_report(void *machine, const char *line)
     vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
 }
 
+/*
+ * The UART's output buffer and its thread: the vCPU threads never write
+ * to serial_fd themselves. The kick signal (its handler is a no-op
+ * outside vCPU threads, without SA_RESTART) interrupts a write() that
+ * blocks at teardown.
+ */
+static int vm_create_serial_out(struct kvmrun_vm *vm)
+{
+    const struct outbuf_client client = {serial_tx_room, &vm->serial,
+                                         vm_dev_report, vm};
+    int intr = kick_setup() == 0 ? kick_signal() : 0;
+
+    return outbuf_init(&vm->serial_out, "serial", vm->cfg.serial_fd,
+                       OUTBUF_SIZE, SERIAL_FIFO, intr, &client);
+}
+
+static int vm_start_serial_out(struct kvmrun_vm *vm)
+{
+    int r;
+
+    if (vm->cfg.serial_fd < 0)
+        return 0; /* discarded: nothing to write */
+    r = vm_thread_create(&vm->serial_out.thread, outbuf_thread,
+                         &vm->serial_out);
+    if (r != 0)
+        return err_set(r, "cannot start the serial output thread: %s",
+                       strerror(r));
+    vm->serial_out.thread_live = true;
+    return 0;
+}
+
+/* Ends the output thread; what it still held is dropped, and said so
+ * (not rate-limited: one line, at the end). */
+static void vm_destroy_serial_out(struct kvmrun_vm *vm)
+{
+    uint64_t dropped = outbuf_fini(&vm->serial_out);
+
+    if (dropped)
+        vm_log(vm, KVMRUN_LOG_WARN,
+               "serial: %" PRIu64 " byte%s of the guest's output dropped "
+               "at exit: the reader %s",
+               dropped, dropped == 1 ? "" : "s", outbuf_why(&vm->serial_out));
+}
+
 static void vm_destroy_devices(struct kvmrun_vm *vm)
 {
+    vm_destroy_serial_out(vm); /* its thread calls into the UART */
     i8042_fini(&vm->i8042);
     rtc_fini(&vm->rtc);
     acpi_sleep_fini(&vm->acpi_sleep);
@@ -355,11 +400,13 @@ static int vm_create_devices(struct kvmrun_vm *vm)
                                 .report = vm_dev_report,
                                 .irq = vm_dev_irq,
                                 .machine = vm};
-    int r;
+    int r = 0;
 
+    if ((r = vm_create_serial_out(vm)) < 0)
+        return r;
     bus_init(&vm->pio, "port", vm_bus_report, vm);
     bus_init(&vm->mmio, "MMIO", vm_bus_report, vm);
-    serial_init(&vm->serial, vm->cfg.serial_fd, KVMRUN_SERIAL_IRQ, &env);
+    serial_init(&vm->serial, &vm->serial_out, KVMRUN_SERIAL_IRQ, &env);
     debug_exit_init(&vm->debug_exit, &env);
     poweroff_init(&vm->poweroff, &env);
     fw_cfg_init(&vm->fw_cfg, vm->cfg.mem_size, (uint16_t)vm->cfg.ncpus,
@@ -393,10 +440,12 @@ static int vm_create_devices(struct kvmrun_vm *vm)
     for (size_t i = 0; i < sizeof(pio) / sizeof(pio[0]); i++) {
         r = bus_register(&vm->pio, pio[i].port, pio[i].len, pio[i].name,
                          pio[i].fn, pio[i].dev);
-        if (r < 0) {
-            vm_destroy_devices(vm);
-            return r;
-        }
+        if (r < 0)
+            break;
+    }
+    if (r < 0 || (r = vm_start_serial_out(vm)) < 0) {
+        vm_destroy_devices(vm);
+        return r;
     }
     return 0;
 }
@@ -608,6 +657,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
      * aside); each vCPU thread then opens only its kick signal. */
     vm->started = true;
     vm->start_ns = vm_now_ns();
+    serial_start(&vm->serial); /* after a restore: an interrupt it owes */
     for (i = 0; i < vm->ncpus; i++) {
         struct kvmrun_vcpu *v = &vm->vcpus[i];
 
@@ -853,6 +903,19 @@ int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out)
     return 0;
 }
 
+int kvmrun_vm_flush_output(struct kvmrun_vm *vm)
+{
+    uint64_t held;
+
+    if (outbuf_flush(&vm->serial_out, OUTBUF_FLUSH_STALL_MS,
+                     OUTBUF_FLUSH_MAX_MS, &held) == 0)
+        return 0;
+    return err_set(ETIMEDOUT,
+                   "serial: %" PRIu64 " byte%s of the guest's output not "
+                   "written: the reader %s",
+                   held, held == 1 ? "" : "s", outbuf_why(&vm->serial_out));
+}
+
 void kvmrun_vm_destroy(struct kvmrun_vm *vm)
 {
     struct kvmrun_outcome ignored;
@@ -864,6 +927,10 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
             vm_log(vm, KVMRUN_LOG_ERROR, "%s", kvmrun_last_error());
         kvmrun_vm_wait(vm, &ignored);
     }
+    /* Bounded; what is left is dropped. Not again if a flush (the CLI's,
+     * before its last words) gave up and the reader took nothing since. */
+    if (!outbuf_stalled(&vm->serial_out))
+        kvmrun_vm_flush_output(vm);
     close(vm->event_fd);
     if (vm->stats_fd >= 0)
         close(vm->stats_fd);
