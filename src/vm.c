@@ -316,9 +316,40 @@ static void vm_dev_end(void *machine, unsigned vcpu, enum kvmrun_end why,
     vm_end(machine, (int)vcpu, why, code, message, "");
 }
 
+/*
+ * What a guest can make kvmrun say (device reports, unclaimed accesses,
+ * interrupt line errors, dropped output) shares one budget per VM, as the
+ * kernel's printk_ratelimit: at most VM_REPORT_BURST lines every
+ * VM_REPORT_INTERVAL_MS, then one line counting those suppressed (when
+ * the next interval starts, or when the VM is destroyed). A guest cannot
+ * flood stderr.
+ */
+#define VM_REPORT_BURST 10
+#define VM_REPORT_INTERVAL_MS 5000
+
+static void vm_report_missed(struct kvmrun_vm *vm, uint64_t missed)
+{
+    vm_log(vm, KVMRUN_LOG_WARN,
+           "%" PRIu64 " more report%s caused by the guest suppressed (at "
+           "most %u every %u s)",
+           missed, missed == 1 ? "" : "s", VM_REPORT_BURST,
+           VM_REPORT_INTERVAL_MS / 1000);
+}
+
+static void vm_guest_report(struct kvmrun_vm *vm, const char *line)
+{
+    uint64_t missed;
+    bool ok = ratelimit_allow(&vm->reports, vm_now_ns(), &missed);
+
+    if (missed)
+        vm_report_missed(vm, missed);
+    if (ok)
+        vm_log(vm, KVMRUN_LOG_WARN, "%s", line);
+}
+
 static void vm_dev_report(void *machine, const char *line)
 {
-    vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
+    vm_guest_report(machine, line);
 }
 
 /* A device's interrupt line, into the in-kernel PIC and IOAPIC. */
@@ -326,15 +357,18 @@ static void vm_dev_irq(void *machine, unsigned line, int level)
 {
     struct kvmrun_vm *vm = machine;
     struct kvm_irq_level irq = {.irq = line, .level = (uint32_t)level};
+    char msg[64];
 
-    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-        vm_log(vm, KVMRUN_LOG_WARN, "KVM_IRQ_LINE %u: %s", line,
-               strerror(errno));
+    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+        snprintf(msg, sizeof(msg), "KVM_IRQ_LINE %u: %s", line,
+                 strerror(errno));
+        vm_guest_report(vm, msg);
+    }
 }
 
 static void vm_bus_report(void *machine, const char *line)
 {
-    vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
+    vm_guest_report(machine, line);
 }
 
 /*
@@ -478,6 +512,7 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
     pthread_mutex_init(&vm->lock, NULL);
     vm_cond_init(&vm->state_changed);
     vm_cond_init(&vm->resume);
+    ratelimit_init(&vm->reports, VM_REPORT_INTERVAL_MS, VM_REPORT_BURST);
     if (!vm->cfg.rekick_ms)
         vm->cfg.rekick_ms = 10;
 
@@ -518,6 +553,7 @@ err_close_vm:
 err_close_kvm:
     close(vm->kvm_fd);
 err_free:
+    ratelimit_fini(&vm->reports);
     pthread_cond_destroy(&vm->resume);
     pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);
@@ -919,6 +955,7 @@ int kvmrun_vm_flush_output(struct kvmrun_vm *vm)
 void kvmrun_vm_destroy(struct kvmrun_vm *vm)
 {
     struct kvmrun_outcome ignored;
+    uint64_t missed;
 
     if (!vm)
         return;
@@ -935,6 +972,9 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
     if (vm->stats_fd >= 0)
         close(vm->stats_fd);
     vm_destroy_devices(vm);
+    if ((missed = ratelimit_take_missed(&vm->reports)) > 0)
+        vm_report_missed(vm, missed);
+    ratelimit_fini(&vm->reports);
     free(vm->cpuid);
     vm_destroy_vcpus(vm);
     mem_fini(&vm->mem);

@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "mem.h"
 #include "outbuf.h"
+#include "ratelimit.h"
 #include "dev/absent.h"
 #include "dev/acpi_sleep.h"
 #include "dev/debug_exit.h"
@@ -76,6 +77,7 @@ struct kvmrun_vm {
     struct bus mmio;
     struct serial serial;
     struct outbuf serial_out; /* the UART's output, its own thread */
+    struct ratelimit reports; /* what the guest can make kvmrun say */
     struct debug_exit debug_exit;
     struct poweroff poweroff;
     struct fw_cfg fw_cfg;
