@@ -69,6 +69,16 @@ wait_for_file() {
     done
 }
 
+# wait_stderr LINE SECONDS: true once a line of $ERR is exactly LINE.
+wait_stderr() {
+    ws_n=0
+    until grep -qxF -- "$1" "$ERR"; do
+        ws_n=$((ws_n + 1))
+        [ "$ws_n" -gt $(($2 * 100)) ] && return 1
+        sleep 0.01
+    done
+}
+
 # start_kvmrun ARGS...: starts kvmrun in the background with a pidfile
 # (stdout and stderr to $OUT and $ERR) and waits until the guest runs, so
 # a signal sent then reaches kvmrun's own handling. Sets PID.
