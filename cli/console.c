@@ -45,16 +45,20 @@ static void console_fatal_signal(int sig)
     errno = saved_errno;
 }
 
+/* A signal ignored when kvmrun started (SIGQUIT for a background job of
+ * a shell, SIGHUP under nohup...) stays ignored. */
 static void console_catch_fatal(void)
 {
-    struct sigaction sa;
+    struct sigaction sa, old;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = console_fatal_signal;
     sa.sa_flags = (int)SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(console_fatal) / sizeof(*console_fatal); i++)
-        sigaction(console_fatal[i], &sa, NULL);
+        if (sigaction(console_fatal[i], NULL, &old) == 0 &&
+            old.sa_handler != SIG_IGN)
+            sigaction(console_fatal[i], &sa, NULL);
 }
 
 /* Raw mode, as QEMU's -serial stdio: every key goes to the guest, Ctrl-C
