@@ -2,6 +2,7 @@
 #include "console.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,45 @@ void console_restore(void)
     if (saved_valid)
         tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
     saved_valid = false;
+}
+
+/*
+ * Signals that end kvmrun by their default action and that it does not
+ * read itself (SIGINT, SIGTERM, SIGHUP and SIGUSR1 stop the VM through the
+ * signalfd; SIGSYS has cli/sigsys.c): the terminal is put back first,
+ * then kvmrun dies of the signal as before. Not SIGSEGV and its kind:
+ * the sanitizers report those.
+ */
+static const int console_fatal[] = {SIGQUIT,   SIGABRT, SIGALRM, SIGVTALRM,
+                                    SIGPROF,   SIGXCPU, SIGXFSZ, SIGIO,
+                                    SIGSTKFLT, SIGPWR};
+
+/* SA_RESETHAND made the action the default again on entry; the signal
+ * raised again waits until the handler returns (tcsetattr and tgkill are
+ * async-signal-safe and allowed by the seccomp filters). */
+static void console_fatal_signal(int sig)
+{
+    int saved_errno = errno;
+
+    console_restore();
+    raise(sig);
+    errno = saved_errno;
+}
+
+/* A signal ignored when kvmrun started (SIGQUIT for a background job of
+ * a shell, SIGHUP under nohup...) stays ignored. */
+static void console_catch_fatal(void)
+{
+    struct sigaction sa, old;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = console_fatal_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(console_fatal) / sizeof(*console_fatal); i++)
+        if (sigaction(console_fatal[i], NULL, &old) == 0 &&
+            old.sa_handler != SIG_IGN)
+            sigaction(console_fatal[i], &sa, NULL);
 }
 
 /* Raw mode, as QEMU's -serial stdio: every key goes to the guest, Ctrl-C
@@ -41,6 +81,7 @@ static void console_raw(struct console *c)
     saved_valid = true;
     c->tty = true;
     atexit(console_restore);
+    console_catch_fatal();
 }
 
 void console_init(struct console *c)

@@ -17,7 +17,9 @@ struct console {
 };
 
 /* Starts reading stdin; a terminal in the foreground goes raw until
- * console_restore() (also registered with atexit). */
+ * console_restore(): called as the control loop ends, registered with
+ * atexit, and from the handler of the signals that would end kvmrun
+ * (SIGQUIT, SIGABRT, SIGALRM, ...; SIGSYS has its own). Idempotent. */
 void console_init(struct console *c);
 void console_restore(void);
 

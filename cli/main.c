@@ -547,16 +547,23 @@ static int run(const struct options *o, int sfd)
     } else {
         start_ns.started = now_ns();
         status = control_loop(vm, sfd, o->verbose);
+        console_restore();        /* the terminal as it was, whatever comes */
         kvmrun_control_stop(ctl); /* removes the socket on every path */
         ctl = NULL;
         if (status != 0 && kvmrun_vm_stop(vm, 0, STOP_TIMEOUT_MS) < 0) {
             /* A vCPU that cannot be stopped cannot be waited for either:
-             * leave, and let the kernel end its thread. */
+             * leave, and let the kernel end its thread. The guest's
+             * output held so far goes out first (bounded). */
             fprintf(stderr, "kvmrun: %s\n", kvmrun_last_error());
+            if (kvmrun_vm_flush_output(vm) < 0)
+                fprintf(stderr, "kvmrun: %s\n", kvmrun_last_error());
             paths_pidfile_remove(&pf);
             _exit(status);
         }
         kvmrun_vm_wait(vm, &out);
+        /* The guest's last output before kvmrun's last words; if its
+         * reader is stalled, kvmrun_vm_destroy() says what was dropped. */
+        kvmrun_vm_flush_output(vm);
         if (status == 0)
             status = outcome_status(&out, o->verbose);
         if (o->stats)

@@ -150,8 +150,24 @@ int kvmrun_file_remove_own(const char *path, const struct kvmrun_file_id *id);
  */
 int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp);
 
-/* Stops the vCPUs if they run, joins them and frees everything. NULL ok. */
+/*
+ * Stops the vCPUs if they run, joins them and frees everything. NULL ok.
+ * The guest's serial output still held is written first, for a bounded
+ * time (kvmrun_vm_flush_output()); what is left then is dropped, with one
+ * log line saying how many bytes.
+ */
 void kvmrun_vm_destroy(struct kvmrun_vm *vm);
+
+/*
+ * The UART's output is held in a 64 KiB buffer that a thread of the
+ * library writes to serial_fd, so that no vCPU waits for its reader.
+ * Waits until what the UART took before this call is written: as long as
+ * the reader takes some of it at least every second, up to 2 s in all.
+ * Returns 0, or -ETIMEDOUT with kvmrun_last_error() saying how many bytes
+ * are still held (they stay, and are written if the reader comes back).
+ * Safe while the vCPUs run.
+ */
+int kvmrun_vm_flush_output(struct kvmrun_vm *vm);
 
 /* Copies len bytes to guest-physical load_addr: 0, -EINVAL for an empty
  * image, -ERANGE if they don't fit in RAM. kvmrun_load_raw_file() does the

@@ -316,9 +316,40 @@ static void vm_dev_end(void *machine, unsigned vcpu, enum kvmrun_end why,
     vm_end(machine, (int)vcpu, why, code, message, "");
 }
 
+/*
+ * What a guest can make kvmrun say (device reports, unclaimed accesses,
+ * interrupt line errors, dropped output) shares one budget per VM, as the
+ * kernel's printk_ratelimit: at most VM_REPORT_BURST lines every
+ * VM_REPORT_INTERVAL_MS, then one line counting those suppressed (when
+ * the next interval starts, or when the VM is destroyed). A guest cannot
+ * flood stderr.
+ */
+#define VM_REPORT_BURST 10
+#define VM_REPORT_INTERVAL_MS 5000
+
+static void vm_report_missed(struct kvmrun_vm *vm, uint64_t missed)
+{
+    vm_log(vm, KVMRUN_LOG_WARN,
+           "%" PRIu64 " more report%s caused by the guest suppressed (at "
+           "most %u every %u s)",
+           missed, missed == 1 ? "" : "s", VM_REPORT_BURST,
+           VM_REPORT_INTERVAL_MS / 1000);
+}
+
+static void vm_guest_report(struct kvmrun_vm *vm, const char *line)
+{
+    uint64_t missed;
+    bool ok = ratelimit_allow(&vm->reports, vm_now_ns(), &missed);
+
+    if (missed)
+        vm_report_missed(vm, missed);
+    if (ok)
+        vm_log(vm, KVMRUN_LOG_WARN, "%s", line);
+}
+
 static void vm_dev_report(void *machine, const char *line)
 {
-    vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
+    vm_guest_report(machine, line);
 }
 
 /* A device's interrupt line, into the in-kernel PIC and IOAPIC. */
@@ -326,19 +357,67 @@ static void vm_dev_irq(void *machine, unsigned line, int level)
 {
     struct kvmrun_vm *vm = machine;
     struct kvm_irq_level irq = {.irq = line, .level = (uint32_t)level};
+    char msg[64];
 
-    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-        vm_log(vm, KVMRUN_LOG_WARN, "KVM_IRQ_LINE %u: %s", line,
-               strerror(errno));
+    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+        snprintf(msg, sizeof(msg), "KVM_IRQ_LINE %u: %s", line,
+                 strerror(errno));
+        vm_guest_report(vm, msg);
+    }
 }
 
 static void vm_bus_report(void *machine, const char *line)
 {
-    vm_log(machine, KVMRUN_LOG_WARN, "%s", line);
+    vm_guest_report(machine, line);
+}
+
+/*
+ * The UART's output buffer and its thread: the vCPU threads never write
+ * to serial_fd themselves. The kick signal (its handler is a no-op
+ * outside vCPU threads, without SA_RESTART) interrupts a write() that
+ * blocks at teardown.
+ */
+static int vm_create_serial_out(struct kvmrun_vm *vm)
+{
+    const struct outbuf_client client = {serial_tx_room, &vm->serial,
+                                         vm_dev_report, vm};
+    int intr = kick_setup() == 0 ? kick_signal() : 0;
+
+    return outbuf_init(&vm->serial_out, "serial", vm->cfg.serial_fd,
+                       OUTBUF_SIZE, SERIAL_FIFO, intr, &client);
+}
+
+static int vm_start_serial_out(struct kvmrun_vm *vm)
+{
+    int r;
+
+    if (vm->cfg.serial_fd < 0)
+        return 0; /* discarded: nothing to write */
+    r = vm_thread_create(&vm->serial_out.thread, outbuf_thread,
+                         &vm->serial_out);
+    if (r != 0)
+        return err_set(r, "cannot start the serial output thread: %s",
+                       strerror(r));
+    vm->serial_out.thread_live = true;
+    return 0;
+}
+
+/* Ends the output thread; what it still held is dropped, and said so
+ * (not rate-limited: one line, at the end). */
+static void vm_destroy_serial_out(struct kvmrun_vm *vm)
+{
+    uint64_t dropped = outbuf_fini(&vm->serial_out);
+
+    if (dropped)
+        vm_log(vm, KVMRUN_LOG_WARN,
+               "serial: %" PRIu64 " byte%s of the guest's output dropped "
+               "at exit: the reader %s",
+               dropped, dropped == 1 ? "" : "s", outbuf_why(&vm->serial_out));
 }
 
 static void vm_destroy_devices(struct kvmrun_vm *vm)
 {
+    vm_destroy_serial_out(vm); /* its thread calls into the UART */
     i8042_fini(&vm->i8042);
     rtc_fini(&vm->rtc);
     acpi_sleep_fini(&vm->acpi_sleep);
@@ -355,11 +434,13 @@ static int vm_create_devices(struct kvmrun_vm *vm)
                                 .report = vm_dev_report,
                                 .irq = vm_dev_irq,
                                 .machine = vm};
-    int r;
+    int r = 0;
 
+    if ((r = vm_create_serial_out(vm)) < 0)
+        return r;
     bus_init(&vm->pio, "port", vm_bus_report, vm);
     bus_init(&vm->mmio, "MMIO", vm_bus_report, vm);
-    serial_init(&vm->serial, vm->cfg.serial_fd, KVMRUN_SERIAL_IRQ, &env);
+    serial_init(&vm->serial, &vm->serial_out, KVMRUN_SERIAL_IRQ, &env);
     debug_exit_init(&vm->debug_exit, &env);
     poweroff_init(&vm->poweroff, &env);
     fw_cfg_init(&vm->fw_cfg, vm->cfg.mem_size, (uint16_t)vm->cfg.ncpus,
@@ -393,10 +474,12 @@ static int vm_create_devices(struct kvmrun_vm *vm)
     for (size_t i = 0; i < sizeof(pio) / sizeof(pio[0]); i++) {
         r = bus_register(&vm->pio, pio[i].port, pio[i].len, pio[i].name,
                          pio[i].fn, pio[i].dev);
-        if (r < 0) {
-            vm_destroy_devices(vm);
-            return r;
-        }
+        if (r < 0)
+            break;
+    }
+    if (r < 0 || (r = vm_start_serial_out(vm)) < 0) {
+        vm_destroy_devices(vm);
+        return r;
     }
     return 0;
 }
@@ -434,6 +517,7 @@ int kvmrun_vm_create(const struct kvmrun_config *cfg, struct kvmrun_vm **vmp)
     pthread_mutex_init(&vm->lock, NULL);
     vm_cond_init(&vm->state_changed);
     vm_cond_init(&vm->resume);
+    ratelimit_init(&vm->reports, VM_REPORT_INTERVAL_MS, VM_REPORT_BURST);
     if (!vm->cfg.rekick_ms)
         vm->cfg.rekick_ms = 10;
 
@@ -474,6 +558,7 @@ err_close_vm:
 err_close_kvm:
     close(vm->kvm_fd);
 err_free:
+    ratelimit_fini(&vm->reports);
     pthread_cond_destroy(&vm->resume);
     pthread_cond_destroy(&vm->state_changed);
     pthread_mutex_destroy(&vm->lock);
@@ -652,6 +737,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
      * aside); each vCPU thread then opens only its kick signal. */
     vm->started = true;
     vm->start_ns = vm_now_ns();
+    serial_start(&vm->serial); /* after a restore: an interrupt it owes */
     for (i = 0; i < vm->ncpus; i++) {
         struct kvmrun_vcpu *v = &vm->vcpus[i];
 
@@ -962,9 +1048,23 @@ int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out)
     return 0;
 }
 
+int kvmrun_vm_flush_output(struct kvmrun_vm *vm)
+{
+    uint64_t held;
+
+    if (outbuf_flush(&vm->serial_out, OUTBUF_FLUSH_STALL_MS,
+                     OUTBUF_FLUSH_MAX_MS, &held) == 0)
+        return 0;
+    return err_set(ETIMEDOUT,
+                   "serial: %" PRIu64 " byte%s of the guest's output not "
+                   "written: the reader %s",
+                   held, held == 1 ? "" : "s", outbuf_why(&vm->serial_out));
+}
+
 void kvmrun_vm_destroy(struct kvmrun_vm *vm)
 {
     struct kvmrun_outcome ignored;
+    uint64_t missed;
 
     if (!vm)
         return;
@@ -973,10 +1073,17 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm)
             vm_log(vm, KVMRUN_LOG_ERROR, "%s", kvmrun_last_error());
         kvmrun_vm_wait(vm, &ignored);
     }
+    /* Bounded; what is left is dropped. Not again if a flush (the CLI's,
+     * before its last words) gave up and the reader took nothing since. */
+    if (!outbuf_stalled(&vm->serial_out))
+        kvmrun_vm_flush_output(vm);
     close(vm->event_fd);
     if (vm->stats_fd >= 0)
         close(vm->stats_fd);
     vm_destroy_devices(vm);
+    if ((missed = ratelimit_take_missed(&vm->reports)) > 0)
+        vm_report_missed(vm, missed);
+    ratelimit_fini(&vm->reports);
     free(vm->cpuid);
     vm_destroy_vcpus(vm);
     mem_fini(&vm->mem);

@@ -11,6 +11,8 @@
 #include "kvmrun.h"
 #include "bus.h"
 #include "mem.h"
+#include "outbuf.h"
+#include "ratelimit.h"
 #include "dev/absent.h"
 #include "dev/acpi_sleep.h"
 #include "dev/debug_exit.h"
@@ -74,6 +76,8 @@ struct kvmrun_vm {
     struct bus pio;
     struct bus mmio;
     struct serial serial;
+    struct outbuf serial_out; /* the UART's output, its own thread */
+    struct ratelimit reports; /* what the guest can make kvmrun say */
     struct debug_exit debug_exit;
     struct poweroff poweroff;
     struct fw_cfg fw_cfg;
@@ -114,11 +118,12 @@ void vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
             const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * Starts one of the library's threads (vCPUs, control socket) with every
- * signal blocked but SIGSYS (signals are for the vCPU threads' kick and the
- * CLI's signalfd), on a small stack: 512 KiB instead of glibc's 8 MiB,
- * which under transparent huge pages ("always") costs a resident 2 MiB
- * page per thread. pthread_create's result (0 or an errno value).
+ * Starts one of the library's threads (vCPUs, control socket, serial
+ * output) with every signal blocked but SIGSYS (signals are for the vCPU
+ * threads' kick and the CLI's signalfd), on a small stack: 512 KiB
+ * instead of glibc's 8 MiB, which under transparent huge pages ("always")
+ * costs a resident 2 MiB page per thread. pthread_create's result (0 or
+ * an errno value).
  */
 #define VM_THREAD_STACK (512u << 10)
 int vm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);

@@ -80,6 +80,16 @@ wait_for_file() {
     done
 }
 
+# wait_stderr LINE SECONDS: true once a line of $ERR is exactly LINE.
+wait_stderr() {
+    ws_n=0
+    until grep -qxF -- "$1" "$ERR"; do
+        ws_n=$((ws_n + 1))
+        [ "$ws_n" -gt $(($2 * 100)) ] && return 1
+        sleep 0.01
+    done
+}
+
 # start_kvmrun ARGS...: starts kvmrun in the background with a pidfile
 # (stdout and stderr to $OUT and $ERR) and waits until the guest runs, so
 # a signal sent then reaches kvmrun's own handling. Sets PID.
@@ -190,4 +200,34 @@ linux_done() {
     kill "$TYPER" 2>/dev/null
     wait "$TYPER" 2>/dev/null
     tr -d '\r' <"$lout" >"$T/lout" && mv "$T/lout" "$lout"
+}
+
+# hold_vcpu: holds kvmrun's ($PID's) thread vcpu0 stopped (ptrace, through
+# tests/kvm/hold_thread) while $T/hold exists, so that it cannot
+# acknowledge a kick; sets HOLDER. `rm -f "$T/hold"` lets it go. Skips the
+# test (77) where ptrace is not allowed.
+hold_vcpu() {
+    n=0
+    until VCPU=$(grep -lx vcpu0 /proc/"$PID"/task/*/comm 2>/dev/null); do
+        n=$((n + 1))
+        [ "$n" -le 500 ] || { kill -KILL "$PID"; fail "no vcpu0 thread"; }
+        sleep 0.01
+    done
+    VCPU=${VCPU%/comm}
+    VCPU=${VCPU##*/}
+    touch "$T/hold"
+    "$BUILD/tests/kvm/hold_thread" "$VCPU" "$T/hold" >"$T/hold.out" &
+    HOLDER=$!
+    n=0
+    until grep -q held "$T/hold.out" 2>/dev/null; do
+        n=$((n + 1))
+        if ! kill -0 "$HOLDER" 2>/dev/null; then
+            wait "$HOLDER"
+            [ $? = 77 ] && { kill -KILL "$PID"; echo "ptrace is not allowed here"; exit 77; }
+            kill -KILL "$PID"
+            fail "hold_thread failed"
+        fi
+        [ "$n" -le 500 ] || { kill -KILL "$PID" "$HOLDER"; fail "the vCPU thread was never held"; }
+        sleep 0.01
+    done
 }

@@ -1,10 +1,8 @@
-/* serial.c: a 16550A UART whose transmitter writes to a file descriptor. */
+/* serial.c: a 16550A UART whose transmitter feeds an output buffer. */
 #include "dev/serial.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
@@ -26,12 +24,12 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 /* Modem status with the lines a terminal would raise: DCD, DSR, CTS. */
 #define MSR_IDLE 0xb0
 
-void serial_init(struct serial *s, int out_fd, unsigned irq,
+void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
                  const struct dev_env *env)
 {
     memset(s, 0, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
-    s->out_fd = out_fd;
+    s->out = out;
     s->irq = irq;
     s->env = *env;
     s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
@@ -52,33 +50,30 @@ static void serial_rx_push(struct serial *s, uint8_t byte)
     s->rx[(s->rx_head + s->rx_count++) % SERIAL_FIFO] = byte;
 }
 
-/* Writes one byte out; on failure stops writing and leaves a line for
- * serial_io() to report after dropping the lock. */
-static void serial_emit(struct serial *s, uint8_t byte)
+/*
+ * The transmitter is busy while the output buffer lacks room for a FIFO's
+ * worth of bytes (its reader is slow): LSR's THRE and TEMT stay clear and
+ * no THR-empty interrupt comes until serial_tx_room(). A driver that
+ * waits for THRE before writing up to 16 bytes, as Linux's 8250 and
+ * guests/lib do, never loses one. Loopback keeps the transmitter off the
+ * wire. Asking arms the buffer's call back.
+ */
+static bool serial_tx_busy(struct serial *s)
 {
-    ssize_t n;
-
-    if (s->out_fd < 0)
-        return;
-    do
-        n = write(s->out_fd, &byte, 1);
-    while (n < 0 && errno == EINTR);
-    if (n == 1)
-        return;
-    snprintf(s->report, sizeof(s->report),
-             "serial: cannot write output: "
-             "%s; discarding further output",
-             n < 0 ? strerror(errno) : "EOF");
-    s->out_fd = -1;
+    return !(s->mcr & MCR_LOOP) && s->out && !outbuf_room(s->out);
 }
 
 static void serial_write_thr(struct serial *s, uint8_t byte)
 {
+    /* A byte written while the buffer is full is dropped, as a real FIFO
+     * loses it; the buffer counts and reports it. */
     if (s->mcr & MCR_LOOP)
         serial_rx_push(s, byte);
-    else
-        serial_emit(s, byte);
-    s->thr_irq_pending = 1; /* transmission is instant */
+    else if (s->out)
+        outbuf_put(s->out, byte);
+    /* Writing THR clears a THR-empty interrupt; the byte leaves at once
+     * unless the buffer is full, and then serial_tx_room() sets it. */
+    s->thr_irq_pending = !serial_tx_busy(s);
 }
 
 static uint8_t serial_iir(struct serial *s)
@@ -145,8 +140,8 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
     case MCR:
         return s->mcr;
     case LSR:
-        v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0) |
-            (s->overrun ? LSR_OE : 0);
+        v = (serial_tx_busy(s) ? 0 : LSR_THRE | LSR_TEMT) |
+            (s->rx_count ? LSR_DR : 0) | (s->overrun ? LSR_OE : 0);
         s->overrun = false; /* reading LSR clears the error bits */
         return v;
     case MSR:
@@ -170,7 +165,7 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
             s->dlm = v;
             break;
         }
-        if ((v & IER_THRI) && !(s->ier & IER_THRI))
+        if ((v & IER_THRI) && !(s->ier & IER_THRI) && !serial_tx_busy(s))
             s->thr_irq_pending = 1; /* enabling THRI on an empty THR */
         s->ier = v & 0x0f;
         break;
@@ -196,7 +191,6 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 void serial_io(void *dev, const struct bus_access *a)
 {
     struct serial *s = dev;
-    char report[sizeof(s->report)];
 
     pthread_mutex_lock(&s->lock);
     /* Wider accesses touch consecutive registers, one byte each. */
@@ -213,14 +207,25 @@ void serial_io(void *dev, const struct bus_access *a)
         }
     }
     serial_update_irq(s);
-    report[0] = 0;
-    if (s->report[0]) { /* rare: only after an output error */
-        memcpy(report, s->report, sizeof(report));
-        s->report[0] = 0;
-    }
     pthread_mutex_unlock(&s->lock);
-    if (report[0])
-        s->env.report(s->env.machine, report);
+}
+
+void serial_tx_room(void *dev)
+{
+    struct serial *s = dev;
+
+    pthread_mutex_lock(&s->lock);
+    if (!serial_tx_busy(s)) /* the guest may have filled it again */
+        s->thr_irq_pending = 1;
+    serial_update_irq(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void serial_start(struct serial *s)
+{
+    pthread_mutex_lock(&s->lock);
+    serial_update_irq(s);
+    pthread_mutex_unlock(&s->lock);
 }
 
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
@@ -238,16 +243,19 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 
 int serial_describe(struct serial *s, char *buf, size_t len)
 {
+    unsigned long long held = s->out ? outbuf_held(s->out) : 0;
     int n;
 
     pthread_mutex_lock(&s->lock);
     n = snprintf(buf, len,
                  "serial: IER %#04x MCR %#04x LCR %#04x FCR %#04x, %u bytes "
-                 "received and unread%s, THR-empty interrupt %s, IRQ %u %s",
+                 "received and unread%s, THR-empty interrupt %s, IRQ %u %s, "
+                 "%llu bytes of output not yet written, transmitter %s",
                  s->ier, s->mcr, s->lcr, s->fcr, s->rx_count,
                  s->overrun ? " (overrun)" : "",
                  s->thr_irq_pending ? "pending" : "clear", s->irq,
-                 s->irq_level ? "high" : "low");
+                 s->irq_level ? "high" : "low", held,
+                 serial_tx_busy(s) ? "busy" : "ready");
     pthread_mutex_unlock(&s->lock);
     return n;
 }
@@ -264,7 +272,10 @@ void serial_save(struct serial *s, struct serial_state *st)
     st->dlm = s->dlm;
     st->fcr = s->fcr;
     st->overrun = s->overrun;
-    st->thr_irq_pending = (uint8_t) !!s->thr_irq_pending;
+    /* The output buffer is the host's, not the guest's: a restored UART
+     * starts with it empty, so a transmitter busy now is idle there, its
+     * THR-empty interrupt due (serial_start() raises it). */
+    st->thr_irq_pending = (uint8_t)(s->thr_irq_pending || serial_tx_busy(s));
     st->irq_level = (uint8_t) !!s->irq_level;
     st->rx_head = (uint8_t)s->rx_head;
     st->rx_count = (uint8_t)s->rx_count;

@@ -1,4 +1,4 @@
-/* serial.h: a 16550A UART whose transmitter writes to a file descriptor. */
+/* serial.h: a 16550A UART whose transmitter feeds an output buffer. */
 #ifndef KVMRUN_SERIAL_H
 #define KVMRUN_SERIAL_H
 
@@ -9,27 +9,40 @@
 
 #include "bus.h"
 #include "dev/dev.h"
+#include "outbuf.h"
 
 #define SERIAL_NPORTS 8
 #define SERIAL_FIFO 16
 
 struct serial {
-    pthread_mutex_t lock; /* taken by bus accesses; leaf lock */
-    int out_fd;           /* -1: output discarded */
+    /* Taken by bus accesses, serial_receive() and serial_tx_room(); the
+     * output buffer's lock nests inside it. */
+    pthread_mutex_t lock;
+    struct outbuf *out; /* where THR's bytes go; NULL: discarded */
     struct dev_env env;
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     int thr_irq_pending; /* THR-empty interrupt waiting for IIR read */
     uint8_t rx[SERIAL_FIFO];
     unsigned rx_head, rx_count;
-    bool overrun;     /* a received byte was lost: LSR OE until read */
-    unsigned irq;     /* the interrupt line (4 for COM1) */
-    int irq_level;    /* the level last given to env.irq */
-    char report[128]; /* a line to report once the lock is dropped */
+    bool overrun;  /* a received byte was lost: LSR OE until read */
+    unsigned irq;  /* the interrupt line (4 for COM1) */
+    int irq_level; /* the level last given to env.irq */
 };
 
-void serial_init(struct serial *s, int out_fd, unsigned irq,
+/* out (NULL: output discarded) is the owner's, started before the guest
+ * runs, with serial_tx_room(s) as its client's room call. */
+void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
                  const struct dev_env *env);
 void serial_fini(struct serial *s);
+
+/* The output buffer has room again: THR is empty, THRE back in LSR, and
+ * the THR-empty interrupt raised if enabled (the buffer's thread). */
+void serial_tx_room(void *s);
+
+/* The VM starts: the interrupt line is set from the state, so that a
+ * restored UART raises an interrupt due when it was saved (after the
+ * irqchip was restored, which would have overwritten it). */
+void serial_start(struct serial *s);
 
 /* Bus handler for the 8 registers starting at the UART's base port. */
 void serial_io(void *dev, const struct bus_access *access);

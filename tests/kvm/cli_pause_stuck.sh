@@ -3,14 +3,13 @@
 # pause times out after 5 s with one line naming the vCPU, and kvmrun goes
 # on; the pause stays requested (status: paused, the vCPU still running)
 # and takes effect once the vCPU is free; the next SIGUSR2 resumes. The
-# guest streams to the UART into a pipe nobody reads, so its vCPU sits in
-# write() until the test drains the pipe.
-# (This relies on a UART write blocking the vCPU; pause_stuck.c tests the
-# same in the library with a device of its own.)
+# vCPU thread is held stopped (hold_vcpu in tests/lib.sh: ptrace) until
+# the test lets it go. (pause_stuck.c tests the same in the library, with
+# a device of its own that holds the vCPU.)
 . "$(dirname "$0")/../lib.sh"
 
 S=$T/api
-trap 'kill -KILL "$PID" "${DRAIN:-}" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -KILL "$PID" "${HOLDER:-}" 2>/dev/null; rm -rf "$T"' EXIT
 
 # ctl_status REGEX: `kvmrun ctl status` has a line matching REGEX.
 ctl_status() {
@@ -27,16 +26,9 @@ wait_line() {
     done
 }
 
-mkfifo "$T/out.fifo"
-exec 4<>"$T/out.fifo" # a reader that reads nothing yet: the pipe fills
-"$KVMRUN" --api "$S" "$GUESTS/rep_stream.bin" >"$T/out.fifo" 2>"$ERR" &
+"$KVMRUN" --api "$S" "$GUESTS/rep_stream.bin" >/dev/null 2>"$ERR" &
 PID=$!
-n=0
-until grep -qs pipe_write /proc/"$PID"/task/*/wchan; do
-    n=$((n + 1))
-    [ "$n" -le 1200 ] || fail "the vCPU never blocked on the full pipe"
-    sleep 0.1
-done
+hold_vcpu
 kill -USR2 "$PID"
 wait_line '^kvmrun: pause: vcpu0 did not ' \
     "no line for the pause that timed out"
@@ -45,8 +37,8 @@ grep -q '^State:[[:space:]]*[RSD]' "/proc/$PID/status" ||
     { wait "$PID"; STATUS=$?; fail "kvmrun ended on a pause timeout (status $STATUS)"; }
 ctl_status '^state: paused' && ctl_status '^vcpus: 1 (running)' ||
     fail "after the timeout: $(cat "$T/ctl.out")"
-cat <&4 >/dev/null &
-DRAIN=$!
+rm -f "$T/hold" # the vCPU goes on, acknowledges the pause
+wait "$HOLDER" || fail "hold_thread failed"
 n=0
 until ctl_status '^vcpus: 1 (paused)'; do
     n=$((n + 1))

@@ -2,15 +2,13 @@
 # snapshot_usr2.sh: SIGUSR2 while a snapshot holds a running VM paused is
 # the user's pause (SIGUSR2 toggles what the user asked for, not what the
 # vCPUs do): kvmrun goes on, the snapshot completes and releases its own
-# hold only, so the VM stays paused until the next SIGUSR2. The guest
-# streams to the UART into a pipe nobody reads, so its vCPU sits in
-# write() and the snapshot waits for its pause until the test drains the
-# pipe: SIGUSR2 lands while the snapshot waits.
+# hold only, so the VM stays paused until the next SIGUSR2. The vCPU
+# thread is held stopped (ptrace, from tests/kvm/hold_thread.c), so the
+# snapshot waits for its pause until the test lets it go: SIGUSR2 lands
+# while the snapshot waits.
 . "$(dirname "$0")/../lib.sh"
 
-mkfifo "$T/out.fifo"
-exec 4<>"$T/out.fifo" # a reader that reads nothing yet: the pipe fills
-"$KVMRUN" --api "$T/api" "$GUESTS/rep_stream.bin" >"$T/out.fifo" 2>"$ERR" &
+"$KVMRUN" --api "$T/api" "$GUESTS/rep_stream.bin" >/dev/null 2>"$ERR" &
 PID=$!
 n=0
 until [ -S "$T/api" ]; do
@@ -18,15 +16,7 @@ until [ -S "$T/api" ]; do
     [ "$n" -le 500 ] || { kill -KILL "$PID"; fail "no control socket"; }
     sleep 0.01
 done
-# Wait until the vCPU thread sleeps in the pipe's write (kernel: wchan);
-# in the test VM, where every exit is emulated, filling 64 KiB one byte an
-# exit takes some 30 s.
-n=0
-until grep -qs pipe_write /proc/"$PID"/task/*/wchan; do
-    n=$((n + 1))
-    [ "$n" -le 1200 ] || { kill -KILL "$PID"; fail "the vCPU never blocked on the full pipe"; }
-    sleep 0.1
-done
+hold_vcpu
 "$KVMRUN" ctl "$T/api" snapshot "$T/snap" >"$T/ctl.out" 2>&1 &
 CTL=$!
 # The snapshot waits for the vCPU to pause: its (control) thread sleeps
@@ -42,17 +32,17 @@ done
 kill -USR2 "$PID"
 sleep 0.5
 kill -0 "$PID" 2>/dev/null || {
-    exec 4<&-; wait "$PID"; STATUS=$?; wait "$CTL"
+    rm -f "$T/hold"; wait "$PID"; STATUS=$?; wait "$CTL"
     fail "kvmrun ended on SIGUSR2 during a snapshot (status $STATUS)"
 }
-cat <&4 >/dev/null &
-DRAIN=$!
-wait "$CTL" || { kill -KILL "$PID" "$DRAIN"; cat "$T/ctl.out"; fail "the snapshot failed"; }
+rm -f "$T/hold" # the vCPU goes on, acknowledges the pause
+wait "$HOLDER" || fail "hold_thread failed"
+wait "$CTL" || { kill -KILL "$PID"; cat "$T/ctl.out"; fail "the snapshot failed"; }
 [ -s "$T/snap" ] || fail "no snapshot file"
 n=0
 until grep -q '^kvmrun: paused (SIGUSR2 again resumes)$' "$ERR"; do
     n=$((n + 1))
-    [ "$n" -le 1000 ] || { kill -KILL "$PID" "$DRAIN"; fail "no pause line for the SIGUSR2"; }
+    [ "$n" -le 1000 ] || { kill -KILL "$PID"; fail "no pause line for the SIGUSR2"; }
     sleep 0.01
 done
 # The snapshot released its hold, not the user's: the VM stays paused.
@@ -64,13 +54,11 @@ kill -USR2 "$PID"
 n=0
 until grep -q '^kvmrun: resumed$' "$ERR"; do
     n=$((n + 1))
-    [ "$n" -le 1000 ] || { kill -KILL "$PID" "$DRAIN"; fail "no resume"; }
+    [ "$n" -le 1000 ] || { kill -KILL "$PID"; fail "no resume"; }
     sleep 0.01
 done
 "$KVMRUN" ctl "$T/api" status >"$T/ctl.out" 2>&1 || fail "ctl status failed"
 grep -q "^state: running" "$T/ctl.out" || { cat "$T/ctl.out"; fail "the VM is not running after SIGUSR2"; }
 kill -USR1 "$PID"
 wait_bounded 10 "after SIGUSR1"
-kill "$DRAIN" 2>/dev/null
-exec 4<&-
 expect_status 0
