@@ -8,7 +8,7 @@
 
 BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency \
                $(BUILD)/bench/boot $(BUILD)/bench/snapshot \
-               $(BUILD)/bench/control
+               $(BUILD)/bench/control $(BUILD)/bench/chaos
 BENCH_COMMON := $(call obj,bench/bench.c bench/rawvm.c)
 
 $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
@@ -22,6 +22,10 @@ $(BUILD)/bench/kick-latency: $(call obj,bench/kick-latency.c \
 	$(CC) -o $@ $^ $(LDFLAGS) -lm
 
 $(BUILD)/bench/control: $(call obj,bench/control.c bench/bench.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
+
+$(BUILD)/bench/chaos: $(call obj,bench/chaos.c bench/bench.c) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
 
@@ -53,3 +57,13 @@ boot-soak: all
 	    tests/sandbox/run --timeout 7200 -- \
 	        bench/boot-soak -n $(SOAK_BOOTS) $(BUILD); \
 	fi
+
+# bench/chaos: minutes of concurrent pause/resume/snapshot/stats clients,
+# SIGUSR2 and a stalling output reader against one VM, with invariants
+# (see bench/chaos.c). Not part of make bench or CI. SOAK_SECONDS=N.
+SOAK_SECONDS ?= 300
+.PHONY: soak
+soak: all $(BUILD)/bench/chaos
+	@SANDBOX=$(SANDBOX) SANDBOX_TIMEOUT=$$(($(SOAK_SECONDS) * 3 + 600)) \
+	    tests/on-kvm $(BUILD) $(BUILD)/bench/chaos -t $(SOAK_SECONDS) \
+	    $(BUILD)
