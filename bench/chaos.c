@@ -615,7 +615,8 @@ static void count_stderr(struct chaos *c, unsigned *lines, unsigned *odd)
         if (strncmp(line, "kvmrun: paused", 14) != 0 &&
             strncmp(line, "kvmrun: resumed", 15) != 0 &&
             strncmp(line, "kvmrun: stopped by SIGUSR1", 26) != 0 &&
-            strncmp(line, "kvmrun: SIGUSR2 ignored", 23) != 0 && (*odd)++ < 5)
+            strncmp(line, "kvmrun: pause superseded", 24) != 0 &&
+            strncmp(line, "kvmrun: resume superseded", 25) != 0 && (*odd)++ < 5)
             fprintf(stderr, "chaos: kvmrun said: %s", line);
     }
     fclose(f);
@@ -680,6 +681,10 @@ int main(int argc, char **argv)
            rss[n > WARMUP_S + 1 ? WARMUP_S : 0], rss[n ? n - 1 : 0],
            fds[n > WARMUP_S + 1 ? WARMUP_S : 0], fds[n ? n - 1 : 0], errlines,
            odd);
+    printf("kvmrun's RSS (KiB) at each quarter of the run:");
+    for (unsigned q = 1; q <= 4 && n; q++)
+        printf(" %ld", rss[(n * q) / 4 - 1]);
+    printf("\n");
     printf("snapshots: %u taken, %u of %u restored and continued the "
            "sequence\n",
            c.nsnaps, restored, c.restores < c.nsnaps ? c.restores : c.nsnaps);
