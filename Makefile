@@ -27,9 +27,12 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
-# files (src/snapfile.c). Not libseccomp: the seccomp filters are compiled
-# at build time (see SECCOMP_GEN below).
-LDFLAGS += -ljansson -lz
+# files (src/snapfile.c); liburing for the disks' io_uring engine
+# (src/blkio_uring.c), from liburing.a in every build: Debian 12's
+# liburing.so.2.3 does not export io_uring_register_restrictions() and
+# io_uring_enable_rings(), which the engine needs. Not libseccomp: the
+# seccomp filters are compiled at build time (see SECCOMP_GEN below).
+LDFLAGS += -ljansson -lz -l:liburing.a
 # The kvmrun command is linked statically, like Firecracker and kvmtool:
 # no ld.so at start, and only the parts of libc it calls are resident
 # instead of libc.so's shared pages (1.2 MiB of it, with fault-around).
