@@ -251,6 +251,8 @@ FUZZ_LIBS_control := -ljansson
 FUZZ_SRCS_snapshot := src/snapfile.c src/dev/rtc.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
+FUZZ_SRCS_virtio_blk := src/virtio/blk_req.c src/virtio/virtqueue.c \
+                        src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))
