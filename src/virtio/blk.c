@@ -177,6 +177,8 @@ static void vblk_on_kick(void *opaque)
 {
     struct vblk_queue *q = opaque;
 
+    /* A kick of a queue not (or no longer) active: dropped here, on the
+     * I/O thread (a vCPU thread's filter has no read). */
     vblk_unpoke(q->kick_fd);
     q->b->kicks++;
     vblk_process(q->b, q);
@@ -246,52 +248,42 @@ static void vblk_queue_reset(struct vblk_queue *q)
         vblk_slot_free(q, &q->slots[i]);
 }
 
-/* The I/O thread drops the device's queues: paused, nothing in flight. */
+/* Forgets the queues: the I/O thread is paused, nothing in flight. The
+ * kick handlers stay registered (a vCPU thread's filter has no
+ * epoll_ctl): a kick of a forgotten queue finds no vq and is dropped. */
 static void vblk_stop_queues(struct vblk *b)
 {
-    for (unsigned i = 0; i < b->nqueues; i++) {
-        struct vblk_queue *q = &b->q[i];
-
-        if (q->vq)
-            iothread_del(b->io, q->kick_fd);
-        vblk_unpoke(q->kick_fd);
-        vblk_queue_reset(q);
-    }
+    for (unsigned i = 0; i < b->nqueues; i++)
+        vblk_queue_reset(&b->q[i]);
     b->active = false;
     b->broken = false;
 }
 
+/*
+ * DRIVER_OK, on a vCPU thread: the queues are handed to the I/O thread
+ * while it is parked (it drains the other devices it serves meanwhile).
+ * Only futex and eventfd writes here: the vCPU threads' seccomp filter
+ * allows no more.
+ */
 static int vblk_activate(void *dev, uint64_t features, struct vq *const *vqs,
                          unsigned nq)
 {
     struct vblk *b = dev;
-    int r = 0;
 
-    /* The I/O thread reads the queues: it is parked while they change
-     * (it drains the other devices it serves meanwhile). */
     iothread_pause(b->io, 0);
     b->lim.discard = features & BIT64(VIRTIO_BLK_F_DISCARD);
     b->lim.write_zeroes = features & BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
     if (!(features & BIT64(VIRTIO_BLK_F_MQ)))
         nq = 1; /* the driver uses queue 0 only */
-    for (unsigned i = 0; i < nq && i < b->nqueues && !r; i++) {
-        struct vblk_queue *q = &b->q[i];
-
-        if (!vqs[i])
-            continue;
-        q->vq = vqs[i];
-        r = iothread_add(b->io, q->kick_fd, IOTHREAD_WORK, vblk_on_kick, q);
-        if (r)
-            q->vq = NULL;
+    for (unsigned i = 0; i < nq && i < b->nqueues; i++) {
+        b->q[i].vq = vqs[i];
         /* Chains made available before DRIVER_OK get no kick: look. */
-        vblk_poke(q->kick_fd);
+        if (vqs[i])
+            vblk_poke(b->q[i].kick_fd);
     }
-    if (r)
-        vblk_stop_queues(b);
-    else
-        b->active = true;
+    b->active = true;
     iothread_resume(b->io);
-    return r;
+    return 0;
 }
 
 /* Waits for the device's requests in flight (they are answered), then
@@ -440,6 +432,13 @@ static int vblk_register(struct vblk *b)
     if (r)
         return r;
     b->engine_registered = true;
+    for (unsigned i = 0; i < b->nqueues; i++) {
+        r = iothread_add(b->io, b->q[i].kick_fd, IOTHREAD_WORK, vblk_on_kick,
+                         &b->q[i]);
+        if (r)
+            return r;
+        b->kicks_registered = i + 1;
+    }
     r = iothread_client_add(b->io, &c);
     if (r)
         return r;
@@ -509,6 +508,9 @@ void vblk_fini(struct vblk *b)
     if (b->io && (b->engine_registered || b->client_registered || b->active)) {
         iothread_pause(b->io, 0);
         vblk_stop_queues(b);
+        for (unsigned i = 0; i < b->kicks_registered; i++)
+            iothread_del(b->io, b->q[i].kick_fd);
+        b->kicks_registered = 0;
         if (b->client_registered)
             iothread_client_del(b->io, b);
         if (b->engine_registered)

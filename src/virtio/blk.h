@@ -77,6 +77,7 @@ struct vblk {
     bool active;
     bool broken; /* needs a reset: serve nothing until it comes */
     bool engine_registered, client_registered;
+    unsigned kicks_registered; /* queues whose kick handler is added */
     /* The I/O thread's counters. */
     uint64_t requests, errors, kicks;
 };
@@ -89,8 +90,10 @@ struct vblk {
  * features: RO for a read-only disk, else DISCARD and WRITE_ZEROES;
  * FLUSH, SEG_MAX, SIZE_MAX, BLK_SIZE; MQ with more than one queue;
  * INDIRECT_DESC and EVENT_IDX (VERSION_1 comes from the transport).
- * Registers the engine's completions and the device (a quiesce client)
- * with the I/O thread. 0 or -errno with the message set.
+ * Registers the engine's completions, the queues' kicks (IOTHREAD_WORK;
+ * a kick of a queue not active is dropped) and the device (a quiesce
+ * client) with the I/O thread, so that activate and reset, on vCPU
+ * threads, only pause it and write eventfds. 0 or -errno, message set.
  */
 int vblk_init(struct vblk *b, const struct vblk_params *p);
 
