@@ -234,11 +234,14 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
                                struct kvmrun_boot *boot);
 
 /*
- * Loads a Linux bzImage for the 64-bit boot protocol: the kernel at 1 MiB,
- * the initrd (initrd_path, or NULL) as high as allowed, the zero page with
- * the e820 map and the command line append, and the ACPI tables (RSDP,
- * XSDT, hardware-reduced FADT, DSDT with \_S5, MADT) and MP table that
- * describe every vCPU; fills *boot for long mode with RSI = the zero page.
+ * Loads a Linux bzImage for the 64-bit boot protocol (or an uncompressed
+ * vmlinux): the kernel at 1 MiB, the initrd (initrd_path, or NULL) as high
+ * as allowed, the zero page with the e820 map and the command line, and
+ * the ACPI tables (RSDP, XSDT, hardware-reduced FADT, DSDT with \_S5,
+ * MADT) and MP table that describe every vCPU; fills *boot for long mode
+ * with RSI = the zero page. The command line is append (NULL: empty) with
+ * "console=ttyS0 " put first when none of its kernel parameters is a
+ * console= (as kvmtool does: without one Linux prints nowhere).
  */
 int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
                            const char *append, const char *initrd_path,
