@@ -1,11 +1,11 @@
 /*
- * linux_console.c: kvmrun_load_linux_file() gives a Linux guest
+ * default_console.c: kvmrun_load_linux_file() gives a Linux guest
  * console=ttyS0 when its command line names no console (the kernel would
  * print nowhere a user sees), and the user's command line untouched when
  * it does. Read back from the zero page's cmd_line_ptr in guest memory,
  * for a crafted vmlinux (no Linux boot needed).
  *
- * usage: linux_console DIR   (the crafted file is written in DIR)
+ * usage: default_console DIR   (the crafted file is written in DIR)
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     char path[4096];
 
     if (argc != 2)
-        FAILF("usage: linux_console DIR");
+        FAILF("usage: default_console DIR");
     snprintf(path, sizeof(path), "%s/vmlinux", argv[1]);
     craft(path);
     expect(path, NULL, "console=ttyS0");
