@@ -69,6 +69,11 @@ GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
                 -Iguests/lib -Itests/guests
 
+# $(BUILD)/guests holds only guests that run (README there says how);
+# their objects and intermediate links go to $(GOBJ).
+GOBJ := $(BUILD)/obj/guests
+GUESTS += $(BUILD)/guests/README
+
 LIB := $(BUILD)/libkvmrun.a
 KVMRUN := $(BUILD)/kvmrun
 
@@ -115,53 +120,67 @@ $(BUILD)/obj/gen/confine_bpf.o: $(GEN)/confine_bpf.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # 16-bit guests: preprocessed assembly, linked at 0x1000, flat binaries.
-$(BUILD)/guests/%.o: guests/%.S guests/guest.h
+# The link (an ELF that would start in protected mode) stays in $(GOBJ).
+$(GOBJ)/%.o: guests/%.S guests/guest.h
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -Iguests -o $@ $<
-$(BUILD)/guests/%.o: tests/guests/%.S guests/guest.h
+$(GOBJ)/%.o: tests/guests/%.S guests/guest.h
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -Iguests -o $@ $<
-$(BUILD)/guests/%.bin: $(BUILD)/guests/%.o guests/raw.ld
-	$(LD) -m elf_i386 -T guests/raw.ld -o $(@:.bin=.elf) $<
-	$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+$(BUILD)/guests/%.bin: $(GOBJ)/%.o guests/raw.ld
+	@mkdir -p $(dir $@)
+	$(LD) -m elf_i386 -T guests/raw.ld -o $(GOBJ)/$*.elf $<
+	$(OBJCOPY) -O binary $(GOBJ)/$*.elf $@
 
-$(BUILD)/guests/c32/%.o: guests/lib/%.c guests/lib/guestlib.h
+# One line per guest: what it does and how to run it. Every guest built
+# must have its line.
+$(BUILD)/guests/README: tests/guests/README
+	@mkdir -p $(dir $@)
+	@for g in $(notdir $(filter-out %/README,$(GUESTS))); do \
+	    grep -q "^$$g " $< || { echo "$<: no line for $$g"; exit 1; }; \
+	done
+	cp $< $@
+
+$(GOBJ)/c32/%.o: guests/lib/%.c guests/lib/guestlib.h
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c32/%.o: guests/lib/%.S
+$(GOBJ)/c32/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -o $@ $<
-$(BUILD)/guests/c32/%.o: tests/guests/%.c guests/lib/guestlib.h \
+$(GOBJ)/c32/%.o: tests/guests/%.c guests/lib/guestlib.h \
 		$(wildcard tests/guests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c64/%.o: guests/lib/%.c guests/lib/guestlib.h
+$(GOBJ)/c64/%.o: guests/lib/%.c guests/lib/guestlib.h
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c64/%.o: guests/lib/%.S
+$(GOBJ)/c64/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -c -o $@ $<
-$(BUILD)/guests/c64/%.o: tests/guests/%.c guests/lib/guestlib.h \
+$(GOBJ)/c64/%.o: tests/guests/%.c guests/lib/guestlib.h \
 		$(wildcard tests/guests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/%32.elf: $(BUILD)/guests/c32/start32.o \
-		$(BUILD)/guests/c32/%32.o $(BUILD)/guests/c32/guestlib.o \
+$(BUILD)/guests/%32.elf: $(GOBJ)/c32/start32.o \
+		$(GOBJ)/c32/%32.o $(GOBJ)/c32/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
-$(BUILD)/guests/%64.elf: $(BUILD)/guests/c64/start64.o \
-		$(BUILD)/guests/c64/%64.o $(BUILD)/guests/c64/guestlib.o \
+$(BUILD)/guests/%64.elf: $(GOBJ)/c64/start64.o \
+		$(GOBJ)/c64/%64.o $(GOBJ)/c64/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_x86_64 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
-$(BUILD)/guests/c32/%.o: tests/guests/%.S
+$(GOBJ)/c32/%.o: tests/guests/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -o $@ $<
-$(BUILD)/guests/mb_smp.elf: $(BUILD)/guests/c32/mb_smp_tramp.o
-$(BUILD)/guests/mb_%.elf: $(BUILD)/guests/c32/start_mb.o \
-		$(BUILD)/guests/c32/mb_%.o $(BUILD)/guests/c32/guestlib.o \
+$(BUILD)/guests/mb_smp.elf: $(GOBJ)/c32/mb_smp_tramp.o
+$(BUILD)/guests/mb_%.elf: $(GOBJ)/c32/start_mb.o \
+		$(GOBJ)/c32/mb_%.o $(GOBJ)/c32/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
 $(BUILD)/guests/%32.bin: $(BUILD)/guests/%32.elf
