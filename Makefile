@@ -7,6 +7,10 @@
 #   make check        unit tests on the host, KVM tests on real KVM
 #   make check SANITIZE=1   the same under ASan + UBSan, in build-san/
 #   make check SANDBOX=1    force the KVM tests into the test VM
+#   make test         the unit tests only (no KVM, no root, seconds)
+#   make install      kvmrun, libkvmrun (.a and .so), kvmrun.h, kvmrun.pc,
+#                     kvmrun(1), bash completion under DESTDIR PREFIX
+#                     (/usr/local); make uninstall removes them
 
 CC ?= gcc
 LD := ld
@@ -25,7 +29,7 @@ WARNFLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
              -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef -fno-common
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
-LDFLAGS := -pthread $(SANFLAGS)
+LDFLAGS := -pthread $(SANFLAGS) $(EXTRA_LDFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
 # files (src/snapfile.c). Not libseccomp: the seccomp filters are compiled
 # at build time (see SECCOMP_GEN below).
@@ -77,12 +81,26 @@ GUESTS += $(BUILD)/guests/README
 LIB := $(BUILD)/libkvmrun.a
 KVMRUN := $(BUILD)/kvmrun
 
+# The shared library: the same sources compiled position-independent
+# ($(BUILD)/pic), exporting only kvmrun_* (dist/libkvmrun.map). The
+# kvmrun command links the static one.
+VERSION := $(shell sed -n 's/^\#define KVMRUN_VERSION "\(.*\)"/\1/p' \
+             include/kvmrun.h)
+SOVERSION := 0
+SONAME := libkvmrun.so.$(SOVERSION)
+SOLIB := $(BUILD)/libkvmrun.so.$(VERSION)
+PIC_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRCS)) \
+            $(BUILD)/pic/gen/confine_bpf.o
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps demo demo-linux check unit-tests clean format
+.PHONY: all deps demo demo-linux check unit-tests test clean format \
+        kvmrun lib install uninstall
 # Keep intermediate objects (guest .o and .elf files): no rebuilds, no noise.
 .SECONDARY:
-all: $(KVMRUN) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
+all: $(KVMRUN) $(SOLIB) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
+kvmrun: $(KVMRUN)
+lib: $(LIB) $(SOLIB)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -118,6 +136,18 @@ $(GEN)/confine_bpf.c: $(SECCOMP_GEN)
 $(BUILD)/obj/gen/confine_bpf.o: $(GEN)/confine_bpf.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/pic/gen/confine_bpf.o: $(GEN)/confine_bpf.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+$(SOLIB): $(PIC_OBJS) dist/libkvmrun.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    -Wl,--version-script=dist/libkvmrun.map -o $@ $(PIC_OBJS) $(LDFLAGS)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libkvmrun.so
 
 # 16-bit guests: preprocessed assembly, linked at 0x1000, flat binaries.
 # The link (an ELF that would start in protected mode) stays in $(GOBJ).
@@ -224,6 +254,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 unit-tests: $(UNIT_TESTS)
 
+# The unit tests alone: no KVM, no root, no packages installed.
+test: $(UNIT_TESTS)
+	@tests/run $(UNIT_TESTS)
+
 deps:
 	@scripts/deps
 
@@ -249,6 +283,43 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]; the .pc file is written
+# with the final paths (without DESTDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+INSTALLED := $(BINDIR)/kvmrun $(LIBDIR)/libkvmrun.a \
+             $(LIBDIR)/libkvmrun.so.$(VERSION) $(LIBDIR)/$(SONAME) \
+             $(LIBDIR)/libkvmrun.so $(INCLUDEDIR)/kvmrun.h \
+             $(PKGCONFIGDIR)/kvmrun.pc $(MANDIR)/man1/kvmrun.1 \
+             $(BASHCOMPDIR)/kvmrun
+
+install: $(KVMRUN) $(LIB) $(SOLIB)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(KVMRUN) $(DESTDIR)$(BINDIR)/kvmrun
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libkvmrun.a
+	$(INSTALL) -m 644 $(SOLIB) $(DESTDIR)$(LIBDIR)/libkvmrun.so.$(VERSION)
+	ln -sf libkvmrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkvmrun.so
+	$(INSTALL) -m 644 include/kvmrun.h $(DESTDIR)$(INCLUDEDIR)/kvmrun.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    dist/kvmrun.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/kvmrun.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/kvmrun.pc
+	$(INSTALL) -m 644 dist/kvmrun.1 $(DESTDIR)$(MANDIR)/man1/kvmrun.1
+	$(INSTALL) -m 644 dist/kvmrun.bash-completion \
+	    $(DESTDIR)$(BASHCOMPDIR)/kvmrun
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 # Fuzzing (clang's libFuzzer with ASan + UBSan): tests/fuzz/fuzz_NAME.c
 # runs on a copy of tests/fuzz/corpus/NAME/ for FUZZ_SECONDS each; crashes
@@ -299,4 +370,5 @@ fuzz: deps $(FUZZERS)
 # Benchmarks: bench/bench.mk defines `make bench`.
 -include bench/bench.mk
 
--include $(shell find $(BUILD)/obj $(GEN)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic $(GEN)/obj -name '*.d' \
+           2>/dev/null)
