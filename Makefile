@@ -7,6 +7,10 @@
 #   make check        unit tests on the host, KVM tests on real KVM
 #   make check SANITIZE=1   the same under ASan + UBSan, in build-san/
 #   make check SANDBOX=1    force the KVM tests into the test VM
+#   make test         the unit tests only (no KVM, no root, seconds)
+#   make install      kvmrun, libkvmrun (.a and .so), kvmrun.h, kvmrun.pc,
+#                     kvmrun(1), bash completion under DESTDIR PREFIX
+#                     (/usr/local); make uninstall removes them
 
 CC ?= gcc
 LD := ld
@@ -25,7 +29,7 @@ WARNFLAGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
              -Wshadow -Wformat=2 -Wvla -Wpointer-arith -Wundef -fno-common
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
-LDFLAGS := -pthread $(SANFLAGS)
+LDFLAGS := -pthread $(SANFLAGS) $(EXTRA_LDFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
 # files (src/snapfile.c); liburing for the disks' io_uring engine
 # (src/blkio_uring.c), from liburing.a in every build: Debian 12's
@@ -72,15 +76,34 @@ GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
                 -Iguests/lib -Itests/guests
 
+# $(BUILD)/guests holds only guests that run (README there says how);
+# their objects and intermediate links go to $(GOBJ).
+GOBJ := $(BUILD)/obj/guests
+GUESTS += $(BUILD)/guests/README
+
 LIB := $(BUILD)/libkvmrun.a
 KVMRUN := $(BUILD)/kvmrun
 
+# The shared library: the same sources compiled position-independent
+# ($(BUILD)/pic), exporting only kvmrun_* (dist/libkvmrun.map). The
+# kvmrun command links the static one.
+VERSION := $(shell sed -n 's/^\#define KVMRUN_VERSION "\(.*\)"/\1/p' \
+             include/kvmrun.h)
+SOVERSION := 0
+SONAME := libkvmrun.so.$(SOVERSION)
+SOLIB := $(BUILD)/libkvmrun.so.$(VERSION)
+PIC_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRCS)) \
+            $(BUILD)/pic/gen/confine_bpf.o
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps demo demo-linux check unit-tests clean format
+.PHONY: all deps demo demo-linux check unit-tests test clean format \
+        kvmrun lib install uninstall
 # Keep intermediate objects (guest .o and .elf files): no rebuilds, no noise.
 .SECONDARY:
-all: $(KVMRUN) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
+all: $(KVMRUN) $(SOLIB) $(EXAMPLES) $(GUESTS) $(KVM_TESTS)
+kvmrun: $(KVMRUN)
+lib: $(LIB) $(SOLIB)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -117,54 +140,80 @@ $(BUILD)/obj/gen/confine_bpf.o: $(GEN)/confine_bpf.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# 16-bit guests: preprocessed assembly, linked at 0x1000, flat binaries.
-$(BUILD)/guests/%.o: guests/%.S guests/guest.h
+$(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c -Iguests -o $@ $<
-$(BUILD)/guests/%.o: tests/guests/%.S guests/guest.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/pic/gen/confine_bpf.o: $(GEN)/confine_bpf.c
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c -Iguests -o $@ $<
-$(BUILD)/guests/%.bin: $(BUILD)/guests/%.o guests/raw.ld
-	$(LD) -m elf_i386 -T guests/raw.ld -o $(@:.bin=.elf) $<
-	$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+$(SOLIB): $(PIC_OBJS) dist/libkvmrun.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    -Wl,--version-script=dist/libkvmrun.map -o $@ $(PIC_OBJS) $(LDFLAGS)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libkvmrun.so
 
-$(BUILD)/guests/c32/%.o: guests/lib/%.c guests/lib/guestlib.h
+# 16-bit guests: preprocessed assembly, linked at 0x1000, flat binaries.
+# The link (an ELF that would start in protected mode) stays in $(GOBJ).
+$(GOBJ)/%.o: guests/%.S guests/guest.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -Iguests -o $@ $<
+$(GOBJ)/%.o: tests/guests/%.S guests/guest.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -Iguests -o $@ $<
+$(BUILD)/guests/%.bin: $(GOBJ)/%.o guests/raw.ld
+	@mkdir -p $(dir $@)
+	$(LD) -m elf_i386 -T guests/raw.ld -o $(GOBJ)/$*.elf $<
+	$(OBJCOPY) -O binary $(GOBJ)/$*.elf $@
+
+# One line per guest: what it does and how to run it. Every guest built
+# must have its line.
+$(BUILD)/guests/README: tests/guests/README
+	@mkdir -p $(dir $@)
+	@for g in $(notdir $(filter-out %/README,$(GUESTS))); do \
+	    grep -q "^$$g " $< || { echo "$<: no line for $$g"; exit 1; }; \
+	done
+	cp $< $@
+
+$(GOBJ)/c32/%.o: guests/lib/%.c guests/lib/guestlib.h
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c32/%.o: guests/lib/%.S
+$(GOBJ)/c32/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -o $@ $<
-$(BUILD)/guests/c32/%.o: tests/guests/%.c guests/lib/guestlib.h \
+$(GOBJ)/c32/%.o: tests/guests/%.c guests/lib/guestlib.h \
 		$(wildcard tests/guests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c64/%.o: guests/lib/%.c guests/lib/guestlib.h
+$(GOBJ)/c64/%.o: guests/lib/%.c guests/lib/guestlib.h
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/c64/%.o: guests/lib/%.S
+$(GOBJ)/c64/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -c -o $@ $<
-$(BUILD)/guests/c64/%.o: tests/guests/%.c guests/lib/guestlib.h \
+$(GOBJ)/c64/%.o: tests/guests/%.c guests/lib/guestlib.h \
 		$(wildcard tests/guests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -mno-red-zone $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/guests/%32.elf: $(BUILD)/guests/c32/start32.o \
-		$(BUILD)/guests/c32/%32.o $(BUILD)/guests/c32/guestlib.o \
+$(BUILD)/guests/%32.elf: $(GOBJ)/c32/start32.o \
+		$(GOBJ)/c32/%32.o $(GOBJ)/c32/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
-$(BUILD)/guests/%64.elf: $(BUILD)/guests/c64/start64.o \
-		$(BUILD)/guests/c64/%64.o $(BUILD)/guests/c64/guestlib.o \
+$(BUILD)/guests/%64.elf: $(GOBJ)/c64/start64.o \
+		$(GOBJ)/c64/%64.o $(GOBJ)/c64/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_x86_64 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
-$(BUILD)/guests/c32/%.o: tests/guests/%.S
+$(GOBJ)/c32/%.o: tests/guests/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c -o $@ $<
-$(BUILD)/guests/mb_smp.elf: $(BUILD)/guests/c32/mb_smp_tramp.o
-$(BUILD)/guests/mb_%.elf: $(BUILD)/guests/c32/start_mb.o \
-		$(BUILD)/guests/c32/mb_%.o $(BUILD)/guests/c32/guestlib.o \
+$(BUILD)/guests/mb_smp.elf: $(GOBJ)/c32/mb_smp_tramp.o
+$(BUILD)/guests/mb_%.elf: $(GOBJ)/c32/start_mb.o \
+		$(GOBJ)/c32/mb_%.o $(GOBJ)/c32/guestlib.o \
 		guests/lib/c.ld
+	@mkdir -p $(dir $@)
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T guests/lib/c.ld -o $@ \
 	    $(filter %.o,$^)
 $(BUILD)/guests/%32.bin: $(BUILD)/guests/%32.elf
@@ -208,6 +257,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 unit-tests: $(UNIT_TESTS)
 
+# The unit tests alone: no KVM, no root, no packages installed.
+test: $(UNIT_TESTS)
+	@tests/run $(UNIT_TESTS)
+
 deps:
 	@scripts/deps
 
@@ -215,12 +268,11 @@ demo: deps all
 	@SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) $(KVMRUN)
 
 # Debian's cloud kernel (apt-get download, cached) and a busybox initramfs,
-# booted to a shell on the serial console.
+# booted to a shell on the serial console: live on a terminal, fed from
+# stdin otherwise (tests/linux/demo decides, and runs it on KVM).
 demo-linux: deps all
 	@tests/linux/stage $(BUILD)/linux
-	@KVMRUN_DEMO_TTY=$$([ -t 0 ] && [ -t 1 ] && echo 1 || echo 0) \
-	    LINUX=1 SANDBOX=$(SANDBOX) tests/on-kvm $(BUILD) \
-	    tests/linux/demo $(KVMRUN) $(BUILD)/linux
+	@SANDBOX=$(SANDBOX) tests/linux/demo $(KVMRUN) $(BUILD)/linux
 
 check: deps all unit-tests
 	@SANDBOX=$(SANDBOX) tests/check $(BUILD)
@@ -233,6 +285,43 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]; the .pc file is written
+# with the final paths (without DESTDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+INSTALLED := $(BINDIR)/kvmrun $(LIBDIR)/libkvmrun.a \
+             $(LIBDIR)/libkvmrun.so.$(VERSION) $(LIBDIR)/$(SONAME) \
+             $(LIBDIR)/libkvmrun.so $(INCLUDEDIR)/kvmrun.h \
+             $(PKGCONFIGDIR)/kvmrun.pc $(MANDIR)/man1/kvmrun.1 \
+             $(BASHCOMPDIR)/kvmrun
+
+install: $(KVMRUN) $(LIB) $(SOLIB)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(KVMRUN) $(DESTDIR)$(BINDIR)/kvmrun
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libkvmrun.a
+	$(INSTALL) -m 644 $(SOLIB) $(DESTDIR)$(LIBDIR)/libkvmrun.so.$(VERSION)
+	ln -sf libkvmrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkvmrun.so
+	$(INSTALL) -m 644 include/kvmrun.h $(DESTDIR)$(INCLUDEDIR)/kvmrun.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    dist/kvmrun.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/kvmrun.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/kvmrun.pc
+	$(INSTALL) -m 644 dist/kvmrun.1 $(DESTDIR)$(MANDIR)/man1/kvmrun.1
+	$(INSTALL) -m 644 dist/kvmrun.bash-completion \
+	    $(DESTDIR)$(BASHCOMPDIR)/kvmrun
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 # Fuzzing (clang's libFuzzer with ASan + UBSan): tests/fuzz/fuzz_NAME.c
 # runs on a copy of tests/fuzz/corpus/NAME/ for FUZZ_SECONDS each; crashes
@@ -285,4 +374,5 @@ fuzz: deps $(FUZZERS)
 # Benchmarks: bench/bench.mk defines `make bench`.
 -include bench/bench.mk
 
--include $(shell find $(BUILD)/obj $(GEN)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic $(GEN)/obj -name '*.d' \
+           2>/dev/null)

@@ -107,7 +107,17 @@ int console_timeout(const struct console *c)
     return c->len ? RETRY_MS : -1;
 }
 
-/* Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A, as in QEMU. */
+/* What Ctrl-A h prints, as QEMU's C-a h: on stderr, the terminal kvmrun
+ * reads from (raw, but output keeps its \n -> \r\n). */
+static const char console_keys[] =
+    "\nkvmrun: console keys (after Ctrl-A):\n"
+    "  Ctrl-A x       quit kvmrun (status 0)\n"
+    "  Ctrl-A h       this help\n"
+    "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\n";
+
+/* Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A Ctrl-A sends one
+ * Ctrl-A, as in QEMU; Ctrl-A and any other key is dropped. True when ch
+ * is kvmrun's, not the guest's. */
 static bool console_escape(struct console *c, unsigned char ch)
 {
     if (!c->escape) {
@@ -119,6 +129,8 @@ static bool console_escape(struct console *c, unsigned char ch)
         c->quit = true;
         return true;
     }
+    if (ch == 'h' || ch == 'H' || ch == '?')
+        fputs(console_keys, stderr);
     return ch != CTRL_A;
 }
 

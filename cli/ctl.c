@@ -26,14 +26,18 @@ static const char ctl_usage[] =
     "Commands:\n"
     "  status          state (created, running, paused, ended), vCPUs, "
     "memory, uptime\n"
-    "  pause           pause every vCPU (an error if already paused)\n"
-    "  resume          resume a paused VM (an error if running)\n"
+    "  pause           pause every vCPU (nothing to do if paused)\n"
+    "  resume          resume a paused VM (nothing to do if running)\n"
     "  stop            end the VM: kvmrun exits with status 0\n"
     "  stats           per-vCPU exits by reason, kicks, time paused, and "
     "the\n"
     "                  kernel's counters (KVM_GET_STATS_FD) for the VM and "
     "each vCPU\n"
-    "  regs [N]        vCPU N's registers (default 0); only while paused\n"
+    "  regs [N]        vCPU N's registers (default 0); a running VM is "
+    "paused for\n"
+    "                  the read and resumed (so a pause someone else asks "
+    "for in\n"
+    "                  that moment is undone), and the output says so\n"
     "  snapshot FILE   save the VM to FILE (relative to this directory)\n"
     "Other command names are sent as they are, with no argument.\n"
     "\n"
@@ -205,6 +209,27 @@ static char *ctl_receive(int fd, const char *path)
     return buf;
 }
 
+/* Sends one request line and reads its reply line (malloc'd), or NULL
+ * after a message. */
+static char *ctl_exchange(int fd, const char *path, const char *request)
+{
+    if (ctl_send(fd, path, request) < 0)
+        return NULL;
+    return ctl_receive(fd, path);
+}
+
+/* The reply line as a JSON object, or NULL after a message. */
+static json_t *ctl_parse(const char *line)
+{
+    json_t *r = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+
+    if (json_is_object(r))
+        return r;
+    json_decref(r);
+    ctl_fail("the reply is not a JSON object: %.200s", line);
+    return NULL;
+}
+
 static double ctl_num(const json_t *o, const char *name)
 {
     return json_number_value(json_object_get(o, name)); /* 0 if none */
@@ -357,13 +382,11 @@ static void ctl_show(const char *cmd, const json_t *r, const char *line)
  * the reply's object is ignored. */
 static int ctl_reply(const char *cmd, const char *line, bool json)
 {
-    json_t *r = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+    json_t *r = ctl_parse(line);
     int status;
 
-    if (!json_is_object(r)) {
-        json_decref(r);
-        return ctl_fail("the reply is not a JSON object: %.200s", line);
-    }
+    if (!r)
+        return CTL_STATUS_FAIL;
     status = json_is_true(json_object_get(r, "ok")) ? CTL_STATUS_OK
                                                     : CTL_STATUS_ERROR;
     if (json)
@@ -376,11 +399,109 @@ static int ctl_reply(const char *cmd, const char *line, bool json)
     return status;
 }
 
+/* The "state" of a status reply, "" if none (malloc'd, or NULL after a
+ * message). */
+static char *ctl_state(int fd, const char *path)
+{
+    char *line = ctl_exchange(fd, path, "{\"cmd\":\"status\"}");
+    json_t *r = line ? ctl_parse(line) : NULL;
+    char *state =
+        r ? strdup(json_is_true(json_object_get(r, "ok")) ? ctl_str(r, "state")
+                                                          : "")
+          : NULL;
+
+    json_decref(r);
+    free(line);
+    return state;
+}
+
+/* Sends pause or resume: 0 when ok, else -1 after a message. */
+static int ctl_hold(int fd, const char *path, const char *cmd)
+{
+    char request[32], *line;
+    json_t *r;
+    int ok;
+
+    snprintf(request, sizeof(request), "{\"cmd\":\"%s\"}", cmd);
+    if (!(line = ctl_exchange(fd, path, request)))
+        return -1;
+    r = ctl_parse(line);
+    ok = r && json_is_true(json_object_get(r, "ok"));
+    if (r && !ok)
+        ctl_fail("regs: %s: %s", cmd, ctl_str(r, "error"));
+    json_decref(r);
+    free(line);
+    return ok ? 0 : -1;
+}
+
+/*
+ * regs on a running VM, as QEMU's "info registers": pause, read, resume
+ * (the server reads registers only while paused: a running vCPU's are
+ * stale at once). The reply says so: "paused_for_read": true in --json,
+ * a line after the registers otherwise. A pause someone else asks for
+ * between ours and our resume is undone by the resume.
+ */
+static int ctl_regs_running(int fd, const char *path, const char *request,
+                            bool json)
+{
+    char *line, *text = NULL;
+    bool resumed;
+    json_t *r;
+    int status;
+
+    if (ctl_hold(fd, path, "pause") < 0)
+        return CTL_STATUS_ERROR;
+    line = ctl_exchange(fd, path, request);
+    resumed = ctl_hold(fd, path, "resume") == 0; /* whatever the read gave */
+    if (!line || !(r = ctl_parse(line))) {
+        free(line);
+        return CTL_STATUS_FAIL;
+    }
+    if (json_is_true(json_object_get(r, "ok")))
+        json_object_set_new(r, "paused_for_read", json_true());
+    if (!(text = json_dumps(r, JSON_COMPACT)))
+        status = ctl_fail("out of memory");
+    else
+        status = ctl_reply("regs", text, json);
+    if (status == CTL_STATUS_OK && !json)
+        printf("(the VM was running: paused for this read, then resumed)\n");
+    if (status == CTL_STATUS_OK && !resumed)
+        status = CTL_STATUS_ERROR; /* the registers, and why it still is */
+    free(text);
+    json_decref(r);
+    free(line);
+    return status;
+}
+
+/* Sends the request; regs that the server refuses because the VM is
+ * running is done again between a pause and a resume. */
+static int ctl_run(int fd, const char *path, const char *cmd,
+                   const char *request, bool json)
+{
+    char *reply = ctl_exchange(fd, path, request), *state = NULL;
+    json_t *r = NULL;
+    int status;
+
+    if (!reply)
+        return CTL_STATUS_FAIL;
+    if (strcmp(cmd, "regs") == 0 && (r = ctl_parse(reply)) &&
+        !json_is_true(json_object_get(r, "ok")) &&
+        ctl_num(r, "code") == EBUSY && (state = ctl_state(fd, path)) &&
+        strcmp(state, "running") == 0)
+        status = ctl_regs_running(fd, path, request, json);
+    else
+        status = ctl_reply(cmd, reply, json);
+    json_decref(r);
+    free(state);
+    free(reply);
+    return status;
+}
+
 int ctl_main(int argc, char **argv)
 {
     bool json = false;
     int i = 1, fd, status;
-    char *request, *reply;
+    char *request;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -400,16 +521,12 @@ int ctl_main(int argc, char **argv)
     if (!(request =
               ctl_request(argv[i + 1], argc - i == 3 ? argv[i + 2] : NULL)))
         return CTL_STATUS_FAIL;
-    if ((fd = ctl_connect(argv[i])) < 0 || ctl_send(fd, argv[i], request) < 0 ||
-        !(reply = ctl_receive(fd, argv[i]))) {
-        if (fd >= 0)
-            close(fd);
+    if ((fd = ctl_connect(argv[i])) < 0) {
         free(request);
         return CTL_STATUS_FAIL;
     }
-    status = ctl_reply(argv[i + 1], reply, json);
+    status = ctl_run(fd, argv[i], argv[i + 1], request, json);
     close(fd);
-    free(reply);
     free(request);
     fflush(stdout);
     return status;

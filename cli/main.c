@@ -168,6 +168,13 @@ static int load_guest(struct kvmrun_vm *vm, const struct options *o)
     const char *path = o->kernel ? o->kernel : o->image;
     enum kvmrun_format f = o->format;
 
+    if (!path && (o->append || o->module)) {
+        fprintf(stderr,
+                "kvmrun: %s applies to Linux and multiboot kernels "
+                "only; give one with -k/--kernel\n",
+                o->append ? "--append" : "--initrd");
+        return REPORTED;
+    }
     if (!path)
         return boot_raw(vm, o);
     if (!o->format_set && kvmrun_detect_format_file(path, &f) < 0)

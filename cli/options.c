@@ -2,31 +2,46 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kvmrun.h"
 
 static const char usage_text[] =
-    "Usage: kvmrun [OPTIONS] [IMAGE]\n"
-    "       kvmrun [OPTIONS] -k KERNEL [-a CMDLINE] [-i FILE]\n"
+    "Usage: kvmrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE]\n"
+    "       kvmrun [OPTIONS] [IMAGE]\n"
     "       kvmrun ctl [--json] SOCKET COMMAND [ARG]   (kvmrun ctl --help)\n"
-    "Run IMAGE in a KVM virtual machine: an ELF executable, a multiboot "
-    "kernel,\n"
-    "or else raw x86 code. Without IMAGE, run the built-in demo guest.\n"
+    "Run a guest in a KVM virtual machine: a Linux kernel (bzImage or "
+    "vmlinux) with\n"
+    "its initrd, a multiboot kernel, an ELF executable, or raw x86 code. "
+    "Without\n"
+    "IMAGE or -k, run the built-in demo guest.\n"
+    "\n"
+    "  kvmrun -c 2 -m 256M -k vmlinuz -i initrd.gz -a quiet\n"
+    "boots Linux with its console on this terminal (console=ttyS0 is "
+    "added);\n"
+    "Ctrl-A x quits, Ctrl-A h lists the console's keys.\n"
     "\n"
     "Options:\n"
+    "  -k, --kernel FILE   boot FILE, as QEMU's -kernel: a Linux bzImage "
+    "or vmlinux,\n"
+    "                      a multiboot kernel, or an ELF32 (protected "
+    "mode) or ELF64\n"
+    "                      (long mode) executable\n"
+    "  -i, --initrd FILE   Linux: the initrd (initramfs); multiboot: "
+    "module 0\n"
+    "                      (also --module FILE)\n"
+    "  -a, --append TEXT   the kernel's command line; for Linux, "
+    "console=ttyS0 is\n"
+    "                      put first when TEXT has no console= (as "
+    "kvmtool does)\n"
     "  -m, --mem SIZE      guest RAM (default 128M); suffixes K, M, G, T;\n"
     "                      a bare number is MiB, as in QEMU\n"
     "  -c, --cpus N        number of vCPUs, one thread each (default 1); "
-    "all start\n"
-    "                      at the entry with DI = vCPU index, SI = N\n"
-    "  -k, --kernel FILE   boot FILE: an ELF32 (protected mode) or ELF64 "
-    "(long mode)\n"
-    "                      executable or a multiboot kernel, as QEMU's "
-    "-kernel\n"
-    "  -a, --append TEXT   the kernel's command line\n"
-    "  -i, --initrd FILE   multiboot module 0 (also --module FILE)\n"
+    "for raw\n"
+    "                      images all start at the entry with DI = vCPU "
+    "index, SI = N\n"
     "      --format FMT    raw, elf, multiboot or linux instead of "
     "detecting it\n"
     "                      (Linux boot header, multiboot header, ELF, "
@@ -53,7 +68,9 @@ static const char usage_text[] =
     "                      and devices: no IMAGE, --kernel, -m, -c)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE as the guest starts "
     "(a regular\n"
-    "                      file or none; removed at exit)\n"
+    "                      file or none; removed at exit); if it cannot, "
+    "exit 2\n"
+    "                      before the guest runs\n"
     "      --api PATH      serve the JSON control socket at PATH (mode 0600;"
     "\n"
     "                      root and this uid only): status, pause, resume,\n"
@@ -73,6 +90,11 @@ static const char usage_text[] =
     "                      and each vCPU's state when paused\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
+    "QEMU's, Firecracker's, cloud-hypervisor's, firectl's and kvmtool's "
+    "spellings\n"
+    "(-kernel, -append, -initrd, -smp, -serial, -nographic, --api-sock, "
+    "...) are\n"
+    "answered with kvmrun's own.\n"
     "\n"
     "The guest's machine:\n"
     "  RAM from 0 (up to 3 GiB; the rest from 4 GiB); the image at --load;\n"
@@ -101,9 +123,10 @@ static const char usage_text[] =
     "\n"
     "Console: the UART's input is stdin; a terminal is put in raw mode "
     "(keys go\n"
-    "to the guest, Ctrl-C too) and Ctrl-A x quits (status 0), Ctrl-A "
-    "Ctrl-A sends\n"
-    "Ctrl-A. The 16550 raises IRQ 4 when the guest enables it.\n"
+    "to the guest, Ctrl-C too): Ctrl-A x quits (status 0), Ctrl-A h lists "
+    "the keys,\n"
+    "Ctrl-A Ctrl-A sends Ctrl-A. The 16550 raises IRQ 4 when the guest "
+    "enables it.\n"
     "\n"
     "Signals: SIGUSR1 stops the VM (status 0); SIGINT, SIGTERM and SIGHUP\n"
     "stop it with status 128 + the signal number; SIGUSR2 pauses every "
@@ -115,7 +138,8 @@ static const char usage_text[] =
     "stop\n"
     "           stopped it\n"
     "  odd      the guest wrote v to the debug-exit port: (v << 1) | 1\n"
-    "  2        kvmrun could not start the VM (bad option, image, or KVM)\n"
+    "  2        kvmrun could not start the VM (bad option, image, pidfile, "
+    "or KVM)\n"
     "  4        the guest crashed: triple fault, entry failure, KVM "
     "internal\n"
     "           error or an unknown exit (registers on stderr)\n"
@@ -131,7 +155,7 @@ static const char usage_text[] =
     "Numbers are decimal (010 is ten) or hex after 0x.\n"
     "Environment: KVMRUN_DEVICE overrides the KVM device (default "
     "/dev/kvm;\n"
-    "empty: the default).\n";
+    "empty: the default). See kvmrun(1).\n";
 
 enum {
     OPT_LOAD = 256,
@@ -172,6 +196,226 @@ static const struct option long_options[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+#define OPTIONS_SHORT "m:c:k:a:i:vhV"
+
+/*
+ * Other VMMs' spellings, answered with kvmrun's own instead of getopt's
+ * reading of them: QEMU's "-kernel X" would be -k "ernel", "-smp" an
+ * unknown -s. A word is matched whole ("--x=..." by its name), and only
+ * where an option may stand, never as an option's argument.
+ */
+struct options_foreign {
+    const char *word;
+    const char *whose;
+    const char *answer; /* "spelling: use ..." when kvmrun has the same
+                           option, else "option...: " and why not */
+};
+
+#define OPTIONS_NO_DISKS                                                       \
+    "option: kvmrun has no disks; give the guest an initrd (-i)"
+#define OPTIONS_STDIO                                                          \
+    "option, not needed: the guest's serial console is on stdin and stdout"
+#define OPTIONS_KVM "option, not needed: kvmrun always runs on KVM"
+#define OPTIONS_MACHINE                                                        \
+    "option, not needed: kvmrun has one machine (kvmrun --help lists it)"
+#define OPTIONS_NO_NET "option: kvmrun has no network devices"
+#define OPTIONS_API "spelling: use --api PATH (kvmrun ctl is its client)"
+#define OPTIONS_APPEND "spelling: use -a/--append"
+#define OPTIONS_INITRD "spelling: use -i/--initrd"
+#define OPTIONS_CPUS "spelling: use -c/--cpus N"
+
+static const struct options_foreign foreign_options[] = {
+    {"-kernel", "QEMU", "spelling: use -k/--kernel"},
+    {"-append", "QEMU", OPTIONS_APPEND},
+    {"-initrd", "QEMU", OPTIONS_INITRD},
+    {"-smp", "QEMU", OPTIONS_CPUS},
+    {"-serial", "QEMU",
+     "spelling: use --serial FILE for the output (stdio is the default)"},
+    {"-nographic", "QEMU", OPTIONS_STDIO},
+    {"-display", "QEMU", OPTIONS_STDIO},
+    {"-enable-kvm", "QEMU", OPTIONS_KVM},
+    {"-accel", "QEMU", OPTIONS_KVM},
+    {"-machine", "QEMU", OPTIONS_MACHINE},
+    {"-M", "QEMU", OPTIONS_MACHINE},
+    {"-cpu", "QEMU",
+     "option, not needed: the guest gets this host's CPUID, as with -cpu "
+     "host (-c/--cpus N sets the vCPU count)"},
+    {"-drive", "QEMU", OPTIONS_NO_DISKS},
+    {"-hda", "QEMU", OPTIONS_NO_DISKS},
+    {"-cdrom", "QEMU", OPTIONS_NO_DISKS},
+    {"-device", "QEMU",
+     "option: kvmrun's devices are fixed (kvmrun --help lists them)"},
+    {"-netdev", "QEMU", OPTIONS_NO_NET},
+    {"-nic", "QEMU", OPTIONS_NO_NET},
+    {"-no-reboot", "QEMU",
+     "option, not needed: kvmrun never restarts a guest (a reboot ends "
+     "it with status 8)"},
+    {"-pidfile", "QEMU", "spelling: use --pidfile FILE"},
+    {"-qmp", "QEMU", OPTIONS_API},
+    {"-monitor", "QEMU", OPTIONS_API},
+    {"-loadvm", "QEMU", "spelling: use --restore FILE"},
+    {"-incoming", "QEMU", "spelling: use --restore FILE"},
+    {"-daemonize", "QEMU",
+     "option: run kvmrun in the background (& or a service manager) "
+     "with --pidfile FILE"},
+    {"-bios", "QEMU",
+     "option, not needed: kvmrun loads the kernel itself, with no "
+     "firmware"},
+    {"-version", "QEMU", "spelling: use -V/--version"},
+    {"--api-sock", "Firecracker", OPTIONS_API},
+    {"--config-file", "Firecracker",
+     "option: kvmrun is configured by its options: -k, -i, -a, -c, -m "
+     "(kvmrun --help)"},
+    {"--no-api", "Firecracker",
+     "option, not needed: kvmrun serves a control socket only with "
+     "--api"},
+    {"--api-socket", "cloud-hypervisor", OPTIONS_API},
+    {"--cmdline", "cloud-hypervisor", OPTIONS_APPEND},
+    {"--initramfs", "cloud-hypervisor", OPTIONS_INITRD},
+    {"--memory", "cloud-hypervisor", "spelling: use -m/--mem SIZE"},
+    {"--kernel-opts", "firectl", OPTIONS_APPEND},
+    {"--ncpus", "firectl", OPTIONS_CPUS},
+    {"--socket-path", "firectl", OPTIONS_API},
+    {"--root-drive", "firectl", OPTIONS_NO_DISKS},
+    {"-p", "kvmtool", OPTIONS_APPEND},
+    {"--params", "kvmtool", OPTIONS_APPEND},
+    {"--console", "kvmtool", OPTIONS_STDIO},
+    {"--disk", "kvmtool", OPTIONS_NO_DISKS},
+};
+
+#define OPTIONS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The entry for word, or NULL. */
+static const struct options_foreign *options_foreign(const char *word)
+{
+    size_t len =
+        word[0] == '-' && word[1] == '-' ? strcspn(word, "=") : strlen(word);
+
+    for (size_t i = 0; i < OPTIONS_COUNT(foreign_options); i++)
+        if (strlen(foreign_options[i].word) == len &&
+            strncmp(foreign_options[i].word, word, len) == 0)
+            return &foreign_options[i];
+    return NULL;
+}
+
+/* The long option named by name[0, len) as getopt_long takes it (exact,
+ * or a unique prefix), or NULL; *matches = how many it starts. */
+static const struct option *options_long(const char *name, size_t len,
+                                         unsigned *matches)
+{
+    const struct option *found = NULL;
+
+    *matches = 0;
+    for (const struct option *o = long_options; o->name; o++) {
+        if (strncmp(o->name, name, len) != 0)
+            continue;
+        if (strlen(o->name) == len) {
+            *matches = 1;
+            return o;
+        }
+        /* --initrd and --module are one option: one match. */
+        if (!found || found->val != o->val)
+            (*matches)++;
+        found = o;
+    }
+    return *matches == 1 ? found : NULL;
+}
+
+/* 1 if word is an option of kvmrun's whose argument is the next word. */
+static int options_takes_next(const char *word)
+{
+    unsigned n;
+
+    if (word[0] != '-' || word[1] == 0)
+        return 0;
+    if (word[1] == '-') {
+        const char *name = word + 2;
+        size_t len = strcspn(name, "=");
+        const struct option *o = options_long(name, len, &n);
+
+        return o && !name[len] && o->has_arg == required_argument;
+    }
+    for (const char *p = word + 1; *p; p++) {
+        const char *s = strchr(OPTIONS_SHORT, *p);
+
+        if (!s || *p == ':')
+            return 0;
+        if (s[1] == ':')
+            return p[1] == 0; /* else the rest of the word is it */
+    }
+    return 0;
+}
+
+/* The first foreign spelling among the words where an option may stand:
+ * answered, status 2; else -1. */
+static int options_check_foreign(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const struct options_foreign *f = options_foreign(argv[i]);
+
+        if (f) {
+            fprintf(stderr, "kvmrun: %.*s is %s's %s\n",
+                    (int)strcspn(argv[i], "="), argv[i], f->whose, f->answer);
+            return STATUS_SETUP;
+        }
+        i += options_takes_next(argv[i]);
+    }
+    return -1;
+}
+
+/* The long options name[0, len) starts, for an ambiguity's message. */
+static void options_candidates(const char *name, size_t len, char *buf,
+                               size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = 0;
+    for (const struct option *o = long_options; o->name && n < size; o++)
+        if (strncmp(o->name, name, len) == 0)
+            n += (size_t)snprintf(buf + n, size - n, "%s--%s", n ? ", " : "",
+                                  o->name);
+}
+
+/* getopt_long's errors (opterr is 0), in kvmrun's words: c is ':' (an
+ * argument missing) or '?' (optopt: the unknown short option, 0 for an
+ * unknown or ambiguous long one, or the option given an argument it does
+ * not take). Always status 2. */
+static int options_getopt_error(int c, char **argv)
+{
+    const char *word = argv[optind - 1];
+    const char *name = word + 2;
+    size_t len = strcspn(name, "=");
+    bool is_long = strncmp(word, "--", 2) == 0;
+    char list[256];
+    unsigned n;
+
+    if (c == ':' && !is_long)
+        fprintf(stderr, "kvmrun: -%c needs an argument (see kvmrun --help)\n",
+                optopt);
+    else if (c == ':')
+        fprintf(stderr,
+                "kvmrun: --%.*s needs an argument (see kvmrun --help)\n",
+                (int)len, name);
+    else if (optopt && (optopt > 255 || strchr(OPTIONS_SHORT, optopt)) &&
+             is_long)
+        fprintf(stderr, "kvmrun: --%s takes no argument (got '%s')\n",
+                options_long(name, len, &n) ? options_long(name, len, &n)->name
+                                            : "option",
+                word);
+    else if (optopt) /* an unknown letter, maybe inside a word like -vx */
+        fprintf(stderr, "kvmrun: unknown option '-%c' (see kvmrun --help)\n",
+                optopt);
+    else if (options_long(name, len, &n) == NULL && n > 1) {
+        options_candidates(name, len, list, sizeof(list));
+        fprintf(stderr, "kvmrun: ambiguous option '--%.*s': %s\n", (int)len,
+                name, list);
+    } else {
+        fprintf(stderr, "kvmrun: unknown option '--%.*s' (see kvmrun --help)\n",
+                (int)len, name);
+    }
+    return STATUS_SETUP;
+}
 
 static int options_bad(const char *option, const char *why)
 {
@@ -288,8 +532,7 @@ static int options_one(int c, struct options *o)
     case 'V':
         printf("kvmrun %s\n", KVMRUN_VERSION);
         return STATUS_OK;
-    default:
-        fprintf(stderr, "Try 'kvmrun --help' for more information.\n");
+    default: /* getopt's errors are handled before */
         return STATUS_SETUP;
     }
 }
@@ -357,11 +600,16 @@ int options_parse(int argc, char **argv, struct options *o)
     o->load_addr = KVMRUN_DEFAULT_LOAD;
     o->irqchip = true;
     o->seccomp = true;
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "m:c:k:a:i:vhV", long_options, NULL)) !=
-           -1)
+    if ((r = options_check_foreign(argc, argv)) >= 0)
+        return r;
+    opterr = 0; /* its messages start with argv[0]: kvmrun's own instead */
+    while ((c = getopt_long(argc, argv, ":" OPTIONS_SHORT, long_options,
+                            NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return options_getopt_error(c, argv);
         if ((r = options_one(c, o)) >= 0)
             return r;
+    }
     if (argc - optind > 1) {
         fprintf(stderr,
                 "kvmrun: only one IMAGE may be given (got '%s' "

@@ -5,6 +5,51 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Errors: a call returns 0 (or a count) on success and -errno on failure,
+ * with a one-line message for kvmrun_last_error(), kept per thread. The
+ * library never exits the process and never writes to stdout (only the
+ * guest's serial output, to cfg.serial_fd).
+ *
+ * Signals: the library takes SIGRTMIN for the whole process, the first
+ * time kvmrun_vm_start() runs: it installs its own handler (it sets
+ * kvm_run.immediate_exit to kick a vCPU out of KVM_RUN) and leaves it
+ * there. A program using libkvmrun must not use SIGRTMIN itself nor
+ * change its disposition afterwards; SIGRTMIN+1 and above stay the
+ * program's. The library's threads (one per vCPU, the serial output's,
+ * the control socket's) start with every signal blocked but SIGSYS; a
+ * vCPU thread then unblocks SIGRTMIN (and the synchronous faults) only.
+ * Process-directed signals are therefore never taken by a library
+ * thread: the program handles them in its own threads as it likes (the
+ * kvmrun command blocks them and reads them through a signalfd).
+ *
+ * Threads. A VM has an owner thread, which makes the calls of its life
+ * cycle one after the other: kvmrun_vm_create() or kvmrun_vm_restore(),
+ * the loaders and kvmrun_boot(), kvmrun_vm_confine(),
+ * kvmrun_control_start(), kvmrun_vm_start(), kvmrun_vm_wait(),
+ * kvmrun_control_stop(), kvmrun_vm_destroy() (last, once every other call
+ * on the VM has returned). Until kvmrun_vm_start() nothing else may touch
+ * the VM. Once it started, any thread of the program may call, at the
+ * same time as others: kvmrun_vm_pause(), kvmrun_vm_resume(),
+ * kvmrun_vm_set_pause(), kvmrun_vm_stop(), kvmrun_vcpu_kick(),
+ * kvmrun_vm_snapshot(), kvmrun_vm_paused(), kvmrun_vm_holds(),
+ * kvmrun_vcpu_get_stats(), kvmrun_vcpu_state(), kvmrun_vm_kstats(),
+ * kvmrun_vcpu_kstats(), kvmrun_serial_input(), kvmrun_vm_event_fd(),
+ * kvmrun_vm_flush_output(), kvmrun_vm_describe_serial() and the
+ * read-only accessors (kvmrun_vm_ncpus, kvmrun_vm_vcpu, kvmrun_vm_mem).
+ * kvmrun_vcpu_dump_regs() and kvmrun_vcpu_get_rip() want a paused or
+ * ended vCPU. The calls that wait (pause, resume, stop, kick, snapshot,
+ * wait) must not be made from the log function (cfg.log), which the
+ * library may call from any of its threads, a vCPU's included.
+ * kvmrun_vcpu_run_once() and kvmrun_vcpu_set_immediate_exit() are for a
+ * program that runs the vCPU in its own thread instead of calling
+ * kvmrun_vm_start().
+ */
+
 #define KVMRUN_VERSION "0.1.0"
 
 #define KVMRUN_DEFAULT_MEM (128ULL << 20)
@@ -234,11 +279,14 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
                                struct kvmrun_boot *boot);
 
 /*
- * Loads a Linux bzImage for the 64-bit boot protocol: the kernel at 1 MiB,
- * the initrd (initrd_path, or NULL) as high as allowed, the zero page with
- * the e820 map and the command line append, and the ACPI tables (RSDP,
- * XSDT, hardware-reduced FADT, DSDT with \_S5, MADT) and MP table that
- * describe every vCPU; fills *boot for long mode with RSI = the zero page.
+ * Loads a Linux bzImage for the 64-bit boot protocol (or an uncompressed
+ * vmlinux): the kernel at 1 MiB, the initrd (initrd_path, or NULL) as high
+ * as allowed, the zero page with the e820 map and the command line, and
+ * the ACPI tables (RSDP, XSDT, hardware-reduced FADT, DSDT with \_S5,
+ * MADT) and MP table that describe every vCPU; fills *boot for long mode
+ * with RSI = the zero page. The command line is append (NULL: empty) with
+ * "console=ttyS0 " put first when none of its kernel parameters is a
+ * console= (as kvmtool does: without one Linux prints nowhere).
  */
 int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
                            const char *append, const char *initrd_path,
@@ -276,7 +324,17 @@ int kvmrun_boot(struct kvmrun_vm *vm, const struct kvmrun_boot *boot);
 const char *kvmrun_mode_name(enum kvmrun_mode mode);
 int kvmrun_parse_mode(const char *text, enum kvmrun_mode *mode);
 
-/* Starts one thread per vCPU running the guest. */
+/*
+ * Starts one thread per vCPU running the guest set up by kvmrun_boot()
+ * (or restored by kvmrun_vm_restore()), and returns at once. Returns 0
+ * once every vCPU thread was created; -EINVAL when no guest was set up
+ * to start (nothing loaded, or kvmrun_boot() not called: the vCPU would
+ * run from the reset vector of empty RAM); -EBUSY if the VM was started
+ * already; -errno when SIGRTMIN's handler cannot be installed or a thread
+ * cannot be created (the VM has then ended, KVMRUN_END_VMM_ERROR: call
+ * kvmrun_vm_wait() and kvmrun_vm_destroy()). The VM's end shows in
+ * kvmrun_vm_event_fd() and kvmrun_vm_wait().
+ */
 int kvmrun_vm_start(struct kvmrun_vm *vm);
 
 /* Offers bytes to the UART's receiver (what a user types): returns how
@@ -394,7 +452,15 @@ int kvmrun_vm_describe_serial(struct kvmrun_vm *vm, char *buf, size_t len);
  * NULL. Valid until kvmrun_vm_destroy(). */
 void *kvmrun_vm_mem(struct kvmrun_vm *vm, uint64_t gpa, uint64_t len);
 
-/* Waits for every vCPU thread to finish; fills *out with how the VM ended. */
+/*
+ * Waits until the VM has ended (the guest powered off, rebooted, wrote to
+ * the debug-exit port or crashed, kvmrun_vm_stop() was called, or a KVM
+ * call failed) and every vCPU thread has exited: a paused VM has not
+ * ended, so this waits through pauses. Fills *out with how it ended
+ * (out->end, never KVMRUN_END_NONE, and the message). Returns 0, or
+ * -EINVAL (*out untouched) if the VM was never started. Called again, it
+ * returns the same outcome at once. From the owner thread only.
+ */
 int kvmrun_vm_wait(struct kvmrun_vm *vm, struct kvmrun_outcome *out);
 
 /* The vCPU with this index, or NULL. */
@@ -502,5 +568,9 @@ const char *kvmrun_syscall_name(long nr);
 
 /* Name of a KVM_EXIT_* reason ("IO", "HLT", ...), or "UNKNOWN". */
 const char *kvmrun_exit_name(uint32_t reason);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

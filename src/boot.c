@@ -121,6 +121,8 @@ int kvmrun_boot(struct kvmrun_vm *vm, const struct kvmrun_boot *b)
         if (r == 0 && b->all_vcpus)
             r = boot_make_runnable(vm, i);
     }
+    if (r == 0)
+        vm->booted = true;
     return r;
 }
 

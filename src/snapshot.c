@@ -743,6 +743,8 @@ int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
     r = snapfile_load_memory(&img, &src, path, rest_ram, *vmp);
     if (r == 0 && (r = rest_all(*vmp, &img)) < 0)
         r = snap_blame(r, "restore", path);
+    if (r == 0)
+        (*vmp)->booted = true; /* the vCPUs go on where they were */
     if (r < 0) {
         kvmrun_vm_destroy(*vmp);
         *vmp = NULL;

@@ -731,6 +731,10 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
 
     if (vm->started)
         return err_set(EBUSY, "the VM was already started");
+    if (!vm->booted)
+        return err_set(EINVAL, "kvmrun_vm_start: no guest to run: load one "
+                               "and call kvmrun_boot() (or create the VM "
+                               "with kvmrun_vm_restore()) first");
     if ((r = kick_setup()) < 0)
         return r;
     /* vm_thread_create starts each with every signal blocked (SIGSYS

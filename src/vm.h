@@ -97,7 +97,10 @@ struct kvmrun_vm {
     struct kvmrun_outcome outcome; /* under lock; set once */
     bool started;
     bool joined;
-    uint64_t start_ns;              /* vm_now_ns() at kvmrun_vm_start() */
+    bool booted;       /* kvmrun_boot() or a restore set the vCPUs up to start:
+                          without it kvmrun_vm_start() refuses (a vCPU at the
+                          reset vector of empty RAM ends in an internal error) */
+    uint64_t start_ns; /* vm_now_ns() at kvmrun_vm_start() */
     struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
 };
 

@@ -284,19 +284,24 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
                            struct kvmrun_boot *boot)
 {
     struct load_linux_args args = {
-        .cmdline = append ? append : "",
         .boot_params_addr = ARCH_BOOT_INFO_ADDR,
         .cmdline_addr = ARCH_CMDLINE_ADDR,
         .cmdline_room = ARCH_BOOT_INFO_END - ARCH_CMDLINE_ADDR,
     };
     struct load_linux_info out;
     uint8_t head[LINUX_HEAD];
+    char *cmdline;
     uint64_t size, initrd_size = 0;
     int ifd = -1, r, fd = load_open_max(path, vm->mem.size, &size);
     size_t head_len = size < sizeof(head) ? (size_t)size : sizeof(head);
 
     if (fd < 0)
         return fd;
+    if (!(cmdline = load_linux_cmdline(append))) {
+        close(fd);
+        return err_set(ENOMEM, "%s: out of memory", path);
+    }
+    args.cmdline = cmdline;
     r = load_read_at(fd, path, 0, head, head_len);
     if (r == 0 && initrd_path) {
         ifd = load_open_max(initrd_path, vm->mem.size, &initrd_size);
@@ -319,5 +324,6 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
     if (ifd >= 0)
         close(ifd);
     close(fd);
+    free(cmdline);
     return r;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +484,40 @@ static int plan(const struct load_ctx *ctx, const uint8_t *image, size_t len,
     if (r == 0)
         r = plan_initrd(&guard, args, p);
     return r;
+}
+
+/* 1 if one of the kernel's parameters in cmdline is console=: words are
+ * split at blanks outside double quotes (as the kernel's parser does),
+ * and those after a "--" are init's. */
+static int cmdline_has_console(const char *cmdline)
+{
+    const char *p = cmdline;
+    bool quoted = false;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (!*p || strncmp(p, "-- ", 3) == 0 || strcmp(p, "--") == 0)
+            return 0;
+        if (strncmp(p, "console=", 8) == 0)
+            return 1;
+        for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++)
+            if (*p == '"')
+                quoted = !quoted;
+    }
+}
+
+char *load_linux_cmdline(const char *append)
+{
+    const char *a = append ? append : "";
+    size_t len = strlen(LOAD_LINUX_CONSOLE) + 1 + strlen(a) + 1;
+    char *s;
+
+    if (cmdline_has_console(a))
+        return strdup(a);
+    if ((s = malloc(len)))
+        snprintf(s, len, "%s%s%s", LOAD_LINUX_CONSOLE, a[0] ? " " : "", a);
+    return s;
 }
 
 int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,

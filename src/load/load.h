@@ -205,6 +205,20 @@ struct load_linux_info {
 int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
                const struct load_linux_args *args, struct load_linux_info *out);
 
+/* The console a Linux guest gets when its command line names none: the
+ * UART every VM has (as kvmtool does; without a console= the kernel
+ * prints nowhere a user sees). */
+#define LOAD_LINUX_CONSOLE "console=ttyS0"
+
+/*
+ * The command line a Linux guest is given for the user's append (NULL:
+ * none): append itself when one of the kernel's parameters (the words
+ * before a "--", outside double quotes) is console=..., else
+ * LOAD_LINUX_CONSOLE first, then append. A malloc'd string, or NULL
+ * (out of memory).
+ */
+char *load_linux_cmdline(const char *append);
+
 /* Uncompressed Linux kernels (load/vmlinux.c), read from their file
  * straight into guest memory. */
 

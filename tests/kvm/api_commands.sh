@@ -41,9 +41,17 @@ ctl_expect 0 --json "$S" status
 has_line "$CO" '^{"ok":true,"state":"running","vcpus":2,"memory":134217728,"uptime":[0-9.e-]*,"vcpu_states":\["running","running"\],"held_by":\[\]}$'
 [ "$(wc -l <"$CO")" = 1 ] || fail "--json printed more than the reply line"
 
+# regs on a running VM, as QEMU's info registers: kvmrun ctl pauses it for
+# the read and resumes it, and says so; the VM runs on.
+ctl_expect 0 "$S" regs 1
+has_line "$CO" '^vcpu1: rip=0x100[01] rflags=0x[0-9a-f]* efer=0x0$'
+has_line "$CO" '^(the VM was running: paused for this read, then resumed)$'
+ctl_expect 0 --json "$S" regs 0
+has_line "$CO" '^{"ok":true,"vcpu":0,.*"rdi":"0x0",.*,"paused_for_read":true}$'
+[ "$(wc -l <"$CO")" = 1 ] || fail "--json printed more than the reply line"
+ctl_expect 0 "$S" status
+has_line "$CO" '^vcpus: 2 (running, running)$'
 # Wrong states and bad arguments: error replies, status 1.
-ctl_expect 1 "$S" regs 0
-has_line "$CE" '^kvmrun ctl: regs: the VM is running, not paused$'
 # Pause and resume are idempotent: resuming a running VM does nothing.
 ctl_expect 0 "$S" resume
 has_line "$CO" '^running (took [0-9]* us)$'
@@ -77,7 +85,7 @@ has_line "$CE" "^kvmrun ctl: regs: 'x' is not a vCPU index$"
 
 ctl_expect 0 "$S" stats
 for v in 0 1; do
-    has_line "$CO" "^vcpu$v: paused, [1-9][0-9]* exits (HLT [1-9][0-9]*), [0-9]* KVM_RUN -EINTR, kicks [0-9]* sent / [0-9]* acknowledged / [0-9]* re-sent, paused 0 times for 0.000 s\$"
+    has_line "$CO" "^vcpu$v: paused, [1-9][0-9]* exits (HLT [1-9][0-9]*), [0-9]* KVM_RUN -EINTR, kicks [0-9]* sent / [0-9]* acknowledged / [0-9]* re-sent, paused [0-9]* times for [0-9.]* s\$"
 done
 # The kernel's counters, where it has KVM_CAP_BINARY_STATS_FD.
 if grep -q 'kernel counters: none' "$CO"; then
@@ -107,8 +115,9 @@ has_line "$CE" "^kvmrun ctl: status takes no argument (got 'now')\$"
 
 ctl_expect 0 "$S" resume
 has_line "$CO" '^running (took [0-9]* us)$'
+# Three pauses: the two regs reads on the running VM, then the user's.
 ctl_expect 0 "$S" stats
-has_line "$CO" '^vcpu1: running, .*, paused 1 times for [0-9.]* s$'
+has_line "$CO" '^vcpu1: running, .*, paused 3 times for [0-9.]* s$'
 ctl_expect 0 "$S" stop
 has_line "$CO" '^stopped (took [0-9]* us)$'
 wait "$PID"

@@ -33,8 +33,7 @@ expect_stderr "kvmrun: entry point 0x10000000 is outside guest memory (128 MiB)"
 
 run_kvmrun --bogus
 expect_status 2
-expect_stderr "$KVMRUN: unrecognized option '--bogus'
-Try 'kvmrun --help' for more information."
+expect_stderr "kvmrun: unknown option '--bogus' (see kvmrun --help)"
 
 run_kvmrun --help
 expect_status 0

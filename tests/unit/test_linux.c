@@ -1013,6 +1013,41 @@ static void test_vmlinux_many_phdrs(void **state)
     close(fd);
 }
 
+/* expect_cmdline(APPEND, WANT): load_linux_cmdline(APPEND) is WANT. */
+static void expect_cmdline(const char *append, const char *want)
+{
+    char *s = load_linux_cmdline(append);
+
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* Without a console= among the kernel's parameters the guest gets
+ * console=ttyS0 first (else Linux prints nowhere a user sees); with one,
+ * the command line is the user's, untouched. */
+static void test_default_console(void **state)
+{
+    (void)state;
+    expect_cmdline(NULL, "console=ttyS0");
+    expect_cmdline("", "console=ttyS0");
+    expect_cmdline("quiet panic=-1", "console=ttyS0 quiet panic=-1");
+    expect_cmdline("console=hvc0", "console=hvc0");
+    expect_cmdline("quiet console=ttyS1,115200", "quiet console=ttyS1,115200");
+    expect_cmdline("console=tty0 console=ttyS0", "console=tty0 console=ttyS0");
+    expect_cmdline("  \tconsole=", "  \tconsole=");
+    /* Not a console= parameter: part of another word, inside quotes,
+     * or one of init's arguments after "--". */
+    expect_cmdline("earlyconsole=x netconsole=@/,@1.2.3.4/",
+                   "console=ttyS0 earlyconsole=x netconsole=@/,@1.2.3.4/");
+    expect_cmdline("dyndbg=\"a console=b\" quiet",
+                   "console=ttyS0 dyndbg=\"a console=b\" quiet");
+    expect_cmdline("quiet -- console=ttyS1",
+                   "console=ttyS0 quiet -- console=ttyS1");
+    expect_cmdline("-- console=ttyS1", "console=ttyS0 -- console=ttyS1");
+    expect_cmdline("--console=x", "console=ttyS0 --console=x");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1036,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_vmlinux_segments),
         cmocka_unit_test(test_vmlinux_overlaps),
         cmocka_unit_test(test_vmlinux_many_phdrs),
+        cmocka_unit_test(test_default_console),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
