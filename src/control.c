@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +15,7 @@
 
 #include "control.h"
 #include "error.h"
+#include "kvm_ioctl.h"
 #include "vm.h"
 
 /* How long pause, resume and stop may wait for the vCPUs. */
@@ -355,6 +355,7 @@ static json_t *ctl_regs(struct kvmrun_vm *vm, unsigned index)
     struct kvm_regs r;
     struct kvm_sregs s;
     json_t *e;
+    int fd, err;
 
     if (index >= vm->ncpus)
         return ctl_errorf(CTL_E_INVALID, "regs: no vcpu %u (the VM has %u)",
@@ -364,10 +365,10 @@ static json_t *ctl_regs(struct kvmrun_vm *vm, unsigned index)
     if (strcmp(kvmrun_vcpu_state(&vm->vcpus[index]), "paused") != 0)
         return ctl_errorf(CTL_E_STATE, "regs: vcpu%u is %s, not paused", index,
                           kvmrun_vcpu_state(&vm->vcpus[index]));
-    if (ioctl(vm->vcpus[index].fd, KVM_GET_REGS, &r) < 0 ||
-        ioctl(vm->vcpus[index].fd, KVM_GET_SREGS, &s) < 0)
-        return ctl_errorf(errno, "regs: vcpu%u: KVM_GET_REGS: %s", index,
-                          strerror(errno));
+    fd = vm->vcpus[index].fd;
+    if ((err = KVM_IOCTL(fd, KVM_GET_REGS, &r)) < 0 ||
+        (err = KVM_IOCTL(fd, KVM_GET_SREGS, &s)) < 0)
+        return ctl_errorf(-err, "regs: vcpu%u: %s", index, kvmrun_last_error());
     return ctl_regs_reply(index, &r, &s);
 }
 

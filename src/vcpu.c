@@ -3,12 +3,12 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
 #include "confine.h"
 #include "error.h"
 #include "kick.h"
+#include "kvm_ioctl.h"
 #include "vm.h"
 
 enum vcpu_next { VCPU_CONTINUE, VCPU_STOP };
@@ -205,7 +205,8 @@ static enum vcpu_next vcpu_dispatch(struct kvmrun_vcpu *v)
 
 int kvmrun_vcpu_run_once(struct kvmrun_vcpu *v, uint32_t *exit_reason)
 {
-    if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+    /* Raw: EINTR is the kick protocol's, not an error. */
+    if (KVM_IOCTL_RAW(v->fd, KVM_RUN, 0) < 0) {
         int err = errno;
 
         if (exit_reason)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "error.h"
 #include "kick.h"
 #include "kstats.h"
+#include "kvm_ioctl.h"
 
 #define KVM_API_VERSION_NEEDED 12
 
@@ -113,7 +113,8 @@ static int vm_open_kvm(struct kvmrun_vm *vm)
         return err_set(err, "cannot open %s: %s: %s", path, strerror(err),
                        vm_open_hint(err));
     }
-    version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    /* Raw: its failure says the file is not KVM (kvm_device.sh). */
+    version = KVM_IOCTL_RAW(vm->kvm_fd, KVM_GET_API_VERSION, 0);
     if (version < 0) {
         int err = errno;
 
@@ -135,7 +136,7 @@ static int vm_open_kvm(struct kvmrun_vm *vm)
 
 static int vm_check_cap(const struct kvmrun_vm *vm, const struct vm_cap *c)
 {
-    if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, c->cap) > 0)
+    if (kvm_cap(vm->kvm_fd, c->cap) > 0)
         return 0;
     return err_set(ENOTSUP,
                    "%s lacks %s: kvmrun needs a host kernel with "
@@ -158,10 +159,10 @@ static int vm_check_caps(const struct kvmrun_vm *vm)
 
 static int vm_check_ncpus(const struct kvmrun_vm *vm)
 {
-    int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    int max = kvm_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
 
     if (max <= 0)
-        max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+        max = kvm_cap(vm->kvm_fd, KVM_CAP_NR_VCPUS);
     if (max <= 0)
         max = 4; /* what KVM_CAP_NR_VCPUS's absence means (api.rst) */
     if (vm->cfg.ncpus <= (unsigned)max)
@@ -174,12 +175,8 @@ static int vm_check_ncpus(const struct kvmrun_vm *vm)
 
 static int vm_create_fd(struct kvmrun_vm *vm)
 {
-    do
-        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-    while (vm->vm_fd < 0 && errno == EINTR);
-    if (vm->vm_fd < 0)
-        return err_errno(errno, "KVM_CREATE_VM");
-    return 0;
+    vm->vm_fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, 0);
+    return vm->vm_fd < 0 ? vm->vm_fd : 0;
 }
 
 static int vm_setup_memory(struct kvmrun_vm *vm)
@@ -197,11 +194,10 @@ static int vm_setup_memory(struct kvmrun_vm *vm)
             .userspace_addr = (uintptr_t)s->host,
         };
 
-        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-            r = err_errno(errno,
-                          "KVM_SET_USER_MEMORY_REGION (slot %u, "
-                          "%" PRIu64 " MiB at %#" PRIx64 ")",
-                          i, s->size >> 20, s->gpa);
+        if ((r = KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region)) <
+            0) {
+            err_prefix(r, "memory slot %u (%" PRIu64 " MiB at %#" PRIx64 ")", i,
+                       s->size >> 20, s->gpa);
             mem_fini(&vm->mem);
             return r;
         }
@@ -234,9 +230,9 @@ static int vm_create_vcpu(struct kvmrun_vm *vm, struct kvmrun_vcpu *v,
     v->vm = vm;
     v->index = index;
     v->run_size = run_size;
-    v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+    v->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, index);
     if (v->fd < 0)
-        return err_errno(errno, "KVM_CREATE_VCPU %u", index);
+        return err_prefix(v->fd, "vcpu%u", index);
     v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (v->run == MAP_FAILED) {
         int r = err_errno(errno, "mmap of vcpu%u's kvm_run", index);
@@ -265,8 +261,7 @@ static void vm_destroy_vcpu(struct kvmrun_vcpu *v)
 /* Every vCPU gets KVM's supported CPUID with its own APIC ID. */
 static int vm_set_cpuid(struct kvmrun_vm *vm)
 {
-    int deadline =
-        ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    int deadline = kvm_cap(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     int r = arch_cpuid_supported(vm->kvm_fd, &vm->cpuid);
 
     for (unsigned i = 0; r == 0 && i < vm->ncpus; i++)
@@ -277,12 +272,14 @@ static int vm_set_cpuid(struct kvmrun_vm *vm)
 
 static int vm_create_vcpus(struct kvmrun_vm *vm)
 {
-    int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    int run_size = KVM_IOCTL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     unsigned i;
     int r = 0;
 
+    if (run_size < 0)
+        return run_size;
     if (run_size < (int)sizeof(struct kvm_run))
-        return err_errno(errno, "KVM_GET_VCPU_MMAP_SIZE");
+        return err_set(EPROTO, "KVM_GET_VCPU_MMAP_SIZE: %d bytes", run_size);
     vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
     if (!vm->vcpus)
         return err_set(ENOMEM, "out of memory for %u vCPUs", vm->cfg.ncpus);
@@ -359,7 +356,8 @@ static void vm_dev_irq(void *machine, unsigned line, int level)
     struct kvm_irq_level irq = {.irq = line, .level = (uint32_t)level};
     char msg[64];
 
-    if (vm->cfg.irqchip && ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+    /* Raw: reported as what the guest caused, keeping the caller's error. */
+    if (vm->cfg.irqchip && KVM_IOCTL_RAW(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
         snprintf(msg, sizeof(msg), "KVM_IRQ_LINE %u: %s", line,
                  strerror(errno));
         vm_guest_report(vm, msg);
