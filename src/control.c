@@ -13,9 +13,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "error.h"
 #include "kvm_ioctl.h"
+#include "log.h"
+#include "thread.h"
 #include "vm.h"
 
 /* How long pause, resume and stop may wait for the vCPUs. */
@@ -179,7 +182,7 @@ static json_t *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
 static json_t *ctl_status(struct kvmrun_vm *vm)
 {
     json_t *o = ctl_ok(), *states = json_array();
-    double up = vm->started ? (vm_now_ns() - vm->start_ns) / 1e9 : 0;
+    double up = vm->started ? (clock_now_ns() - vm->start_ns) / 1e9 : 0;
 
     ctl_set_str(o, "state", ctl_vm_state(vm));
     ctl_set_count(o, "vcpus", vm->ncpus);
@@ -199,7 +202,7 @@ static json_t *ctl_status(struct kvmrun_vm *vm)
 static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
 {
     struct kvmrun_pause_result res;
-    uint64_t t0 = vm_now_ns();
+    uint64_t t0 = clock_now_ns();
     json_t *o;
     int r =
         kvmrun_vm_set_pause(vm, cmd == CTL_PAUSE ? KVMRUN_PAUSE : KVMRUN_RESUME,
@@ -209,7 +212,7 @@ static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
     ctl_set_str(o, "state", ctl_vm_state(vm));
-    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
+    ctl_set_count(o, "took_us", (clock_now_ns() - t0) / 1000);
     json_object_set_new(o, "superseded", json_boolean(!res.reached));
     ctl_add_holds(o, res.holds);
     return o;
@@ -218,7 +221,7 @@ static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
 /* stop: the call, timed; its error is the reply's. */
 static json_t *ctl_stop(struct kvmrun_vm *vm)
 {
-    uint64_t t0 = vm_now_ns();
+    uint64_t t0 = clock_now_ns();
     json_t *o;
     int r = kvmrun_vm_stop(vm, KVMRUN_STOP_CONTROL, CTL_TIMEOUT_MS);
 
@@ -226,7 +229,7 @@ static json_t *ctl_stop(struct kvmrun_vm *vm)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
     ctl_set_str(o, "state", ctl_vm_state(vm));
-    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
+    ctl_set_count(o, "took_us", (clock_now_ns() - t0) / 1000);
     return o;
 }
 
@@ -573,9 +576,9 @@ static bool ctl_peer_ok(struct kvmrun_control *c, int fd)
         return false;
     if (cred.uid == 0 || cred.uid == geteuid())
         return true;
-    vm_log(c->vm, KVMRUN_LOG_WARN,
-           "control socket %s: refused a client with uid %u (pid %d)", c->path,
-           (unsigned)cred.uid, (int)cred.pid);
+    log_line(c->vm, KVMRUN_LOG_WARN,
+             "control socket %s: refused a client with uid %u (pid %d)",
+             c->path, (unsigned)cred.uid, (int)cred.pid);
     return false;
 }
 
@@ -608,11 +611,11 @@ static void ctl_accept_failed(struct kvmrun_control *c, int err)
         if (fd >= 0 || err == EAGAIN || err == ECONNABORTED)
             return;
     }
-    c->listen_after_ns = vm_now_ns() + CTL_BACKOFF_MS * 1000000ull;
+    c->listen_after_ns = clock_now_ns() + CTL_BACKOFF_MS * 1000000ull;
     if (!c->accept_warned)
-        vm_log(c->vm, KVMRUN_LOG_WARN,
-               "control socket %s: accept: %s (clients wait)", c->path,
-               strerror(err));
+        log_line(c->vm, KVMRUN_LOG_WARN,
+                 "control socket %s: accept: %s (clients wait)", c->path,
+                 strerror(err));
     c->accept_warned = true;
 }
 
@@ -655,7 +658,7 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
     pfd[0] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
     /* A negative fd is left out of poll: the socket rests. */
     pfd[1] = (struct pollfd){
-        .fd = vm_now_ns() < c->listen_after_ns ? -1 : c->listen_fd,
+        .fd = clock_now_ns() < c->listen_after_ns ? -1 : c->listen_fd,
         .events = POLLIN};
     for (unsigned i = 0; i < CTL_MAX; i++) {
         struct ctl_client *cl = &c->clients[i];
@@ -672,7 +675,7 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
 /* poll's timeout: -1, or until the listening socket's rest ends. */
 static int ctl_poll_timeout(const struct kvmrun_control *c)
 {
-    uint64_t now = vm_now_ns();
+    uint64_t now = clock_now_ns();
 
     if (now >= c->listen_after_ns)
         return -1;
@@ -694,8 +697,8 @@ static void *ctl_thread(void *arg)
         if (poll(pfd, n, ctl_poll_timeout(c)) < 0) {
             if (errno == EINTR)
                 continue;
-            vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
-                   strerror(errno));
+            log_line(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
+                     strerror(errno));
             break;
         }
         if (pfd[0].revents)
@@ -788,7 +791,7 @@ static int ctl_listen(struct kvmrun_control *c)
 
 static int ctl_start_thread(struct kvmrun_control *c)
 {
-    int r = vm_thread_create(&c->thread, ctl_thread, c);
+    int r = thread_create(&c->thread, ctl_thread, c);
 
     if (r != 0)
         return err_set(r, "control socket: cannot start its thread: %s",
@@ -851,8 +854,8 @@ void kvmrun_control_stop(struct kvmrun_control *c)
     if (!c)
         return;
     if (write(c->wake_fd, &one, sizeof(one)) < 0)
-        vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: eventfd: %s",
-               strerror(errno));
+        log_line(c->vm, KVMRUN_LOG_ERROR, "control socket: eventfd: %s",
+                 strerror(errno));
     pthread_join(c->thread, NULL);
     for (unsigned i = 0; i < CTL_MAX; i++) {
         if (c->clients[i].fd >= 0)

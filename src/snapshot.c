@@ -22,6 +22,8 @@
 #include "error.h"
 #include "file.h"
 #include "kvm_ioctl.h"
+#include "log.h"
+#include "runstate.h"
 #include "snapfile.h"
 #include "vm.h"
 
@@ -452,12 +454,12 @@ static int snap_pause(struct kvmrun_vm *vm)
     pthread_mutex_unlock(&vm->lock);
     if (vm->started && ended)
         return err_set(EINVAL, "the VM is not running");
-    vm_hold(vm, KVMRUN_HOLD_SNAPSHOT);
+    runstate_hold(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0; /* no vCPU thread yet: nothing moves */
     /* Only this snapshot clears its hold: never superseded. */
-    if (vm_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
-                       NULL) == VM_TIMED_OUT)
+    if (runstate_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
+                             NULL) == RUNSTATE_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not pause within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;
@@ -469,10 +471,11 @@ static int snap_unpause(struct kvmrun_vm *vm)
 {
     int laggard;
 
-    vm_release(vm, KVMRUN_HOLD_SNAPSHOT);
+    runstate_release(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0;
-    if (vm_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) == VM_TIMED_OUT)
+    if (runstate_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) ==
+        RUNSTATE_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not resume within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;
@@ -546,9 +549,9 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
     }
     free(req);
     if (skipped)
-        vm_log(v->vm, KVMRUN_LOG_DEBUG,
-               "restore: vcpu%u: KVM refused %u MSRs (the first: %#x)",
-               v->index, skipped, first);
+        log_line(v->vm, KVMRUN_LOG_DEBUG,
+                 "restore: vcpu%u: KVM refused %u MSRs (the first: %#x)",
+                 v->index, skipped, first);
     return 0;
 }
 
