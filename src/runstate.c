@@ -147,6 +147,7 @@ void runstate_hold(struct kvmrun_vm *vm, unsigned hold)
     pthread_mutex_lock(&vm->lock);
     runstate_hold_locked(vm, hold);
     pthread_mutex_unlock(&vm->lock);
+    machine_sync(vm);
 }
 
 void runstate_release(struct kvmrun_vm *vm, unsigned hold)
@@ -154,6 +155,7 @@ void runstate_release(struct kvmrun_vm *vm, unsigned hold)
     pthread_mutex_lock(&vm->lock);
     runstate_release_locked(vm, hold);
     pthread_mutex_unlock(&vm->lock);
+    machine_sync(vm);
 }
 
 /*
@@ -382,6 +384,7 @@ int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
     }
     res.paused = runstate_user_request(vm, op);
     pthread_mutex_unlock(&vm->lock);
+    machine_sync(vm);
     name = res.paused ? "pause" : "resume";
     w = runstate_wait_target(vm, res.paused ? KVMRUN_HOLD_USER : 0, timeout_ms,
                              &laggard, &res.holds);

@@ -23,6 +23,7 @@
 #include "file.h"
 #include "kvm_ioctl.h"
 #include "log.h"
+#include "machine.h"
 #include "runstate.h"
 #include "snapfile.h"
 #include "vm.h"
@@ -215,29 +216,6 @@ static int snap_save_platform(struct snap_writer *w, struct kvmrun_vm *vm)
     return snapw_section(w, SNAP_VM_CLOCK, 0, &clock, sizeof(clock));
 }
 
-static int snap_save_devices(struct snap_writer *w, struct kvmrun_vm *vm)
-{
-    struct serial_state serial;
-    struct rtc_state rtc;
-    struct i8042_state i8042;
-    struct fw_cfg_state fw_cfg;
-    struct acpi_sleep_state acpi_sleep;
-    struct poweroff_state poweroff;
-
-    serial_save(&vm->serial, &serial);
-    rtc_save(&vm->rtc, &rtc);
-    i8042_save(&vm->i8042, &i8042);
-    fw_cfg_save(&vm->fw_cfg, &fw_cfg);
-    acpi_sleep_save(&vm->acpi_sleep, &acpi_sleep);
-    poweroff_save(&vm->poweroff, &poweroff);
-    snapw_section(w, SNAP_DEV_SERIAL, 0, &serial, sizeof(serial));
-    snapw_section(w, SNAP_DEV_RTC, 0, &rtc, sizeof(rtc));
-    snapw_section(w, SNAP_DEV_I8042, 0, &i8042, sizeof(i8042));
-    snapw_section(w, SNAP_DEV_FW_CFG, 0, &fw_cfg, sizeof(fw_cfg));
-    snapw_section(w, SNAP_DEV_ACPI_SLEEP, 0, &acpi_sleep, sizeof(acpi_sleep));
-    return snapw_section(w, SNAP_DEV_POWEROFF, 0, &poweroff, sizeof(poweroff));
-}
-
 static bool snap_page_zero(const uint8_t *p)
 {
     const uint64_t *q = (const uint64_t *)(const void *)p;
@@ -371,7 +349,7 @@ static int snap_write(struct snap_writer *w, struct kvmrun_vm *vm)
     if (r == 0)
         r = snap_save_platform(w, vm);
     if (r == 0)
-        r = snap_save_devices(w, vm);
+        r = machine_save(vm, w);
     if (r == 0)
         r = snap_save_memory(w, vm);
     return r ? r : snapw_finish(w);
@@ -607,32 +585,6 @@ static int rest_vcpu(struct kvmrun_vcpu *v, const struct snap_blob *s)
     return REST_SET(v, &s[SNAP_VCPU_DEBUGREGS], KVM_SET_DEBUGREGS);
 }
 
-static void rest_devices(struct kvmrun_vm *vm, const struct snap_image *img)
-{
-    struct serial_state serial;
-    struct rtc_state rtc;
-    struct i8042_state i8042;
-    struct fw_cfg_state fw_cfg;
-    struct acpi_sleep_state acpi_sleep;
-    struct poweroff_state poweroff;
-
-#define REST_DEV(var, type)                                                    \
-    memcpy(&var, img->dev[type - SNAP_DEV_SERIAL].data, sizeof(var))
-    REST_DEV(serial, SNAP_DEV_SERIAL);
-    REST_DEV(rtc, SNAP_DEV_RTC);
-    REST_DEV(i8042, SNAP_DEV_I8042);
-    REST_DEV(fw_cfg, SNAP_DEV_FW_CFG);
-    REST_DEV(acpi_sleep, SNAP_DEV_ACPI_SLEEP);
-    REST_DEV(poweroff, SNAP_DEV_POWEROFF);
-#undef REST_DEV
-    serial_load(&vm->serial, &serial);
-    rtc_load(&vm->rtc, &rtc);
-    i8042_load(&vm->i8042, &i8042);
-    fw_cfg_load(&vm->fw_cfg, &fw_cfg);
-    acpi_sleep_load(&vm->acpi_sleep, &acpi_sleep);
-    poweroff_load(&vm->poweroff, &poweroff);
-}
-
 /* PIC and IOAPIC after the devices raised their lines again (so KVM
  * knows the lines' levels), then the PIT. */
 static int rest_platform(struct kvmrun_vm *vm, const struct snap_image *img)
@@ -681,7 +633,7 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
 {
     int r;
 
-    rest_devices(vm, img);
+    machine_load(vm, img);
     if ((r = rest_platform(vm, img)) < 0)
         return r;
     for (unsigned i = 0; i < vm->ncpus; i++)
@@ -722,6 +674,8 @@ int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
     c.mem_size = img.hdr.mem_size;
     c.ncpus = img.hdr.ncpus;
     c.irqchip = !!(img.hdr.flags & SNAP_FLAG_IRQCHIP);
+    if ((r = machine_check_snapshot(&c, &img, path)) < 0)
+        goto out_free;
     if ((r = kvmrun_vm_create(&c, vmp)) < 0)
         goto out_free;
     /* Memory first: KVM writes some MSRs' guest pages (kvmclock). The

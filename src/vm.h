@@ -10,18 +10,10 @@
 
 #include "kvmrun.h"
 #include "bus.h"
+#include "machine.h"
 #include "mem.h"
-#include "outbuf.h"
 #include "ratelimit.h"
 #include "vcpu.h"
-#include "dev/absent.h"
-#include "dev/acpi_sleep.h"
-#include "dev/debug_exit.h"
-#include "dev/fw_cfg.h"
-#include "dev/i8042.h"
-#include "dev/poweroff.h"
-#include "dev/rtc.h"
-#include "dev/serial.h"
 
 struct sock_fprog;
 
@@ -44,17 +36,9 @@ struct kvmrun_vm {
     struct guest_mem mem;
     struct kvmrun_vcpu *vcpus;
     unsigned ncpus;
-    /* The machine (machine.c): buses and devices. */
     struct bus pio;
     struct bus mmio;
-    struct serial serial;
-    struct outbuf serial_out; /* the UART's output, its own thread */
-    struct debug_exit debug_exit;
-    struct poweroff poweroff;
-    struct fw_cfg fw_cfg;
-    struct acpi_sleep acpi_sleep;
-    struct rtc rtc;
-    struct i8042 i8042;
+    struct machine machine;   /* the devices on the buses (machine.c) */
     struct ratelimit reports; /* what the guest can make kvmrun say (log.c) */
     /* The run state (runstate.c, which gives the lock order). */
     pthread_mutex_t lock;

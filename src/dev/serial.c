@@ -1,8 +1,13 @@
 /* serial.c: a 16550A UART whose transmitter feeds an output buffer. */
 #include "dev/serial.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "error.h"
+#include "thread.h"
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
@@ -32,8 +37,7 @@ void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
     s->out = out;
     s->irq = irq;
     s->env = *env;
-    s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
-    s->lcr = 0x03; /* 8N1 */
+    serial_reset(s);
 }
 
 void serial_fini(struct serial *s)
@@ -106,6 +110,20 @@ static void serial_update_irq(struct serial *s)
         return;
     s->irq_level = level;
     s->env.irq(s->env.machine, s->irq, level);
+}
+
+void serial_reset(struct serial *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ier = s->mcr = s->scr = s->dlm = s->fcr = 0;
+    s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
+    s->lcr = 0x03; /* 8N1 */
+    s->thr_irq_pending = 0;
+    memset(s->rx, 0, sizeof(s->rx));
+    s->rx_head = s->rx_count = 0;
+    s->overrun = false;
+    serial_update_irq(s);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static uint8_t serial_msr(const struct serial *s)
@@ -306,3 +324,142 @@ void serial_load(struct serial *s, const struct serial_state *st)
         s->env.irq(s->env.machine, s->irq, 1);
     pthread_mutex_unlock(&s->lock);
 }
+
+/* ---- The device: the UART, its output buffer and the buffer's thread ---- */
+
+struct serial_dev {
+    struct serial uart;
+    struct outbuf out; /* the vCPU threads never write to serial_fd */
+    struct dev_env env;
+};
+
+static int serial_dev_start_output(struct serial_dev *d)
+{
+    int r = thread_create(&d->out.thread, outbuf_thread, &d->out);
+
+    if (r != 0)
+        return err_set(r, "cannot start the serial output thread: %s",
+                       strerror(r));
+    d->out.thread_live = true;
+    return 0;
+}
+
+/* The thread signal interrupts a write() that blocks at teardown. */
+static int serial_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    struct serial_dev *d = dev;
+    const struct outbuf_client client = {serial_tx_room, &d->uart,
+                                         ctx->env->report, ctx->env->machine};
+    int r = outbuf_init(&d->out, "serial", ctx->cfg->serial_fd, OUTBUF_SIZE,
+                        SERIAL_FIFO, ctx->thread_signal, &client);
+
+    if (r < 0)
+        return r;
+    d->env = *ctx->env;
+    serial_init(&d->uart, &d->out, ctx->irq, ctx->env);
+    if (ctx->cfg->serial_fd >= 0 && (r = serial_dev_start_output(d)) < 0) {
+        outbuf_fini(&d->out);
+        serial_fini(&d->uart);
+    }
+    return r;
+}
+
+static int serial_dev_flush(void *dev)
+{
+    struct serial_dev *d = dev;
+    uint64_t held;
+
+    if (outbuf_flush(&d->out, OUTBUF_FLUSH_STALL_MS, OUTBUF_FLUSH_MAX_MS,
+                     &held) == 0)
+        return 0;
+    return err_set(ETIMEDOUT,
+                   "serial: %" PRIu64 " byte%s of the guest's output not "
+                   "written: the reader %s",
+                   held, held == 1 ? "" : "s", outbuf_why(&d->out));
+}
+
+/*
+ * The output is written first, bounded, unless a flush (the CLI's,
+ * before its last words) gave up and the reader took nothing since; what
+ * is left is dropped, and said once. The thread ends before the UART it
+ * calls into.
+ */
+static void serial_dev_fini(void *dev)
+{
+    struct serial_dev *d = dev;
+    uint64_t dropped;
+    char line[160];
+
+    if (!outbuf_stalled(&d->out))
+        serial_dev_flush(d);
+    dropped = outbuf_fini(&d->out);
+    if (dropped) {
+        snprintf(line, sizeof(line),
+                 "serial: %" PRIu64 " byte%s of the guest's output dropped "
+                 "at exit: the reader %s",
+                 dropped, dropped == 1 ? "" : "s", outbuf_why(&d->out));
+        d->env.log(d->env.machine, line);
+    }
+    serial_fini(&d->uart);
+}
+
+static void serial_dev_reset(void *dev)
+{
+    serial_reset(&((struct serial_dev *)dev)->uart);
+}
+
+static void serial_dev_start(void *dev)
+{
+    serial_start(&((struct serial_dev *)dev)->uart);
+}
+
+static void serial_dev_save(void *dev, void *state)
+{
+    serial_save(&((struct serial_dev *)dev)->uart, state);
+}
+
+static void serial_dev_load(void *dev, const void *state)
+{
+    serial_load(&((struct serial_dev *)dev)->uart, state);
+}
+
+static size_t serial_dev_input(void *dev, const uint8_t *buf, size_t len)
+{
+    return serial_receive(&((struct serial_dev *)dev)->uart, buf, len);
+}
+
+static int serial_dev_describe(void *dev, char *buf, size_t len)
+{
+    return serial_describe(&((struct serial_dev *)dev)->uart, buf, len);
+}
+
+static void serial_dev_io(void *dev, const struct bus_access *access)
+{
+    serial_io(&((struct serial_dev *)dev)->uart, access);
+}
+
+static const struct dev_io serial_dev_pio[] = {
+    {0, SERIAL_NPORTS, serial_dev_io},
+    {0, 0, NULL},
+};
+
+static const struct dev_console serial_dev_console = {
+    serial_dev_input,
+    serial_dev_flush,
+    serial_dev_describe,
+};
+
+const struct dev_desc serial_dev = {
+    .name = "serial",
+    .size = sizeof(struct serial_dev),
+    .pio = serial_dev_pio,
+    .init = serial_dev_init,
+    .reset = serial_dev_reset,
+    .fini = serial_dev_fini,
+    .start = serial_dev_start,
+    .snap_version = 1,
+    .snap_size = sizeof(struct serial_state),
+    .save = serial_dev_save,
+    .load = serial_dev_load,
+    .console = &serial_dev_console,
+};

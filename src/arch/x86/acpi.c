@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86/arch.h"
+#include "arch/x86/pc.h"
 #include "dev/acpi_sleep.h"
 #include "dev/dev.h"
 #include "dev/rtc.h"
@@ -59,9 +60,6 @@
 #define INTI_CONFORMING 0x0
 #define INTI_ACTIVE_HIGH 0x1
 #define INTI_LEVEL 0xc
-
-/* The ISA IRQ the FADT names as SCI; see acpi_write_fadt(). */
-#define SCI_IRQ 9
 
 /*
  * DSDT body, ASL:
@@ -168,7 +166,7 @@ static const uint8_t dsdt_aml[] = {
     'I',
     'D',
     0x00,
-    AML_CRS_IO_IRQ(0x3f8, 8, 4),
+    AML_CRS_IO_IRQ(PC_COM1_PORT, 8, PC_COM1_IRQ),
     /* PkgLength 37 = 1 + 4 ("RTC_") + 10 (_HID) + 22 (_CRS) */
     AML_EXT,
     AML_DEVICE,
@@ -187,7 +185,7 @@ static const uint8_t dsdt_aml[] = {
     0xd0,
     0x0b,
     0x00,
-    AML_CRS_IO_IRQ(0x070, 2, 8),
+    AML_CRS_IO_IRQ(PC_RTC_PORT, 2, PC_RTC_IRQ),
 };
 /* The hand-counted PkgLengths: \_S5 (12 bytes), then the Scope's opcode
  * and its 91 bytes. */
@@ -289,7 +287,7 @@ static void acpi_write_fadt(uint8_t *t, uint64_t dsdt)
 {
     acpi_header(t, "FACP", FADT_LEN, 6);
     dev_put_le(t + FADT_DSDT, 4, dsdt);
-    dev_put_le(t + FADT_SCI_INT, 2, SCI_IRQ);
+    dev_put_le(t + FADT_SCI_INT, 2, PC_SCI_IRQ);
     /* Where the RTC keeps the century, so Linux reads the full year
      * rather than guessing the century from two digits. */
     t[FADT_CENTURY] = RTC_CENTURY;
@@ -302,8 +300,8 @@ static void acpi_write_fadt(uint8_t *t, uint64_t dsdt)
     t[FADT_RESET_VALUE] = ACPI_RESET_VALUE;
     t[FADT_MINOR_VERSION] = 3; /* ACPI 6.3 */
     dev_put_le(t + FADT_X_DSDT, 8, dsdt);
-    acpi_gas_io8(t + FADT_SLEEP_CONTROL_REG, ACPI_SLEEP_PORT);
-    acpi_gas_io8(t + FADT_SLEEP_STATUS_REG, ACPI_SLEEP_PORT + 1);
+    acpi_gas_io8(t + FADT_SLEEP_CONTROL_REG, PC_ACPI_SLEEP_PORT);
+    acpi_gas_io8(t + FADT_SLEEP_STATUS_REG, PC_ACPI_SLEEP_PORT + 1);
     memcpy(t + FADT_HYPERVISOR_ID, "KVMRUN\0\0", 8);
     acpi_finish(t);
 }
@@ -356,7 +354,7 @@ static void acpi_write_madt(uint8_t *t, unsigned ncpus)
     /* The PIT's IRQ 0 is wired to IOAPIC pin 2 (pin 0 is the 8259's
      * ExtINT), as on every PC; IRQ 9 is the SCI's, level/high. */
     e = acpi_madt_iso(e, 0, 2, INTI_CONFORMING);
-    e = acpi_madt_iso(e, SCI_IRQ, SCI_IRQ, INTI_LEVEL | INTI_ACTIVE_HIGH);
+    e = acpi_madt_iso(e, PC_SCI_IRQ, PC_SCI_IRQ, INTI_LEVEL | INTI_ACTIVE_HIGH);
     e[0] = 4; /* Local APIC NMI: LINT1 on every CPU */
     e[1] = MADT_NMI_LEN;
     e[2] = 0xff; /* all processors */
