@@ -28,6 +28,16 @@ int err_set(int err, const char *fmt, ...)
     return -err;
 }
 
+int kvmrun_set_error(int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(err, 0, fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
 int err_errno(int err, const char *fmt, ...)
 {
     va_list ap;

@@ -24,16 +24,33 @@ void log_stderr(void *opaque, enum kvmrun_log_level level, const char *line)
         return; /* nowhere left to report to */
 }
 
+static void log_vline(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
+                      const char *fmt, va_list ap)
+{
+    char line[512];
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    vm->cfg.log(vm->cfg.log_opaque, level, line);
+}
+
 void log_line(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
               const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    log_vline(vm, level, fmt, ap);
     va_end(ap);
-    vm->cfg.log(vm->cfg.log_opaque, level, line);
+}
+
+void kvmrun_vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
+                   const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vline(vm, level, fmt, ap);
+    va_end(ap);
 }
 
 void log_guest_init(struct kvmrun_vm *vm)

@@ -21,7 +21,6 @@
 #include "error.h"
 #include "kick.h"
 #include "machine.h"
-#include "thread.h"
 #include "vm.h"
 
 int runstate_init(struct kvmrun_vm *vm)
@@ -218,7 +217,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
         return err_set(EBUSY, "the VM was already started");
     if ((r = kick_setup()) < 0)
         return r;
-    /* thread_create starts each with every signal blocked (SIGSYS
+    /* kvmrun_thread_create starts each with every signal blocked (SIGSYS
      * aside); each vCPU thread then opens only its kick signal. */
     vm->started = true;
     vm->start_ns = clock_now_ns();
@@ -228,7 +227,7 @@ int kvmrun_vm_start(struct kvmrun_vm *vm)
 
         runstate_set_vcpu(v, VCPU_RUNNING, false);
         pthread_mutex_lock(&v->thread_lock);
-        r = thread_create(&v->thread, runstate_vcpu_thread, v);
+        r = kvmrun_thread_create(&v->thread, runstate_vcpu_thread, v);
         v->thread_live = r == 0;
         pthread_mutex_unlock(&v->thread_lock);
         if (r != 0) {
@@ -451,6 +450,35 @@ int kvmrun_vcpu_kick(struct kvmrun_vcpu *v, unsigned timeout_ms)
                        "%u ms",
                        v->index, timeout_ms);
     return 0;
+}
+
+enum kvmrun_vm_state kvmrun_vm_state(struct kvmrun_vm *vm)
+{
+    enum kvmrun_end end;
+    unsigned holds;
+
+    pthread_mutex_lock(&vm->lock);
+    end = vm->outcome.end;
+    holds = vm->holds;
+    pthread_mutex_unlock(&vm->lock);
+    if (end != KVMRUN_END_NONE)
+        return KVMRUN_VM_ENDED;
+    if (!vm->started)
+        return KVMRUN_VM_CREATED;
+    return holds ? KVMRUN_VM_PAUSED : KVMRUN_VM_RUNNING;
+}
+
+const char *kvmrun_vm_state_name(enum kvmrun_vm_state state)
+{
+    static const char *const names[] = {"created", "running", "paused",
+                                        "ended"};
+
+    return (unsigned)state < 4 ? names[state] : "?";
+}
+
+uint64_t kvmrun_vm_uptime_ns(const struct kvmrun_vm *vm)
+{
+    return vm->started ? clock_now_ns() - vm->start_ns : 0;
 }
 
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *v)

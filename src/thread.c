@@ -1,9 +1,12 @@
-/* thread.c: how the library starts its threads. */
-#include "thread.h"
-
+/* thread.c: how the library starts its threads (kvmrun_thread_create). */
 #include <signal.h>
 
-int thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+#include "kvmrun.h"
+
+/* 512 KiB: see kvmrun_thread_create() in kvmrun.h. */
+#define THREAD_STACK (512u << 10)
+
+int kvmrun_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
     sigset_t all, saved;
     pthread_attr_t attr;

@@ -351,6 +351,13 @@ void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v, struct kvmrun_vcpu_stats *out)
     out->paused_ns = vcpu_load(&s->paused_ns);
 }
 
+int kvmrun_vcpu_get_regs(struct kvmrun_vcpu *v, struct kvmrun_regs *regs)
+{
+    int r = arch_vcpu_get_regs(v->fd, regs);
+
+    return r < 0 ? err_prefix(r, "vcpu%u", v->index) : 0;
+}
+
 void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *v, char *buf, size_t len)
 {
     arch_vcpu_dump(v->fd, buf, len);

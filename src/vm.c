@@ -242,6 +242,11 @@ unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm)
     return vm->ncpus;
 }
 
+uint64_t kvmrun_vm_mem_size(const struct kvmrun_vm *vm)
+{
+    return vm->mem.size;
+}
+
 void *kvmrun_vm_mem(struct kvmrun_vm *vm, uint64_t gpa, uint64_t len)
 {
     return mem_ptr(&vm->mem, gpa, len);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "thread.h"
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
@@ -335,7 +334,7 @@ struct serial_dev {
 
 static int serial_dev_start_output(struct serial_dev *d)
 {
-    int r = thread_create(&d->out.thread, outbuf_thread, &d->out);
+    int r = kvmrun_thread_create(&d->out.thread, outbuf_thread, &d->out);
 
     if (r != 0)
         return err_set(r, "cannot start the serial output thread: %s",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "kvmrun.h"
 #include "kvm_ioctl.h"
 
 #define RFLAGS_RESERVED 0x2ULL
@@ -97,6 +98,41 @@ int arch_vcpu_pc(int vcpu_fd, uint64_t *pc)
     if ((r = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs)) < 0)
         return r;
     *pc = sregs.cs.base + rip;
+    return 0;
+}
+
+static void arch_segment(struct kvmrun_segment *out,
+                         const struct kvm_segment *s)
+{
+    *out = (struct kvmrun_segment){s->base, s->limit, s->selector};
+}
+
+int arch_vcpu_get_regs(int vcpu_fd, struct kvmrun_regs *out)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    int e;
+
+    if ((e = KVM_IOCTL(vcpu_fd, KVM_GET_REGS, &r)) < 0 ||
+        (e = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &s)) < 0)
+        return e;
+    *out = (struct kvmrun_regs){
+        .rip = r.rip,
+        .rflags = r.rflags,
+        .gpr = {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp, r.r8,
+                r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15},
+        .cr0 = s.cr0,
+        .cr2 = s.cr2,
+        .cr3 = s.cr3,
+        .cr4 = s.cr4,
+        .efer = s.efer,
+    };
+    arch_segment(&out->cs, &s.cs);
+    arch_segment(&out->ds, &s.ds);
+    arch_segment(&out->es, &s.es);
+    arch_segment(&out->fs, &s.fs);
+    arch_segment(&out->gs, &s.gs);
+    arch_segment(&out->ss, &s.ss);
     return 0;
 }
 
