@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
+
 void debug_exit_init(struct debug_exit *d, const struct dev_env *env)
 {
     d->env = *env;
@@ -19,7 +21,7 @@ void debug_exit_io(void *dev, const struct bus_access *a)
         memset(a->data, 0, a->size); /* QEMU's model reads as 0 too */
         return;
     }
-    uint64_t v = dev_get_le(a->data, a->size);
+    uint64_t v = le_get(a->data, a->size);
     snprintf(msg, sizeof(msg),
              "guest wrote %#" PRIx64 " to the debug-exit "
              "port",

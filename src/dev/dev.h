@@ -109,20 +109,4 @@ struct dev_desc {
     const struct dev_console *console;
 };
 
-/* Little-endian value of size bytes at data (size <= 8). */
-static inline uint64_t dev_get_le(const uint8_t *data, unsigned size)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = size; i-- > 0;)
-        v = v << 8 | data[i];
-    return v;
-}
-
-static inline void dev_put_le(uint8_t *data, unsigned size, uint64_t v)
-{
-    for (unsigned i = 0; i < size; i++, v >>= 8)
-        data[i] = (uint8_t)v;
-}
-
 #endif

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "dev/dev.h"
+#include "le.h"
 
 /* FW_CFG_ID bit 0: the selector/data port interface. Bit 1 (DMA) clear. */
 #define FW_CFG_VERSION 0x01
@@ -21,7 +21,7 @@ static struct fw_cfg_item *fw_cfg_add(struct fw_cfg *f, unsigned *n,
 static void fw_cfg_add_le(struct fw_cfg *f, unsigned *n, uint16_t key,
                           unsigned len, uint64_t v)
 {
-    dev_put_le(fw_cfg_add(f, n, key, len)->data, len, v);
+    le_put(fw_cfg_add(f, n, key, len)->data, len, v);
 }
 
 void fw_cfg_init(struct fw_cfg *f, uint64_t ram_size, uint16_t ncpus,
@@ -105,7 +105,7 @@ void fw_cfg_io(void *dev, const struct bus_access *a)
         /* The selector is a 16-bit register; data-port writes are gone
          * (QEMU v2.4+ ignores them). Anything else is dropped. */
         if (a->offset == FW_CFG_SELECTOR && a->size == 2)
-            fw_cfg_select(f, (uint16_t)dev_get_le(a->data, 2));
+            fw_cfg_select(f, (uint16_t)le_get(a->data, 2));
         return;
     }
     if (a->offset == FW_CFG_DATA)

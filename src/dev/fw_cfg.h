@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dev/dev.h"
 
 /*
  * The x86 ports (QEMU docs/specs/fw_cfg.rst): selector, then data (0x510

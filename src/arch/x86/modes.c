@@ -7,6 +7,7 @@
 #include "arch/x86/arch.h"
 #include "error.h"
 #include "kvm_ioctl.h"
+#include "le.h"
 
 /* GDT selectors (documented in kvmrun --help). */
 #define SEL_CODE64 0x08
@@ -69,7 +70,7 @@ int arch_write_gdt(struct guest_mem *mem)
 
 static void pt_put(uint8_t *table, unsigned i, uint64_t entry)
 {
-    memcpy(table + 8 * i, &entry, 8);
+    le_put(table + 8 * i, 8, entry);
 }
 
 /* Fills the PD at pd with 2 MiB pages for the GiB starting at base. */
