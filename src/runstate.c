@@ -208,43 +208,47 @@ static void *runstate_vcpu_thread(void *arg)
     return NULL;
 }
 
+/* Starts v's thread, with every signal blocked (SIGSYS aside): it opens
+ * only its kick signal. 0 or pthread_create's error. */
+static int runstate_start_vcpu(struct kvmrun_vcpu *v)
+{
+    int r;
+
+    runstate_set_vcpu(v, VCPU_RUNNING, false);
+    pthread_mutex_lock(&v->thread_lock);
+    r = kvmrun_thread_create(&v->thread, runstate_vcpu_thread, v);
+    v->thread_live = r == 0;
+    pthread_mutex_unlock(&v->thread_lock);
+    return r;
+}
+
+/* vCPU i's thread could not start (r): no vCPU from i on runs, and the
+ * VM ends. */
+static int runstate_start_failed(struct kvmrun_vm *vm, unsigned i, int r)
+{
+    char msg[128];
+
+    for (; i < vm->ncpus; i++)
+        runstate_set_vcpu(&vm->vcpus[i], VCPU_EXITED, false);
+    snprintf(msg, sizeof(msg), "cannot start a vCPU thread: %s", strerror(r));
+    runstate_end(vm, -1, KVMRUN_END_VMM_ERROR, (uint64_t)r, msg, "");
+    return err_set(r, "%s", msg);
+}
+
 int kvmrun_vm_start(struct kvmrun_vm *vm)
 {
-    unsigned i;
     int r;
 
     if (vm->started)
         return err_set(EBUSY, "the VM was already started");
     if ((r = kick_setup()) < 0)
         return r;
-    /* kvmrun_thread_create starts each with every signal blocked (SIGSYS
-     * aside); each vCPU thread then opens only its kick signal. */
     vm->started = true;
     vm->start_ns = clock_now_ns();
     machine_start(vm);
-    for (i = 0; i < vm->ncpus; i++) {
-        struct kvmrun_vcpu *v = &vm->vcpus[i];
-
-        runstate_set_vcpu(v, VCPU_RUNNING, false);
-        pthread_mutex_lock(&v->thread_lock);
-        r = kvmrun_thread_create(&v->thread, runstate_vcpu_thread, v);
-        v->thread_live = r == 0;
-        pthread_mutex_unlock(&v->thread_lock);
-        if (r != 0) {
-            runstate_set_vcpu(v, VCPU_EXITED, false);
-            break;
-        }
-    }
-    for (; i < vm->ncpus; i++)
-        runstate_set_vcpu(&vm->vcpus[i], VCPU_EXITED, false);
-    if (r != 0) {
-        char msg[128];
-
-        snprintf(msg, sizeof(msg), "cannot start a vCPU thread: %s",
-                 strerror(r));
-        runstate_end(vm, -1, KVMRUN_END_VMM_ERROR, (uint64_t)r, msg, "");
-        return err_set(r, "%s", msg);
-    }
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if ((r = runstate_start_vcpu(&vm->vcpus[i])) != 0)
+            return runstate_start_failed(vm, i, r);
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* rtc.c: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
+/* rtc.c: MC146818 real-time clock and CMOS RAM (index and data ports). */
 #include "dev/rtc.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* rtc.h: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
+/* rtc.h: MC146818 real-time clock and CMOS RAM (index and data ports). */
 #ifndef KVMRUN_RTC_H
 #define KVMRUN_RTC_H
 

@@ -1,4 +1,4 @@
-/* cpu.c: x86 VM setup, CPU modes and register dumps. */
+/* cpu.c: x86 VM setup, real mode, reading and dumping registers. */
 #include "arch/x86/arch.h"
 
 #include <errno.h>
