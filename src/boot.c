@@ -82,9 +82,8 @@ static int boot_make_runnable(struct kvmrun_vm *vm, unsigned i)
 
     if (i == 0 || !vm->cfg.irqchip)
         return 0;
-    if ((r = KVM_IOCTL(vm->vcpus[i].fd, KVM_SET_MP_STATE, &mp)) < 0)
-        return err_prefix(r, "vcpu%u", i);
-    return 0;
+    r = KVM_VCPU_IOCTL(vm->vcpus[i].fd, i, KVM_SET_MP_STATE, &mp);
+    return r < 0 ? r : 0;
 }
 
 static int boot_check(const struct kvmrun_vm *vm, const struct kvmrun_boot *b)

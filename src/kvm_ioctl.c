@@ -21,6 +21,14 @@ int kvm_ioctl(int fd, unsigned long req, unsigned long arg, const char *name)
     return r < 0 ? err_errno(errno, "%s", name) : r;
 }
 
+int kvm_vcpu_ioctl(int fd, unsigned index, unsigned long req, unsigned long arg,
+                   const char *name)
+{
+    int r = kvm_ioctl(fd, req, arg, name);
+
+    return r < 0 ? err_prefix(r, "vcpu%u", index) : r;
+}
+
 int kvm_cap(int fd, long cap)
 {
     int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);

@@ -43,18 +43,6 @@ static int snap_cap(const struct kvmrun_vm *vm, int cap)
     return kvm_cap(vm->vm_fd, cap);
 }
 
-/* A vCPU's ioctl, its failure naming the vCPU: 0 or -errno. */
-#define SNAP_VCPU_IOCTL(v, req, arg)                                           \
-    snap_vcpu_ioctl((v), (req), (unsigned long)(arg), #req)
-
-static int snap_vcpu_ioctl(struct kvmrun_vcpu *v, unsigned long req,
-                           unsigned long arg, const char *name)
-{
-    int r = kvm_ioctl(v->fd, req, arg, name);
-
-    return r < 0 ? err_prefix(r, "vcpu%u", v->index) : 0;
-}
-
 /* Reads one fixed-size vCPU state with req and writes it as a section. */
 #define SNAP_GET(w, v, type, req) snap_get((w), (v), (type), (req), #req)
 
@@ -68,7 +56,8 @@ static int snap_get(struct snap_writer *w, struct kvmrun_vcpu *v, uint32_t type,
     _Static_assert(sizeof(struct kvm_lapic_state) >= sizeof(struct kvm_sregs),
                    "buffer big enough for every fixed-size vCPU state");
     memset(buf, 0, sizeof(buf));
-    if ((r = snap_vcpu_ioctl(v, req, (unsigned long)buf, name)) < 0)
+    if ((r = kvm_vcpu_ioctl(v->fd, v->index, req, (unsigned long)buf, name)) <
+        0)
         return r;
     return snapw_section(w, type, v->index, buf, len);
 }
@@ -116,10 +105,10 @@ static int snap_read_msrs(struct kvmrun_vcpu *v,
         for (uint32_t i = 0; i < req->nmsrs; i++)
             req->entries[i] =
                 (struct kvm_msr_entry){.index = list->indices[done + i]};
-        n = KVM_IOCTL(v->fd, KVM_GET_MSRS, req);
+        n = KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_MSRS, req);
         if (n < 0) {
             free(req);
-            return err_prefix(n, "vcpu%u", v->index);
+            return n;
         }
         memcpy(out + kept, req->entries, (size_t)n * sizeof(*out));
         kept += (uint32_t)n;
@@ -159,8 +148,9 @@ static int snap_save_fpu(struct snap_writer *w, struct kvmrun_vcpu *v)
         return SNAP_GET(w, v, SNAP_VCPU_FPU, KVM_GET_FPU);
     if (!(buf = calloc(1, size)))
         return err_set(ENOMEM, "out of memory");
-    r = big ? SNAP_VCPU_IOCTL(v, KVM_GET_XSAVE2, buf)
-            : SNAP_VCPU_IOCTL(v, KVM_GET_XSAVE, buf);
+    r = big ? KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_XSAVE2, buf)
+            : KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_XSAVE, buf);
+    r = r < 0 ? r : 0;
     if (r == 0)
         r = snapw_section(w, SNAP_VCPU_XSAVE, v->index, buf, size);
     free(buf);
@@ -490,11 +480,13 @@ static int rest_set(struct kvmrun_vcpu *v, const struct snap_blob *b,
                     unsigned long req, const char *name)
 {
     uint8_t buf[sizeof(struct kvm_lapic_state)] __attribute__((aligned(8)));
+    int r;
 
     if (!b->data)
         return 0;
     memcpy(buf, b->data, (size_t)b->len);
-    return snap_vcpu_ioctl(v, req, (unsigned long)buf, name);
+    r = kvm_vcpu_ioctl(v->fd, v->index, req, (unsigned long)buf, name);
+    return r < 0 ? r : 0;
 }
 
 /* KVM_SET_MSRS stops at the first MSR it refuses: skip that one (this
@@ -513,10 +505,10 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
         req->nmsrs = n - done;
         memcpy(req->entries, b->data + done * sizeof(struct kvm_msr_entry),
                req->nmsrs * sizeof(struct kvm_msr_entry));
-        set = KVM_IOCTL(v->fd, KVM_SET_MSRS, req);
+        set = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_MSRS, req);
         if (set < 0) {
             free(req);
-            return err_prefix(set, "vcpu%u", v->index);
+            return set;
         }
         done += (uint32_t)set;
         if (done < n) {
@@ -552,9 +544,9 @@ static int rest_fpu(struct kvmrun_vcpu *v, const struct snap_blob *xsave,
     if (!(buf = calloc(1, (size_t)size)))
         return err_set(ENOMEM, "out of memory");
     memcpy(buf, xsave->data, (size_t)xsave->len);
-    r = SNAP_VCPU_IOCTL(v, KVM_SET_XSAVE, buf);
+    r = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_XSAVE, buf);
     free(buf);
-    return r;
+    return r < 0 ? r : 0;
 }
 
 static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
@@ -564,7 +556,9 @@ static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
     memcpy(&ev, b->data, sizeof(ev));
     ev.flags |=
         KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
-    return SNAP_VCPU_IOCTL(v, KVM_SET_VCPU_EVENTS, &ev);
+    int r = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_VCPU_EVENTS, &ev);
+
+    return r < 0 ? r : 0;
 }
 
 /* In the order KVM needs: special registers (APIC base, modes) before the

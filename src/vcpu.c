@@ -23,9 +23,9 @@ int vcpu_create(struct kvmrun_vm *vm, struct kvmrun_vcpu *v, unsigned index,
     v->vm = vm;
     v->index = index;
     v->run_size = run_size;
-    v->fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, index);
+    v->fd = KVM_VCPU_IOCTL(vm->vm_fd, index, KVM_CREATE_VCPU, index);
     if (v->fd < 0)
-        return err_prefix(v->fd, "vcpu%u", index);
+        return v->fd;
     v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (v->run == MAP_FAILED) {
         int r = err_errno(errno, "mmap of vcpu%u's kvm_run", index);

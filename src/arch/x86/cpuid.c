@@ -122,8 +122,7 @@ int arch_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported,
     memcpy(c, supported, size);
     for (uint32_t i = 0; i < c->nent; i++)
         cpuid_adjust(&c->entries[i], index, ncpus, tsc_deadline);
-    if ((r = KVM_IOCTL(vcpu_fd, KVM_SET_CPUID2, c)) < 0)
-        err_prefix(r, "vcpu%u", index);
+    r = KVM_VCPU_IOCTL(vcpu_fd, index, KVM_SET_CPUID2, c);
     free(c);
     return r < 0 ? r : 0;
 }
