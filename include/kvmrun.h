@@ -434,17 +434,12 @@ struct kvmrun_segment {
     uint16_t selector;
 };
 
-/* The general registers in struct kvmrun_regs' gpr[], in this order. */
-#define KVMRUN_GPR_NAMES                                                       \
-    {                                                                          \
-        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8", "r9",    \
-            "r10", "r11", "r12", "r13", "r14", "r15"                           \
-    }
-
 /* A vCPU's registers: what the control socket's regs reply shows. */
+#define KVMRUN_NGPRS 16
 struct kvmrun_regs {
     uint64_t rip, rflags;
-    uint64_t gpr[16]; /* KVMRUN_GPR_NAMES */
+    uint64_t gpr[KVMRUN_NGPRS]; /* rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp,
+                                   r8 ... r15: kvmrun_gpr_name() */
     struct kvmrun_segment cs, ds, es, fs, gs, ss;
     uint64_t cr0, cr2, cr3, cr4, efer;
 };
@@ -457,6 +452,9 @@ struct kvmrun_regs {
  * KVM request that failed.
  */
 int kvmrun_vcpu_get_regs(struct kvmrun_vcpu *vcpu, struct kvmrun_regs *regs);
+
+/* The name of struct kvmrun_regs' gpr[i] ("rax", ...), or NULL. */
+const char *kvmrun_gpr_name(unsigned i);
 
 /* A vCPU's state: "created", "running", "paused" or "exited". */
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);

@@ -333,14 +333,13 @@ static void ctl_add_seg(json_t *o, const char *name,
 
 static json_t *ctl_regs_reply(unsigned index, const struct kvmrun_regs *r)
 {
-    static const char *const names[] = KVMRUN_GPR_NAMES;
     json_t *o = ctl_ok();
 
     ctl_set_count(o, "vcpu", index);
     ctl_add_hex(o, "rip", r->rip);
     ctl_add_hex(o, "rflags", r->rflags);
-    for (unsigned i = 0; i < 16; i++)
-        ctl_add_hex(o, names[i], r->gpr[i]);
+    for (unsigned i = 0; i < KVMRUN_NGPRS; i++)
+        ctl_add_hex(o, kvmrun_gpr_name(i), r->gpr[i]);
     ctl_add_seg(o, "cs", &r->cs);
     ctl_add_seg(o, "ds", &r->ds);
     ctl_add_seg(o, "es", &r->es);

@@ -351,6 +351,15 @@ void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v, struct kvmrun_vcpu_stats *out)
     out->paused_ns = vcpu_load(&s->paused_ns);
 }
 
+const char *kvmrun_gpr_name(unsigned i)
+{
+    static const char *const names[KVMRUN_NGPRS] = {
+        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+        "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+
+    return i < KVMRUN_NGPRS ? names[i] : NULL;
+}
+
 int kvmrun_vcpu_get_regs(struct kvmrun_vcpu *v, struct kvmrun_regs *regs)
 {
     int r = arch_vcpu_get_regs(v->fd, regs);
