@@ -27,9 +27,12 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
-# files (src/snapfile.c). Not libseccomp: the seccomp filters are compiled
-# at build time (see SECCOMP_GEN below).
-LDFLAGS += -ljansson -lz
+# files (src/snapfile.c); liburing for the disks' io_uring engine
+# (src/blkio_uring.c), from liburing.a in every build: Debian 12's
+# liburing.so.2.3 does not export io_uring_register_restrictions() and
+# io_uring_enable_rings(), which the engine needs. Not libseccomp: the
+# seccomp filters are compiled at build time (see SECCOMP_GEN below).
+LDFLAGS += -ljansson -lz -l:liburing.a
 # The kvmrun command is linked statically, like Firecracker and kvmtool:
 # no ld.so at start, and only the parts of libc it calls are resident
 # instead of libc.so's shared pages (1.2 MiB of it, with fault-around).
@@ -261,6 +264,8 @@ FUZZ_LIBS_control := -ljansson
 FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
+FUZZ_SRCS_virtio_blk := src/virtio/blk_req.c src/virtio/virtqueue.c \
+                        src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))

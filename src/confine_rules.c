@@ -127,6 +127,21 @@ static const int confine_files[] = {
     SCMP_SYS(getrandom),
 };
 
+/*
+ * The disks' data path (src/blkio_uring.c): submitting to and reaping
+ * from io_uring rings made before confinement. Not io_uring_setup nor
+ * io_uring_register: a ring made afterwards would run any opcode it is
+ * given (open, connect, send...), past these filters, since io_uring's
+ * requests are not system calls; the engine's rings are restricted to
+ * READV, WRITEV, FSYNC and FALLOCATE before they are enabled. The I/O
+ * thread's epoll and eventfds, the sync engine's preadv, pwritev,
+ * fdatasync and fallocate, and its workers' start are in the groups
+ * above.
+ */
+static const int confine_block_io[] = {
+    SCMP_SYS(io_uring_enter),
+};
+
 /* The control socket (socket and socketpair: AF_UNIX only, see
  * confine_add_socket): serving clients, checking their uid against
  * kvmrun's own (SO_PEERCRED, getuid), the socket file's mode. */
@@ -191,6 +206,7 @@ static const struct confine_group confine_groups[] = {
     CONFINE_GROUP("console", CONFINE_PROCESS, confine_console),
     CONFINE_GROUP("fd I/O", CONFINE_PROCESS, confine_fd_io),
     CONFINE_GROUP("files", CONFINE_PROCESS, confine_files),
+    CONFINE_GROUP("block I/O", CONFINE_PROCESS, confine_block_io),
     CONFINE_GROUP("control socket", CONFINE_PROCESS, confine_control_socket),
 #if CONFINE_SANITIZER
     CONFINE_GROUP("sanitizer", CONFINE_BOTH, confine_sanitizer),
