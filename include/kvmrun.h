@@ -2,6 +2,7 @@
 #ifndef KVMRUN_H
 #define KVMRUN_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,6 +146,23 @@ struct kvmrun_vcpu_stats {
 
 /* Text of the last error of a library call made by this thread. */
 const char *kvmrun_last_error(void);
+
+/* For code built on the library (the control socket is): records a
+ * message (formatted from fmt) for kvmrun_last_error() and returns -err
+ * (err > 0), as the library's own calls report their errors. */
+int kvmrun_set_error(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * For code built on the library: starts a thread as the library starts
+ * its own (vCPUs, device output, the control socket), with every signal
+ * blocked but SIGSYS (the vCPU threads' kick signal and the CLI's
+ * signalfd must find them blocked; a seccomp trap must reach its
+ * handler), on a 512 KiB stack instead of glibc's 8 MiB (which under
+ * transparent huge pages costs a resident 2 MiB page per thread).
+ * pthread_create's result: 0 or an errno value.
+ */
+int kvmrun_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* Parses a memory size: a number (decimal, or hex after 0x) with an
  * optional K, M, G or T suffix (powers of 1024); a bare number is MiB, as
@@ -434,12 +452,67 @@ const char *kvmrun_hold_name(unsigned hold);
 /* Number of vCPUs. */
 unsigned kvmrun_vm_ncpus(const struct kvmrun_vm *vm);
 
+/* Bytes of guest RAM. */
+uint64_t kvmrun_vm_mem_size(const struct kvmrun_vm *vm);
+
+/* A VM's run state: where kvmrun_vm_start(), the holds and its end put
+ * it. Safe from any thread. */
+enum kvmrun_vm_state {
+    KVMRUN_VM_CREATED, /* not started yet */
+    KVMRUN_VM_RUNNING, /* started, no hold set */
+    KVMRUN_VM_PAUSED,  /* started, a hold set: the target is paused, its
+                          vCPUs paused or on their way (kvmrun_vcpu_state) */
+    KVMRUN_VM_ENDED,   /* ended (kvmrun_vm_event_fd() is readable) */
+};
+
+enum kvmrun_vm_state kvmrun_vm_state(struct kvmrun_vm *vm);
+
+/* "created", "running", "paused", "ended", or "?". */
+const char *kvmrun_vm_state_name(enum kvmrun_vm_state state);
+
+/* Nanoseconds (CLOCK_MONOTONIC) since kvmrun_vm_start(); 0 before it. */
+uint64_t kvmrun_vm_uptime_ns(const struct kvmrun_vm *vm);
+
+/* Reports one line (formatted from fmt, no newline) through the VM's log
+ * function (kvmrun_config.log): for code built on the library. */
+void kvmrun_vm_log(const struct kvmrun_vm *vm, enum kvmrun_log_level level,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Copies a vCPU's counters (consistent per field, live while it runs). */
 void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *vcpu,
                            struct kvmrun_vcpu_stats *out);
 
 /* Writes a paused (or stopped) vCPU's registers as text lines. */
 void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *vcpu, char *buf, size_t len);
+
+/* An x86 segment register's visible part. */
+struct kvmrun_segment {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+};
+
+/* A vCPU's registers: what the control socket's regs reply shows. */
+#define KVMRUN_NGPRS 16
+struct kvmrun_regs {
+    uint64_t rip, rflags;
+    uint64_t gpr[KVMRUN_NGPRS]; /* rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp,
+                                   r8 ... r15: kvmrun_gpr_name() */
+    struct kvmrun_segment cs, ds, es, fs, gs, ss;
+    uint64_t cr0, cr2, cr3, cr4, efer;
+};
+
+/*
+ * Reads a vCPU's registers into *regs. Meant for a vCPU out of KVM_RUN:
+ * paused, exited, or never started (on a running one KVM makes the call
+ * wait until it leaves KVM_RUN, and what it reads is stale at once).
+ * Returns 0, or -errno with kvmrun_last_error() naming the vCPU and the
+ * KVM request that failed.
+ */
+int kvmrun_vcpu_get_regs(struct kvmrun_vcpu *vcpu, struct kvmrun_regs *regs);
+
+/* The name of struct kvmrun_regs' gpr[i] ("rax", ...), or NULL. */
+const char *kvmrun_gpr_name(unsigned i);
 
 /* A vCPU's state: "created", "running", "paused" or "exited". */
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);

@@ -2,10 +2,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
 #include "error.h"
+#include "kvm_ioctl.h"
 #include "vm.h"
 
 static const char *const mode_names[] = {"real", "protected", "long"};
@@ -78,12 +78,12 @@ static int boot_vcpu(struct kvmrun_vm *vm, const struct kvmrun_boot *b,
 static int boot_make_runnable(struct kvmrun_vm *vm, unsigned i)
 {
     struct kvm_mp_state mp = {KVM_MP_STATE_RUNNABLE};
+    int r;
 
     if (i == 0 || !vm->cfg.irqchip)
         return 0;
-    if (ioctl(vm->vcpus[i].fd, KVM_SET_MP_STATE, &mp) < 0)
-        return err_errno(errno, "KVM_SET_MP_STATE (vcpu%u)", i);
-    return 0;
+    r = KVM_VCPU_IOCTL(vm->vcpus[i].fd, i, KVM_SET_MP_STATE, &mp);
+    return r < 0 ? r : 0;
 }
 
 static int boot_check(const struct kvmrun_vm *vm, const struct kvmrun_boot *b)

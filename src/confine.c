@@ -16,10 +16,9 @@
  * the BPF programs ($(BUILD)/gen/confine_bpf.c, see confine_bpf.h). Here
  * a program is only copied, the action and kvmrun's pid (tgkill's tgid)
  * written at the patch sites the generator found, and installed. So
- * neither libkvmrun nor kvmrun links libseccomp: building the filters at
- * run time took 1.5 ms of kvmrun's start natively and 10-50 ms in the
- * test VM (installing them: 0.2 and 3 ms), and libseccomp's code, tables
- * and heap were ~200 KiB of kvmrun's resident memory.
+ * neither libkvmrun nor kvmrun links libseccomp: no filter is built at
+ * start, and none of libseccomp's code, tables or heap is resident
+ * (docs/seccomp.md has the figures).
  */
 #include "confine.h"
 
@@ -64,10 +63,10 @@ static struct sock_fprog *confine_program(const struct confine_bpf *bpf,
 /*
  * The process filter, into every thread that exists now (TSYNC), and so
  * into every later one. No new privileges first: seccomp(2) requires it
- * of an unprivileged process (TSYNC gives it to every thread). libseccomp
- * also passed SECCOMP_FILTER_FLAG_TSYNC_ESRCH, which makes a failed
- * synchronization -ESRCH; without it seccomp(2) returns the id of the
- * thread that could not take the filter, which is worth reporting.
+ * of an unprivileged process (TSYNC gives it to every thread). Without
+ * SECCOMP_FILTER_FLAG_TSYNC_ESRCH, a failed synchronization returns the
+ * id of the thread that could not take the filter, which is worth
+ * reporting.
  */
 static int confine_load_process(uint32_t ret)
 {

@@ -4,19 +4,19 @@
 #include <jansson.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
-#include "error.h"
-#include "vm.h"
+#include "kvmrun.h"
 
 /* How long pause, resume and stop may wait for the vCPUs. */
 #define CTL_TIMEOUT_MS 5000
@@ -48,6 +48,29 @@ struct kvmrun_control {
     struct kvmrun_file_id id; /* the socket file bind() made */
     struct ctl_client clients[CTL_MAX];
 };
+
+static uint64_t ctl_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* kvmrun_set_error() with ": strerror(err)" after the message. */
+static int ctl_errno(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int ctl_errno(int err, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return kvmrun_set_error(err, "%s: %s", msg, strerror(err));
+}
 
 /* ---- Replies ---- */
 
@@ -139,18 +162,7 @@ static void ctl_add_hex(json_t *o, const char *name, uint64_t v)
  */
 static const char *ctl_vm_state(struct kvmrun_vm *vm)
 {
-    enum kvmrun_end end;
-    unsigned holds;
-
-    pthread_mutex_lock(&vm->lock);
-    end = vm->outcome.end;
-    holds = vm->holds;
-    pthread_mutex_unlock(&vm->lock);
-    if (end != KVMRUN_END_NONE)
-        return "ended";
-    if (!vm->started)
-        return "created";
-    return holds ? "paused" : "running";
+    return kvmrun_vm_state_name(kvmrun_vm_state(vm));
 }
 
 /* "held_by": the names of the holds set (["user", "snapshot"]). */
@@ -179,15 +191,15 @@ static json_t *ctl_need(struct kvmrun_vm *vm, const char *cmd, const char *want,
 static json_t *ctl_status(struct kvmrun_vm *vm)
 {
     json_t *o = ctl_ok(), *states = json_array();
-    double up = vm->started ? (vm_now_ns() - vm->start_ns) / 1e9 : 0;
+    unsigned n = kvmrun_vm_ncpus(vm);
 
     ctl_set_str(o, "state", ctl_vm_state(vm));
-    ctl_set_count(o, "vcpus", vm->ncpus);
-    ctl_set_count(o, "memory", vm->mem.size);
-    json_object_set_new(o, "uptime", json_real(up));
-    for (unsigned i = 0; i < vm->ncpus; i++)
-        json_array_append_new(states,
-                              json_string(kvmrun_vcpu_state(&vm->vcpus[i])));
+    ctl_set_count(o, "vcpus", n);
+    ctl_set_count(o, "memory", kvmrun_vm_mem_size(vm));
+    json_object_set_new(o, "uptime", json_real(kvmrun_vm_uptime_ns(vm) / 1e9));
+    for (unsigned i = 0; i < n; i++)
+        json_array_append_new(
+            states, json_string(kvmrun_vcpu_state(kvmrun_vm_vcpu(vm, i))));
     json_object_set_new(o, "vcpu_states", states);
     ctl_add_holds(o, kvmrun_vm_holds(vm));
     return o;
@@ -199,7 +211,7 @@ static json_t *ctl_status(struct kvmrun_vm *vm)
 static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
 {
     struct kvmrun_pause_result res;
-    uint64_t t0 = vm_now_ns();
+    uint64_t t0 = ctl_now_ns();
     json_t *o;
     int r =
         kvmrun_vm_set_pause(vm, cmd == CTL_PAUSE ? KVMRUN_PAUSE : KVMRUN_RESUME,
@@ -209,7 +221,7 @@ static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
     ctl_set_str(o, "state", ctl_vm_state(vm));
-    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
+    ctl_set_count(o, "took_us", (ctl_now_ns() - t0) / 1000);
     json_object_set_new(o, "superseded", json_boolean(!res.reached));
     ctl_add_holds(o, res.holds);
     return o;
@@ -218,7 +230,7 @@ static json_t *ctl_pause(struct kvmrun_vm *vm, enum ctl_cmd cmd)
 /* stop: the call, timed; its error is the reply's. */
 static json_t *ctl_stop(struct kvmrun_vm *vm)
 {
-    uint64_t t0 = vm_now_ns();
+    uint64_t t0 = ctl_now_ns();
     json_t *o;
     int r = kvmrun_vm_stop(vm, KVMRUN_STOP_CONTROL, CTL_TIMEOUT_MS);
 
@@ -226,7 +238,7 @@ static json_t *ctl_stop(struct kvmrun_vm *vm)
         return ctl_error(-r, kvmrun_last_error());
     o = ctl_ok();
     ctl_set_str(o, "state", ctl_vm_state(vm));
-    ctl_set_count(o, "took_us", (vm_now_ns() - t0) / 1000);
+    ctl_set_count(o, "took_us", (ctl_now_ns() - t0) / 1000);
     return o;
 }
 
@@ -273,12 +285,13 @@ static void ctl_add_exits(json_t *exits, const char *name, uint64_t n)
 
 static json_t *ctl_vcpu_stats(struct kvmrun_vm *vm, unsigned i)
 {
+    struct kvmrun_vcpu *v = kvmrun_vm_vcpu(vm, i);
     struct kvmrun_vcpu_stats st;
     json_t *o = json_object(), *exits = json_object();
 
-    kvmrun_vcpu_get_stats(&vm->vcpus[i], &st);
+    kvmrun_vcpu_get_stats(v, &st);
     ctl_set_count(o, "vcpu", i);
-    ctl_set_str(o, "state", kvmrun_vcpu_state(&vm->vcpus[i]));
+    ctl_set_str(o, "state", kvmrun_vcpu_state(v));
     for (unsigned k = 0; k < KVMRUN_STATS_EXITS; k++)
         if (st.exits[k])
             ctl_add_exits(exits, kvmrun_exit_name(k), st.exits[k]);
@@ -291,7 +304,7 @@ static json_t *ctl_vcpu_stats(struct kvmrun_vm *vm, unsigned i)
     ctl_set_count(o, "rekicks", st.rekicks);
     ctl_set_count(o, "pauses", st.pauses);
     ctl_set_count(o, "paused_ns", st.paused_ns);
-    ctl_add_kstats(o, vm, &vm->vcpus[i]);
+    ctl_add_kstats(o, vm, v);
     return o;
 }
 
@@ -301,14 +314,14 @@ static json_t *ctl_stats(struct kvmrun_vm *vm)
 
     ctl_set_str(o, "state", ctl_vm_state(vm));
     ctl_add_kstats(o, vm, NULL);
-    for (unsigned i = 0; i < vm->ncpus; i++)
+    for (unsigned i = 0; i < kvmrun_vm_ncpus(vm); i++)
         json_array_append_new(vcpus, ctl_vcpu_stats(vm, i));
     json_object_set_new(o, "vcpus", vcpus);
     return o;
 }
 
 static void ctl_add_seg(json_t *o, const char *name,
-                        const struct kvm_segment *s)
+                        const struct kvmrun_segment *s)
 {
     json_t *seg = json_object();
 
@@ -318,57 +331,49 @@ static void ctl_add_seg(json_t *o, const char *name,
     json_object_set_new(o, name, seg);
 }
 
-static json_t *ctl_regs_reply(unsigned index, const struct kvm_regs *r,
-                              const struct kvm_sregs *s)
+static json_t *ctl_regs_reply(unsigned index, const struct kvmrun_regs *r)
 {
-    const uint64_t gprs[] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi,
-                             r->rsp, r->rbp, r->r8,  r->r9,  r->r10, r->r11,
-                             r->r12, r->r13, r->r14, r->r15};
-    static const char *const names[] = {
-        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
-        "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
     json_t *o = ctl_ok();
 
     ctl_set_count(o, "vcpu", index);
     ctl_add_hex(o, "rip", r->rip);
     ctl_add_hex(o, "rflags", r->rflags);
-    for (unsigned i = 0; i < 16; i++)
-        ctl_add_hex(o, names[i], gprs[i]);
-    ctl_add_seg(o, "cs", &s->cs);
-    ctl_add_seg(o, "ds", &s->ds);
-    ctl_add_seg(o, "es", &s->es);
-    ctl_add_seg(o, "fs", &s->fs);
-    ctl_add_seg(o, "gs", &s->gs);
-    ctl_add_seg(o, "ss", &s->ss);
-    ctl_add_hex(o, "cr0", s->cr0);
-    ctl_add_hex(o, "cr2", s->cr2);
-    ctl_add_hex(o, "cr3", s->cr3);
-    ctl_add_hex(o, "cr4", s->cr4);
-    ctl_add_hex(o, "efer", s->efer);
+    for (unsigned i = 0; i < KVMRUN_NGPRS; i++)
+        ctl_add_hex(o, kvmrun_gpr_name(i), r->gpr[i]);
+    ctl_add_seg(o, "cs", &r->cs);
+    ctl_add_seg(o, "ds", &r->ds);
+    ctl_add_seg(o, "es", &r->es);
+    ctl_add_seg(o, "fs", &r->fs);
+    ctl_add_seg(o, "gs", &r->gs);
+    ctl_add_seg(o, "ss", &r->ss);
+    ctl_add_hex(o, "cr0", r->cr0);
+    ctl_add_hex(o, "cr2", r->cr2);
+    ctl_add_hex(o, "cr3", r->cr3);
+    ctl_add_hex(o, "cr4", r->cr4);
+    ctl_add_hex(o, "efer", r->efer);
     return o;
 }
 
 /* Only while paused: a running vCPU's registers are stale at once, and
- * its fd's ioctls would wait for it to leave KVM_RUN. */
+ * reading them would wait for it to leave KVM_RUN. */
 static json_t *ctl_regs(struct kvmrun_vm *vm, unsigned index)
 {
-    struct kvm_regs r;
-    struct kvm_sregs s;
+    struct kvmrun_vcpu *v = kvmrun_vm_vcpu(vm, index);
+    struct kvmrun_regs r;
     json_t *e;
+    int err;
 
-    if (index >= vm->ncpus)
+    if (!v)
         return ctl_errorf(CTL_E_INVALID, "regs: no vcpu %u (the VM has %u)",
-                          index, vm->ncpus);
+                          index, kvmrun_vm_ncpus(vm));
     if ((e = ctl_need(vm, "regs", "paused", NULL)))
         return e;
-    if (strcmp(kvmrun_vcpu_state(&vm->vcpus[index]), "paused") != 0)
+    if (strcmp(kvmrun_vcpu_state(v), "paused") != 0)
         return ctl_errorf(CTL_E_STATE, "regs: vcpu%u is %s, not paused", index,
-                          kvmrun_vcpu_state(&vm->vcpus[index]));
-    if (ioctl(vm->vcpus[index].fd, KVM_GET_REGS, &r) < 0 ||
-        ioctl(vm->vcpus[index].fd, KVM_GET_SREGS, &s) < 0)
-        return ctl_errorf(errno, "regs: vcpu%u: KVM_GET_REGS: %s", index,
-                          strerror(errno));
-    return ctl_regs_reply(index, &r, &s);
+                          kvmrun_vcpu_state(v));
+    if ((err = kvmrun_vcpu_get_regs(v, &r)) < 0)
+        return ctl_errorf(-err, "regs: %s", kvmrun_last_error());
+    return ctl_regs_reply(index, &r);
 }
 
 static json_t *ctl_snapshot(struct kvmrun_vm *vm, const char *path)
@@ -572,9 +577,9 @@ static bool ctl_peer_ok(struct kvmrun_control *c, int fd)
         return false;
     if (cred.uid == 0 || cred.uid == geteuid())
         return true;
-    vm_log(c->vm, KVMRUN_LOG_WARN,
-           "control socket %s: refused a client with uid %u (pid %d)", c->path,
-           (unsigned)cred.uid, (int)cred.pid);
+    kvmrun_vm_log(c->vm, KVMRUN_LOG_WARN,
+                  "control socket %s: refused a client with uid %u (pid %d)",
+                  c->path, (unsigned)cred.uid, (int)cred.pid);
     return false;
 }
 
@@ -607,11 +612,11 @@ static void ctl_accept_failed(struct kvmrun_control *c, int err)
         if (fd >= 0 || err == EAGAIN || err == ECONNABORTED)
             return;
     }
-    c->listen_after_ns = vm_now_ns() + CTL_BACKOFF_MS * 1000000ull;
+    c->listen_after_ns = ctl_now_ns() + CTL_BACKOFF_MS * 1000000ull;
     if (!c->accept_warned)
-        vm_log(c->vm, KVMRUN_LOG_WARN,
-               "control socket %s: accept: %s (clients wait)", c->path,
-               strerror(err));
+        kvmrun_vm_log(c->vm, KVMRUN_LOG_WARN,
+                      "control socket %s: accept: %s (clients wait)", c->path,
+                      strerror(err));
     c->accept_warned = true;
 }
 
@@ -654,7 +659,7 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
     pfd[0] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
     /* A negative fd is left out of poll: the socket rests. */
     pfd[1] = (struct pollfd){
-        .fd = vm_now_ns() < c->listen_after_ns ? -1 : c->listen_fd,
+        .fd = ctl_now_ns() < c->listen_after_ns ? -1 : c->listen_fd,
         .events = POLLIN};
     for (unsigned i = 0; i < CTL_MAX; i++) {
         struct ctl_client *cl = &c->clients[i];
@@ -671,7 +676,7 @@ static nfds_t ctl_poll_set(struct kvmrun_control *c, struct pollfd *pfd,
 /* poll's timeout: -1, or until the listening socket's rest ends. */
 static int ctl_poll_timeout(const struct kvmrun_control *c)
 {
-    uint64_t now = vm_now_ns();
+    uint64_t now = ctl_now_ns();
 
     if (now >= c->listen_after_ns)
         return -1;
@@ -693,8 +698,8 @@ static void *ctl_thread(void *arg)
         if (poll(pfd, n, ctl_poll_timeout(c)) < 0) {
             if (errno == EINTR)
                 continue;
-            vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
-                   strerror(errno));
+            kvmrun_vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: poll: %s",
+                          strerror(errno));
             break;
         }
         if (pfd[0].revents)
@@ -724,18 +729,20 @@ static int ctl_probe(const char *path)
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return err_errno(errno, "--api %s: socket", path);
+        return ctl_errno(errno, "--api %s: socket", path);
     memcpy(sa.sun_path, path, strlen(path) + 1);
     err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
     close(fd);
     if (err == ECONNREFUSED)
         return 0;
     if (err == 0 || err == EAGAIN || err == EINPROGRESS)
-        return err_set(EADDRINUSE, "--api %s: another process serves it", path);
-    return err_set(err,
-                   "--api %s: cannot tell whether another process serves "
-                   "it (connect: %s): not replaced",
-                   path, strerror(err));
+        return kvmrun_set_error(EADDRINUSE,
+                                "--api %s: another process serves it", path);
+    return kvmrun_set_error(
+        err,
+        "--api %s: cannot tell whether another process serves "
+        "it (connect: %s): not replaced",
+        path, strerror(err));
 }
 
 /* A socket file at path: live (another server: refuse) or stale (remove
@@ -747,14 +754,15 @@ static int ctl_clear_path(const char *path)
     int r;
 
     if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : err_errno(errno, "--api %s", path);
+        return errno == ENOENT ? 0 : ctl_errno(errno, "--api %s", path);
     if (!S_ISSOCK(st.st_mode))
-        return err_set(EEXIST, "--api %s: exists and is not a socket", path);
+        return kvmrun_set_error(EEXIST, "--api %s: exists and is not a socket",
+                                path);
     if ((r = ctl_probe(path)) < 0)
         return r;
     id = (struct kvmrun_file_id){(uint64_t)st.st_dev, (uint64_t)st.st_ino};
     if ((r = kvmrun_file_remove_own(path, &id)) < 0)
-        return err_errno(-r, "--api %s: removing the stale socket", path);
+        return ctl_errno(-r, "--api %s: removing the stale socket", path);
     return 0;
 }
 
@@ -767,18 +775,18 @@ static int ctl_listen(struct kvmrun_control *c)
     c->listen_fd =
         socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->listen_fd < 0)
-        return err_errno(errno, "--api %s: socket", c->path);
+        return ctl_errno(errno, "--api %s: socket", c->path);
     memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
     /* Born 0600: no window where others could connect. */
     old = umask(0177);
     r = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
     if (r < 0)
-        return err_errno(errno, "--api %s: bind", c->path);
+        return ctl_errno(errno, "--api %s: bind", c->path);
     if ((r = kvmrun_file_id(c->path, &c->id)) < 0)
         return r; /* gone at once: nothing of ours to remove */
     if (chmod(c->path, 0600) < 0 || listen(c->listen_fd, CTL_MAX) < 0) {
-        r = err_errno(errno, "--api %s: listen", c->path);
+        r = ctl_errno(errno, "--api %s: listen", c->path);
         kvmrun_file_remove_own(c->path, &c->id);
         return r;
     }
@@ -787,11 +795,11 @@ static int ctl_listen(struct kvmrun_control *c)
 
 static int ctl_start_thread(struct kvmrun_control *c)
 {
-    int r = vm_thread_create(&c->thread, ctl_thread, c);
+    int r = kvmrun_thread_create(&c->thread, ctl_thread, c);
 
     if (r != 0)
-        return err_set(r, "control socket: cannot start its thread: %s",
-                       strerror(r));
+        return kvmrun_set_error(
+            r, "control socket: cannot start its thread: %s", strerror(r));
     return 0;
 }
 
@@ -803,14 +811,14 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
 
     *out = NULL;
     if (!path[0] || strlen(path) >= sizeof(c->path))
-        return err_set(ENAMETOOLONG,
-                       "--api %s: a socket path is 1 to %zu "
-                       "bytes",
-                       path, sizeof(c->path) - 1);
+        return kvmrun_set_error(ENAMETOOLONG,
+                                "--api %s: a socket path is 1 to %zu "
+                                "bytes",
+                                path, sizeof(c->path) - 1);
     if ((r = ctl_clear_path(path)) < 0)
         return r;
     if (!(c = calloc(1, sizeof(*c))))
-        return err_set(ENOMEM, "--api %s: out of memory", path);
+        return kvmrun_set_error(ENOMEM, "--api %s: out of memory", path);
     c->vm = vm;
     memcpy(c->path, path, strlen(path) + 1);
     for (unsigned i = 0; i < CTL_MAX; i++)
@@ -820,7 +828,7 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
     c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     c->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (c->wake_fd < 0) {
-        r = err_errno(errno, "--api %s: eventfd", path);
+        r = ctl_errno(errno, "--api %s: eventfd", path);
         goto err_free;
     }
     if ((r = ctl_listen(c)) < 0)
@@ -850,8 +858,8 @@ void kvmrun_control_stop(struct kvmrun_control *c)
     if (!c)
         return;
     if (write(c->wake_fd, &one, sizeof(one)) < 0)
-        vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: eventfd: %s",
-               strerror(errno));
+        kvmrun_vm_log(c->vm, KVMRUN_LOG_ERROR, "control socket: eventfd: %s",
+                      strerror(errno));
     pthread_join(c->thread, NULL);
     for (unsigned i = 0; i < CTL_MAX; i++) {
         if (c->clients[i].fd >= 0)

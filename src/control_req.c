@@ -59,133 +59,117 @@ static const char *ctl_quote(const char *name, char *buf, size_t size)
  * jansson's decoder: any value (a non-object is refused with its own
  * message), stopping after it (junk after it has its own message too),
  * numbers as doubles (an integer too big for json_int_t is then an
- * argument out of range, not malformed JSON). It is strict RFC 8259,
- * where cJSON was lax: raw control characters in strings, invalid UTF-8,
- * "\u0000" and non-JSON numbers ("01", "+1") are malformed now.
+ * argument out of range, not malformed JSON). It is strict RFC 8259:
+ * raw control characters in strings, invalid UTF-8, "\u0000" and
+ * non-JSON numbers ("01", "+1") are malformed. A repeated member name is
+ * its error too (JSON_REJECT_DUPLICATES), at any depth.
  */
 #define CTL_JSON_FLAGS                                                         \
     (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL)
+#define CTL_JSON_STRICT (CTL_JSON_FLAGS | JSON_REJECT_DUPLICATES)
+
+/* The command named by "cmd". */
+static int ctl_command(const json_t *obj, const struct ctl_spec **spec)
+{
+    const json_t *cmd = json_object_get(obj, "cmd");
+    char q[65];
+
+    if (!json_is_string(cmd))
+        return err_set(CTL_E_INVALID,
+                       "a request needs \"cmd\": a command name (string)");
+    if (!(*spec = ctl_find(json_string_value(cmd))))
+        return err_set(CTL_E_UNKNOWN,
+                       "unknown command \"%s\" (status, pause, resume, "
+                       "stop, stats, regs, snapshot)",
+                       ctl_quote(json_string_value(cmd), q, sizeof(q)));
+    return 0;
+}
+
+/* Every member is "cmd" or the command's argument, in their order. */
+static int ctl_check_members(const json_t *obj, const struct ctl_spec *s)
+{
+    const char *name;
+    json_t *value;
+    char q[65];
+
+    json_object_foreach((json_t *)obj, name, value)
+    {
+        if (strcmp(name, "cmd") != 0 && (!s->arg || strcmp(name, s->arg) != 0))
+            return err_set(CTL_E_INVALID, "%s: unknown argument \"%s\"",
+                           s->name, ctl_quote(name, q, sizeof(q)));
+    }
+    return 0;
+}
 
 /*
- * A walk over the members of the request's object in their order,
- * repeats included: jansson's object keeps one member a name (the last),
- * but a repeated name is refused, and the first "cmd" is the command.
- * The text was decoded whole before: it is valid JSON, so between two
- * values there is only blank space and one of '{', ':' or ','.
+ * Where the member name that ends before end (jansson's position for a
+ * repeated one: past its closing quote) starts: its opening quote, the
+ * nearest one before that not escaped (inside a JSON string every quote
+ * is preceded by an odd number of backslashes). 0 if there is none.
  */
-struct ctl_walk {
-    const char *p, *end;
-};
+static size_t ctl_name_start(const char *line, size_t end)
+{
+    for (size_t i = end - 1; i-- > 0;) {
+        size_t slashes = 0;
 
-/* The value at w->p (a new reference; NULL: out of memory), passed. */
-static json_t *ctl_walk_value(struct ctl_walk *w)
+        while (slashes < i && line[i - 1 - slashes] == '\\')
+            slashes++;
+        if (line[i] == '"' && slashes % 2 == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* The members before the repeated name at [at, ...): the text up to it,
+ * less its comma, closed; NULL when the repeat is inside a value. */
+static json_t *ctl_members_before(const char *line, size_t at)
 {
     json_error_t e;
-    json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), CTL_JSON_FLAGS, &e);
+    json_t *obj = NULL;
+    size_t k = at;
+    char *text;
 
-    if (v)
-        w->p += e.position;
-    return v;
-}
-
-static void ctl_walk_skip(struct ctl_walk *w, const char *chars)
-{
-    while (w->p < w->end && *w->p && strchr(chars, *w->p))
-        w->p++;
-}
-
-/* The next member's name (a new reference): 1, 0 after the last, or
- * -ENOMEM. *value (if value) gets its value, a new reference too. */
-static int ctl_walk_next(struct ctl_walk *w, json_t **name, json_t **value)
-{
-    json_t *v;
-
-    ctl_walk_skip(w, " \t\r\n{,");
-    if (w->p >= w->end || *w->p == '}')
-        return 0;
-    if (!(*name = ctl_walk_value(w)))
-        return err_set(ENOMEM, "out of memory reading the request");
-    ctl_walk_skip(w, " \t\r\n:");
-    if (!(v = ctl_walk_value(w))) {
-        json_decref(*name);
-        return err_set(ENOMEM, "out of memory reading the request");
+    while (k > 0 && strchr(" \t\r\n", line[k - 1]))
+        k--;
+    if (k == 0 || line[k - 1] != ',' || !(text = malloc(k)))
+        return NULL;
+    memcpy(text, line, k - 1);
+    text[k - 1] = '}';
+    obj = json_loadb(text, k, CTL_JSON_STRICT, &e);
+    free(text);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return NULL;
     }
-    if (value)
-        *value = v;
-    else
-        json_decref(v);
-    return 1;
+    return obj;
 }
 
-/* The command named by the first "cmd" member. */
-static int ctl_command(const char *line, size_t len,
-                       const struct ctl_spec **spec)
+/*
+ * A request with a repeated member (valid JSON otherwise): the members
+ * before the repeat are checked as any request's, in their order (the
+ * first "cmd" names the command), then the repeat is refused by name.
+ */
+static int ctl_repeated(const char *line, size_t end)
 {
-    struct ctl_walk w = {line, line + len};
-    json_t *name, *cmd = NULL;
+    size_t at = end > 1 && line[end - 1] == '"' ? ctl_name_start(line, end) : 0;
+    json_t *name =
+        at ? json_loadb(line + at, end - at, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *before = at ? ctl_members_before(line, at) : NULL;
+    const char *n = json_is_string(name) ? json_string_value(name) : "?";
+    const struct ctl_spec *s;
     char q[65];
-    int r = 0;
+    int r;
 
-    while (!cmd && (r = ctl_walk_next(&w, &name, &cmd)) > 0) {
-        if (strcmp(json_string_value(name), "cmd") != 0) {
-            json_decref(cmd);
-            cmd = NULL;
-        }
-        json_decref(name);
-    }
-    if (r < 0)
-        return r;
-    r = 0;
-    if (!json_is_string(cmd))
-        r = err_set(CTL_E_INVALID,
-                    "a request needs \"cmd\": a command name (string)");
-    else if (!(*spec = ctl_find(json_string_value(cmd))))
-        r = err_set(CTL_E_UNKNOWN,
-                    "unknown command \"%s\" (status, pause, resume, "
-                    "stop, stats, regs, snapshot)",
-                    ctl_quote(json_string_value(cmd), q, sizeof(q)));
-    json_decref(cmd);
+    if (!before)
+        r = err_set(CTL_E_INVALID, "\"%s\" given twice",
+                    ctl_quote(n, q, sizeof(q)));
+    else if ((r = ctl_command(before, &s)) == 0 &&
+             (r = ctl_check_members(before, s)) == 0)
+        r = err_set(CTL_E_INVALID, "%s: \"%s\" given twice", s->name,
+                    ctl_quote(n, q, sizeof(q)));
+    json_decref(name);
+    json_decref(before);
     return r;
-}
-
-/* A member named name is "cmd" or the command's argument, seen once. */
-static int ctl_check_member(const char *name, const struct ctl_spec *s,
-                            bool *seen_cmd, bool *seen_arg)
-{
-    bool *seen = strcmp(name, "cmd") == 0              ? seen_cmd
-                 : s->arg && strcmp(name, s->arg) == 0 ? seen_arg
-                                                       : NULL;
-    char q[65];
-
-    if (!seen)
-        return err_set(CTL_E_INVALID, "%s: unknown argument \"%s\"", s->name,
-                       ctl_quote(name, q, sizeof(q)));
-    if (*seen)
-        return err_set(CTL_E_INVALID, "%s: \"%.64s\" given twice", s->name,
-                       name);
-    *seen = true;
-    return 0;
-}
-
-/* Every member is "cmd" or the command's argument, and none repeats. */
-static int ctl_check_members(const char *line, size_t len,
-                             const struct ctl_spec *s)
-{
-    struct ctl_walk w = {line, line + len};
-    bool seen_cmd = false, seen_arg = false;
-    json_t *name;
-    int r = 0, more = 0;
-
-    while (r == 0 && (more = ctl_walk_next(&w, &name, NULL)) > 0) {
-        r = ctl_check_member(json_string_value(name), s, &seen_cmd, &seen_arg);
-        json_decref(name);
-    }
-    if (r < 0 || more < 0)
-        return r < 0 ? r : more;
-    if (s->arg && !seen_arg)
-        return err_set(CTL_E_INVALID, "%s: missing argument \"%s\"", s->name,
-                       s->arg);
-    return 0;
 }
 
 static int ctl_parse_vcpu(const json_t *v, struct ctl_request *req)
@@ -217,20 +201,17 @@ static int ctl_parse_path(const json_t *v, struct ctl_request *req)
     return 0;
 }
 
-/* obj: the decoded line (len bytes at line). */
-static int ctl_parse_object(const json_t *obj, const char *line, size_t len,
-                            struct ctl_request *req)
+static int ctl_parse_object(const json_t *obj, struct ctl_request *req)
 {
     const struct ctl_spec *s;
     int r;
 
-    if (!json_is_object(obj))
-        return err_set(CTL_E_MALFORMED, "a request is one JSON object");
-    if ((r = ctl_command(line, len, &s)) < 0 ||
-        (r = ctl_check_members(line, len, s)) < 0)
+    if ((r = ctl_command(obj, &s)) < 0 || (r = ctl_check_members(obj, s)) < 0)
         return r;
+    if (s->arg && !json_object_get(obj, s->arg))
+        return err_set(CTL_E_INVALID, "%s: missing argument \"%s\"", s->name,
+                       s->arg);
     req->cmd = s->cmd;
-    /* Each member is there once now: jansson's object has the value. */
     if (s->cmd == CTL_REGS)
         return ctl_parse_vcpu(json_object_get(obj, "vcpu"), req);
     if (s->cmd == CTL_SNAPSHOT)
@@ -238,31 +219,49 @@ static int ctl_parse_object(const json_t *obj, const char *line, size_t len,
     return 0;
 }
 
+/* The line, decoded to obj (NULL: e says why): one JSON object with
+ * nothing but blanks after it, or the error. */
+static int ctl_check_text(const json_t *obj, const char *line, size_t len,
+                          const json_error_t *e)
+{
+    size_t end;
+
+    if (!obj)
+        return err_set(CTL_E_MALFORMED, "malformed JSON at byte %zu",
+                       e->position >= 0 && (size_t)e->position <= len
+                           ? (size_t)e->position
+                           : len);
+    /* With JSON_DISABLE_EOF_CHECK, position is where the value ended. */
+    end = (size_t)e->position;
+    while (end < len && strchr(" \t\r", line[end]))
+        end++;
+    if (end < len)
+        return err_set(CTL_E_MALFORMED,
+                       "malformed JSON: junk after the object at byte %zu",
+                       end);
+    if (!json_is_object(obj))
+        return err_set(CTL_E_MALFORMED, "a request is one JSON object");
+    return 0;
+}
+
 int ctl_parse(const char *line, size_t len, struct ctl_request *req)
 {
     json_error_t e;
     json_t *obj;
-    size_t end;
+    size_t repeat = 0;
     int r;
 
     memset(req, 0, sizeof(*req));
     if (memchr(line, 0, len))
         return err_set(CTL_E_MALFORMED, "malformed JSON: a NUL byte");
-    obj = json_loadb(line, len, CTL_JSON_FLAGS, &e);
-    if (!obj)
-        return err_set(CTL_E_MALFORMED, "malformed JSON at byte %zu",
-                       e.position >= 0 && (size_t)e.position <= len
-                           ? (size_t)e.position
-                           : len);
-    /* With JSON_DISABLE_EOF_CHECK, position is where the value ended. */
-    end = (size_t)e.position;
-    while (end < len && strchr(" \t\r", line[end]))
-        end++;
-    if (end < len)
-        r = err_set(CTL_E_MALFORMED,
-                    "malformed JSON: junk after the object at byte %zu", end);
-    else
-        r = ctl_parse_object(obj, line, len, req);
+    obj = json_loadb(line, len, CTL_JSON_STRICT, &e);
+    if (!obj && json_error_code(&e) == json_error_duplicate_key) {
+        /* Refused once the rest is known to be one JSON object. */
+        repeat = (size_t)e.position;
+        obj = json_loadb(line, len, CTL_JSON_FLAGS, &e);
+    }
+    if ((r = ctl_check_text(obj, line, len, &e)) == 0)
+        r = repeat ? ctl_repeated(line, repeat) : ctl_parse_object(obj, req);
     json_decref(obj);
     return r;
 }

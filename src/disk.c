@@ -219,6 +219,7 @@ static unsigned disk_dio_align(const struct disk *d)
     int ssz;
 
     if (d->block) {
+        /* A block device's request, not KVM's: not through kvm_ioctl.h. */
         if (ioctl(d->fd, BLKSSZGET, &ssz) == 0 && ssz > 0)
             v = (unsigned)ssz;
     } else {
@@ -240,6 +241,7 @@ static int disk_size(struct disk *d, const struct stat *st)
 {
     uint64_t size = (uint64_t)st->st_size;
 
+    /* A block device's request, not KVM's: not through kvm_ioctl.h. */
     if (d->block && ioctl(d->fd, BLKGETSIZE64, &size) < 0)
         return err_errno(errno, "%s: BLKGETSIZE64", d->opt.path);
     if (!size)

@@ -10,4 +10,11 @@ int err_set(int err, const char *fmt, ...)
 int err_errno(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Puts "<prefix>: " (formatted from fmt) before the last error's message,
+ * for a caller that adds what the callee could not know (a vCPU, a
+ * file). Returns r, the callee's -errno, so that it reads
+ * `return err_prefix(r, "vcpu%u", i);`. */
+int err_prefix(int r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

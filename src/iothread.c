@@ -247,7 +247,7 @@ static void *iothread_main(void *arg)
     return NULL;
 }
 
-/* The default spawn: vm_thread_create()'s signal mask, default stack. */
+/* The default spawn: kvmrun_thread_create()'s signal mask, default stack. */
 static int iothread_spawn_plain(pthread_t *thread, void *(*fn)(void *),
                                 void *arg)
 {

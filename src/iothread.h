@@ -71,7 +71,7 @@ struct iothread_handler {
     uint32_t gen; /* bumped when the slot changes: stale events skip */
 };
 
-/* Starts a thread: vm_thread_create()'s signature and contract (every
+/* Starts a thread: kvmrun_thread_create()'s signature and contract (every
  * signal blocked but SIGSYS); pthread_create's result. */
 typedef int iothread_spawn_fn(pthread_t *thread, void *(*fn)(void *),
                               void *arg);
@@ -112,7 +112,7 @@ struct iothread {
 int iothread_init(struct iothread *io, const char *name);
 
 /*
- * Starts the thread through spawn (the machine passes vm_thread_create;
+ * Starts the thread through spawn (the machine passes kvmrun_thread_create;
  * NULL: plain pthread_create with every signal but SIGSYS blocked).
  * Handlers and clients may be added before or after. 0 or -errno.
  */

@@ -28,8 +28,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
-#include "vm.h"
+#include "vcpu.h"
 
 /* The kvm_run of the vCPU this thread runs, for the signal handler. The
  * initial-exec model keeps the access async-signal-safe. */
@@ -170,7 +171,7 @@ int kick_wait(struct kvmrun_vcpu *vcpu, uint64_t seq, unsigned timeout_ms,
             r = -ETIMEDOUT;
             break;
         }
-        vm_deadline(&tick, rekick_ms);
+        clock_deadline(&tick, rekick_ms);
         if (pthread_cond_timedwait(&vcpu->ack_cond, &vcpu->ack_lock, &tick) ==
                 ETIMEDOUT &&
             !kick_done(vcpu, seq)) {

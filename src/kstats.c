@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "kstats.h"
+#include "kvm_ioctl.h"
 #include "vm.h"
 
 /* Bounds on what a stats file may claim before kvmrun allocates for it. */
@@ -87,9 +87,10 @@ static int kstats_walk(int sfd, const char *what, kvmrun_kstat_fn fn,
 
 int kstats_open(int vm_fd, int fd)
 {
-    if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) <= 0)
+    if (!kvm_cap(vm_fd, KVM_CAP_BINARY_STATS_FD))
         return -1;
-    return ioctl(fd, KVM_GET_STATS_FD, NULL);
+    /* Raw: without a stats file, the stats say why when asked. */
+    return KVM_IOCTL_RAW(fd, KVM_GET_STATS_FD, 0);
 }
 
 /* sfd: a file from kstats_open(), or -1. */

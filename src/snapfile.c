@@ -12,18 +12,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dev/acpi_sleep.h"
-#include "dev/fw_cfg.h"
-#include "dev/i8042.h"
-#include "dev/poweroff.h"
-#include "dev/rtc.h"
-#include "dev/serial.h"
 #include "error.h"
 #include "kvmrun.h"
 #include "mem.h"
 
 _Static_assert(sizeof(struct snap_header) == 56, "snap_header layout");
 _Static_assert(sizeof(struct snap_section_hdr) == 16, "section layout");
+_Static_assert(sizeof(struct snap_dev_hdr) == 40, "device header layout");
 
 #define SNAP_END_LEN (sizeof(struct snap_section_hdr) + 4)
 
@@ -42,12 +37,7 @@ static const char *const type_names[] = {
     [SNAP_VM_IRQCHIP] = "irqchip",
     [SNAP_VM_PIT2] = "pit2",
     [SNAP_VM_CLOCK] = "clock",
-    [SNAP_DEV_SERIAL] = "serial",
-    [SNAP_DEV_RTC] = "rtc",
-    [SNAP_DEV_I8042] = "i8042",
-    [SNAP_DEV_FW_CFG] = "fw_cfg",
-    [SNAP_DEV_ACPI_SLEEP] = "acpi_sleep",
-    [SNAP_DEV_POWEROFF] = "poweroff",
+    [SNAP_DEV] = "device",
     [SNAP_MEM] = "memory",
 };
 
@@ -64,12 +54,6 @@ static const uint64_t type_sizes[] = {
     [SNAP_VM_IRQCHIP] = sizeof(struct kvm_irqchip),
     [SNAP_VM_PIT2] = sizeof(struct kvm_pit_state2),
     [SNAP_VM_CLOCK] = sizeof(struct kvm_clock_data),
-    [SNAP_DEV_SERIAL] = sizeof(struct serial_state),
-    [SNAP_DEV_RTC] = sizeof(struct rtc_state),
-    [SNAP_DEV_I8042] = sizeof(struct i8042_state),
-    [SNAP_DEV_FW_CFG] = sizeof(struct fw_cfg_state),
-    [SNAP_DEV_ACPI_SLEEP] = sizeof(struct acpi_sleep_state),
-    [SNAP_DEV_POWEROFF] = sizeof(struct poweroff_state),
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -325,8 +309,6 @@ static struct snap_blob *snap_slot(struct snap_image *img,
             return NULL;
         return &img->vcpu[s->index][s->type];
     }
-    if (s->type >= SNAP_DEV_SERIAL && s->type < SNAP_DEV_END)
-        return s->index == 0 ? &img->dev[s->type - SNAP_DEV_SERIAL] : NULL;
     if (!irqchip)
         return NULL;
     if (s->type == SNAP_VM_IRQCHIP)
@@ -387,6 +369,96 @@ static int snap_take(struct snap_reader *rd, struct snap_image *img,
     return 0;
 }
 
+const struct snap_dev *snapfile_device(const struct snap_image *img,
+                                       const char *name)
+{
+    for (unsigned i = 0; i < img->ndevs; i++)
+        if (strcmp(img->devs[i].name, name) == 0)
+            return &img->devs[i];
+    return NULL;
+}
+
+/* A device's name: NUL-terminated in its field, printable, not empty. */
+static int snap_check_dev_name(const char *file, const struct snap_dev_hdr *h,
+                               uint64_t at)
+{
+    size_t n = strnlen(h->name, sizeof(h->name));
+    bool ok = n > 0 && n < sizeof(h->name);
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = h->name[i] > ' ' && h->name[i] < 0x7f;
+    if (!ok)
+        return snap_bad(file,
+                        "device section at offset %" PRIu64 ": its name is "
+                        "not a printable string of 1 to %zu bytes",
+                        at, sizeof(h->name) - 1);
+    return 0;
+}
+
+/* Room for one more device section, whose header h is checked. */
+static int snap_add_dev(struct snap_reader *rd, struct snap_image *img,
+                        const struct snap_dev_hdr *h, uint64_t at)
+{
+    struct snap_dev *d;
+
+    if (snapfile_device(img, h->name))
+        return snap_bad(rd->name, "device %s section appears twice", h->name);
+    if (img->ndevs == SNAP_MAX_DEVS)
+        return snap_bad(rd->name,
+                        "device section at offset %" PRIu64 ": more than "
+                        "%u devices",
+                        at, SNAP_MAX_DEVS);
+    if (!(d = realloc(img->devs, (img->ndevs + 1) * sizeof(*d))))
+        return err_set(ENOMEM, "%s: out of memory", rd->name);
+    img->devs = d;
+    d += img->ndevs;
+    memset(d, 0, sizeof(*d));
+    memcpy(d->name, h->name, sizeof(d->name));
+    d->version = h->version;
+    return 0;
+}
+
+/* A device section (header at at): its name and version, then a private
+ * copy of its state, which only the device can check. */
+static int snap_take_dev(struct snap_reader *rd, struct snap_image *img,
+                         const struct snap_section_hdr *s, uint64_t at)
+{
+    struct snap_dev_hdr h;
+    uint64_t len = s->len - sizeof(h);
+    uint8_t *copy;
+    int r;
+
+    if (s->index || s->len < sizeof(h) || len > SNAP_MAX_DEV_STATE)
+        return snap_bad(rd->name,
+                        "device section at offset %" PRIu64 ": %" PRIu64
+                        " bytes, index %" PRIu32,
+                        at, s->len, s->index);
+    if ((r = snap_take_bytes(rd, at + sizeof(*s), &h, sizeof(h))) < 0 ||
+        (r = snap_check_dev_name(rd->name, &h, at)) < 0 ||
+        (r = snap_add_dev(rd, img, &h, at)) < 0)
+        return r;
+    if (!(copy = malloc(len ? (size_t)len : 1)))
+        return err_set(ENOMEM, "%s: out of memory", rd->name);
+    img->devs[img->ndevs].state = (struct snap_blob){copy, len};
+    img->ndevs++; /* freed with img from now on */
+    return snap_take_bytes(rd, at + sizeof(*s) + sizeof(h), copy, len);
+}
+
+/* One section of any type but the end marker. */
+static int snap_take_any(struct snap_reader *rd, struct snap_image *img,
+                         const struct snap_section_hdr *s, uint64_t pos,
+                         uint64_t *next, uint64_t *cap)
+{
+    if (s->type == SNAP_MEM && s->index)
+        return snap_bad(rd->name, "memory section with index %" PRIu32,
+                        s->index);
+    if (s->type == SNAP_MEM)
+        return snap_take_extent(rd, img, pos + sizeof(*s), s->len, next, cap);
+    if (s->type == SNAP_DEV)
+        return snap_take_dev(rd, img, s, pos);
+    return snap_take(rd, img, s, pos);
+}
+
 static int snap_walk(struct snap_reader *rd, struct snap_image *img)
 {
     uint64_t pos = sizeof(struct snap_header), stop = img->len - SNAP_END_LEN;
@@ -410,13 +482,7 @@ static int snap_walk(struct snap_reader *rd, struct snap_image *img)
             return snap_bad(rd->name,
                             "end marker at offset %" PRIu64 ", before the end",
                             pos);
-        if (s.type == SNAP_MEM && s.index)
-            return snap_bad(rd->name, "memory section with index %" PRIu32,
-                            s.index);
-        r = s.type == SNAP_MEM
-                ? snap_take_extent(rd, img, pos + sizeof(s), s.len, &next, &cap)
-                : snap_take(rd, img, &s, pos);
-        if (r < 0)
+        if ((r = snap_take_any(rd, img, &s, pos, &next, &cap)) < 0)
             return r;
         pos += sizeof(s) + s.len;
     }
@@ -458,10 +524,6 @@ static int snap_check_complete(const struct snap_image *img, const char *name)
     for (unsigned i = 0; i < img->hdr.ncpus; i++)
         if ((r = snap_check_vcpu(img, i, name)) < 0)
             return r;
-    for (unsigned d = 0; d < SNAP_NDEVS; d++)
-        if (!img->dev[d].data)
-            return snap_bad(name, "no %s section",
-                            snapfile_type_name(SNAP_DEV_SERIAL + d));
     if (!img->clock.data)
         return snap_bad(name, "no clock section");
     if (!(img->hdr.flags & SNAP_FLAG_IRQCHIP))
@@ -471,20 +533,6 @@ static int snap_check_complete(const struct snap_image *img, const char *name)
             return snap_bad(name, "no irqchip %u section", c);
     if (!img->pit.data)
         return snap_bad(name, "no pit2 section");
-    return 0;
-}
-
-/* Device states whose values the device cannot take as they are: the
- * RTC's clock offset and frozen time (the other devices' loads clamp
- * every byte). Refused here, before anything is created. */
-static int snap_check_devices(const struct snap_image *img, const char *name)
-{
-    struct rtc_state rtc;
-    char why[160];
-
-    memcpy(&rtc, img->dev[SNAP_DEV_RTC - SNAP_DEV_SERIAL].data, sizeof(rtc));
-    if (rtc_state_check(&rtc, why, sizeof(why)) < 0)
-        return snap_bad(name, "rtc section: %s", why);
     return 0;
 }
 
@@ -498,10 +546,9 @@ static int snap_read_all(struct snap_reader *rd, struct snap_image *img)
     img->vcpu = calloc(img->hdr.ncpus, sizeof(*img->vcpu));
     if (!img->vcpu)
         return err_set(ENOMEM, "%s: out of memory", rd->name);
-    if ((r = snap_walk(rd, img)) < 0 ||
-        (r = snap_check_complete(img, rd->name)) < 0)
+    if ((r = snap_walk(rd, img)) < 0)
         return r;
-    return snap_check_devices(img, rd->name);
+    return snap_check_complete(img, rd->name);
 }
 
 int snapfile_read(const struct snap_src *src, const char *name,
@@ -538,10 +585,14 @@ void snapfile_free(struct snap_image *img)
     snap_free_blobs(img->irqchip, SNAP_NIRQCHIPS);
     snap_free_blobs(&img->pit, 1);
     snap_free_blobs(&img->clock, 1);
-    snap_free_blobs(img->dev, SNAP_NDEVS);
+    for (unsigned i = 0; img->devs && i < img->ndevs; i++)
+        snap_free_blobs(&img->devs[i].state, 1);
+    free(img->devs);
     free(img->vcpu);
     free(img->ext);
     img->vcpu = NULL;
+    img->devs = NULL;
+    img->ndevs = 0;
     img->ext = NULL;
 }
 
@@ -684,6 +735,20 @@ int snapw_section(struct snap_writer *w, uint32_t type, uint32_t index,
 
     snapw_put(w, &s, sizeof(s));
     return snapw_put(w, data, len);
+}
+
+int snapw_device(struct snap_writer *w, const char *name, uint32_t version,
+                 const void *state, uint64_t len)
+{
+    struct snap_dev_hdr h;
+    struct snap_section_hdr s = {SNAP_DEV, 0, sizeof(h) + len};
+
+    memset(&h, 0, sizeof(h));
+    snprintf(h.name, sizeof(h.name), "%s", name);
+    h.version = version;
+    snapw_put(w, &s, sizeof(s));
+    snapw_put(w, &h, sizeof(h));
+    return snapw_put(w, state, len);
 }
 
 int snapw_extent(struct snap_writer *w, uint64_t offset, const void *pages,

@@ -13,18 +13,25 @@
  *   end      a section of type SNAP_END, len 4: the CRC-32 (zlib's) of
  *            every byte of the file before it; nothing may follow
  *
+ * Device sections (SNAP_DEV) hold a struct snap_dev_hdr (the device's
+ * name, as the machine names its instance, and its section's version)
+ * and the device's state; the file says nothing else of which devices
+ * there are: the machine checks the set (machine_check_snapshot()).
  * Memory sections (SNAP_MEM) hold a 64-bit RAM offset (low RAM first,
  * then RAM from 4 GiB on, as one range of mem_size bytes) and whole
  * pages; pages not saved are zero. They come in ascending order, none
  * crossing the end of low RAM (MEM_LOW_END).
  */
 #define SNAP_MAGIC "KVMRSNAP"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 #define SNAP_PAGE 4096u
 #define SNAP_MAX_CPUS 1024u
 #define SNAP_MAX_MSRS 4096u
 #define SNAP_MAX_XSAVE (1u << 20)
 #define SNAP_FLAG_IRQCHIP 0x1u
+#define SNAP_MAX_DEVS 256
+#define SNAP_MAX_DEV_STATE (1u << 20)
+#define SNAP_DEV_NAME 32
 
 struct snap_header {
     char magic[8];
@@ -62,19 +69,18 @@ enum snap_type {
     SNAP_VM_IRQCHIP = 32,
     SNAP_VM_PIT2,
     SNAP_VM_CLOCK,
-    /* Devices: struct <device>_state. */
-    SNAP_DEV_SERIAL = 64,
-    SNAP_DEV_RTC,
-    SNAP_DEV_I8042,
-    SNAP_DEV_FW_CFG,
-    SNAP_DEV_ACPI_SLEEP,
-    SNAP_DEV_POWEROFF,
-    SNAP_DEV_END, /* not a type */
+    /* A device (index 0): struct snap_dev_hdr, then its state. */
+    SNAP_DEV = 64,
     SNAP_MEM = 96,
 };
 
-#define SNAP_NDEVS (SNAP_DEV_END - SNAP_DEV_SERIAL)
 #define SNAP_NIRQCHIPS 3
+
+struct snap_dev_hdr {
+    char name[SNAP_DEV_NAME]; /* NUL-terminated, printable, unique */
+    uint32_t version;         /* of the device's section */
+    uint32_t reserved;
+};
 
 /* Where a snapshot is read from: its file (a restore) or a buffer holding
  * the whole file (tests, the fuzzer). */
@@ -87,6 +93,13 @@ struct snap_src {
 struct snap_blob {
     const uint8_t *data; /* a private copy; NULL: absent */
     uint64_t len;
+};
+
+/* A device's section, as read. */
+struct snap_dev {
+    char name[SNAP_DEV_NAME];
+    uint32_t version;
+    struct snap_blob state;
 };
 
 /* One memory extent: where its pages go in RAM and lie in the file, and
@@ -111,8 +124,9 @@ struct snap_image {
     uint64_t len;
     struct snap_blob (*vcpu)[SNAP_VCPU_NTYPES]; /* [ncpus][type] */
     struct snap_blob irqchip[SNAP_NIRQCHIPS], pit, clock;
-    struct snap_blob dev[SNAP_NDEVS]; /* by type - SNAP_DEV_SERIAL */
-    struct snap_extent *ext;          /* in file (and RAM) order */
+    struct snap_dev *devs; /* in file order */
+    unsigned ndevs;
+    struct snap_extent *ext; /* in file (and RAM) order */
     uint64_t mem_extents, mem_bytes;
     uint64_t tail_len; /* bytes after the last pages, up to the CRC */
     uint32_t tail_crc;
@@ -122,12 +136,12 @@ struct snap_image {
 /*
  * Reads and checks the snapshot in src, named name, but for its memory
  * pages: magic, version, end marker, every section's bounds, size and
- * index, that every piece the header calls for is there once, memory
- * extents in RAM, the devices' states (the RTC's). Each byte is read
+ * index, that every piece the header calls for is there once, device
+ * sections named once each, memory extents in RAM. Each byte is read
  * once: *img holds copies (snapfile_free() it), never pointers into the
  * file. 0, or -EINVAL with a one-line message "name: what is wrong";
  * -EIO if the file shrank while read; -ENOMEM. The checksum is checked
- * by snapfile_load_memory().
+ * by snapfile_load_memory(); the devices by the machine.
  */
 int snapfile_read(const struct snap_src *src, const char *name,
                   struct snap_image *img);
@@ -153,7 +167,11 @@ int snapfile_load_memory(const struct snap_image *img,
 int snapfile_parse(const uint8_t *buf, size_t len, const char *name,
                    struct snap_image *img);
 
-/* "regs", "xsave", "serial", ...: a section type's name. */
+/* The section of the device named name, or NULL. */
+const struct snap_dev *snapfile_device(const struct snap_image *img,
+                                       const char *name);
+
+/* "regs", "xsave", "device", ...: a section type's name. */
 const char *snapfile_type_name(uint32_t type);
 
 /* Expected payload size of a fixed-size section type; 0: variable. */
@@ -178,6 +196,10 @@ void snapw_init(struct snap_writer *w, int fd, const char *path);
 int snapw_header(struct snap_writer *w, const struct snap_header *h);
 int snapw_section(struct snap_writer *w, uint32_t type, uint32_t index,
                   const void *data, uint64_t len);
+/* A device's section: its name (shorter than SNAP_DEV_NAME), the
+ * version of its state's layout, the state. */
+int snapw_device(struct snap_writer *w, const char *name, uint32_t version,
+                 const void *state, uint64_t len);
 /* A memory extent: pages at RAM offset. */
 int snapw_extent(struct snap_writer *w, uint64_t offset, const void *pages,
                  uint64_t len);

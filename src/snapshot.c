@@ -16,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "file.h"
+#include "kvm_ioctl.h"
+#include "log.h"
+#include "machine.h"
+#include "runstate.h"
 #include "snapfile.h"
 #include "vm.h"
 
@@ -35,26 +38,16 @@ static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- saving ---- */
 
-static int snap_ioctl(int fd, unsigned long req, void *arg, const char *what,
-                      int vcpu)
-{
-    if (ioctl(fd, req, arg) >= 0)
-        return 0;
-    if (vcpu >= 0)
-        return err_errno(errno, "vcpu%d: %s", vcpu, what);
-    return err_errno(errno, "%s", what);
-}
-
 static int snap_cap(const struct kvmrun_vm *vm, int cap)
 {
-    int r = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap);
-
-    return r > 0 ? r : 0;
+    return kvm_cap(vm->vm_fd, cap);
 }
 
-/* Reads one fixed-size structure and writes it as a section. */
+/* Reads one fixed-size vCPU state with req and writes it as a section. */
+#define SNAP_GET(w, v, type, req) snap_get((w), (v), (type), (req), #req)
+
 static int snap_get(struct snap_writer *w, struct kvmrun_vcpu *v, uint32_t type,
-                    unsigned long req, const char *what)
+                    unsigned long req, const char *name)
 {
     uint8_t buf[sizeof(struct kvm_lapic_state)];
     uint64_t len = snapfile_type_size(type);
@@ -63,7 +56,8 @@ static int snap_get(struct snap_writer *w, struct kvmrun_vcpu *v, uint32_t type,
     _Static_assert(sizeof(struct kvm_lapic_state) >= sizeof(struct kvm_sregs),
                    "buffer big enough for every fixed-size vCPU state");
     memset(buf, 0, sizeof(buf));
-    if ((r = snap_ioctl(v->fd, req, buf, what, (int)v->index)) < 0)
+    if ((r = kvm_vcpu_ioctl(v->fd, v->index, req, (unsigned long)buf, name)) <
+        0)
         return r;
     return snapw_section(w, type, v->index, buf, len);
 }
@@ -71,16 +65,19 @@ static int snap_get(struct snap_writer *w, struct kvmrun_vcpu *v, uint32_t type,
 static int snap_msr_list(struct kvmrun_vm *vm, struct kvm_msr_list **out)
 {
     struct kvm_msr_list probe = {0}, *list;
+    int r;
 
-    if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+    /* Raw: E2BIG is the answer, with the count in probe. */
+    if (KVM_IOCTL_RAW(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 &&
+        errno != E2BIG)
         return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
     list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(uint32_t));
     if (!list)
         return err_set(ENOMEM, "out of memory");
     list->nmsrs = probe.nmsrs;
-    if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+    if ((r = KVM_IOCTL(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list)) < 0) {
         free(list);
-        return err_errno(errno, "KVM_GET_MSR_INDEX_LIST");
+        return r;
     }
     *out = list;
     return 0;
@@ -108,10 +105,10 @@ static int snap_read_msrs(struct kvmrun_vcpu *v,
         for (uint32_t i = 0; i < req->nmsrs; i++)
             req->entries[i] =
                 (struct kvm_msr_entry){.index = list->indices[done + i]};
-        n = ioctl(v->fd, KVM_GET_MSRS, req);
+        n = KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_MSRS, req);
         if (n < 0) {
             free(req);
-            return err_errno(errno, "vcpu%u: KVM_GET_MSRS", v->index);
+            return n;
         }
         memcpy(out + kept, req->entries, (size_t)n * sizeof(*out));
         kept += (uint32_t)n;
@@ -141,22 +138,21 @@ static int snap_save_msrs(struct snap_writer *w, struct kvmrun_vcpu *v,
  * other large state), else struct kvm_xsave, else the legacy FPU. */
 static int snap_save_fpu(struct snap_writer *w, struct kvmrun_vcpu *v)
 {
-    int size = snap_cap(v->vm, KVM_CAP_XSAVE2);
-    unsigned long req = KVM_GET_XSAVE2;
+    int xsave2 = snap_cap(v->vm, KVM_CAP_XSAVE2);
+    bool big = xsave2 >= (int)sizeof(struct kvm_xsave);
+    size_t size = big ? (size_t)xsave2 : sizeof(struct kvm_xsave);
     uint8_t *buf;
     int r;
 
     if (!snap_cap(v->vm, KVM_CAP_XSAVE))
-        return snap_get(w, v, SNAP_VCPU_FPU, KVM_GET_FPU, "KVM_GET_FPU");
-    if (size < (int)sizeof(struct kvm_xsave)) {
-        size = sizeof(struct kvm_xsave);
-        req = KVM_GET_XSAVE;
-    }
-    if (!(buf = calloc(1, (size_t)size)))
+        return SNAP_GET(w, v, SNAP_VCPU_FPU, KVM_GET_FPU);
+    if (!(buf = calloc(1, size)))
         return err_set(ENOMEM, "out of memory");
-    r = snap_ioctl(v->fd, req, buf, "KVM_GET_XSAVE", (int)v->index);
+    r = big ? KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_XSAVE2, buf)
+            : KVM_VCPU_IOCTL(v->fd, v->index, KVM_GET_XSAVE, buf);
+    r = r < 0 ? r : 0;
     if (r == 0)
-        r = snapw_section(w, SNAP_VCPU_XSAVE, v->index, buf, (uint64_t)size);
+        r = snapw_section(w, SNAP_VCPU_XSAVE, v->index, buf, size);
     free(buf);
     return r;
 }
@@ -167,24 +163,20 @@ static int snap_save_vcpu(struct snap_writer *w, struct kvmrun_vcpu *v,
     struct kvmrun_vm *vm = v->vm;
     int r;
 
-    if ((r = snap_get(w, v, SNAP_VCPU_REGS, KVM_GET_REGS, "KVM_GET_REGS")) ||
-        (r = snap_get(w, v, SNAP_VCPU_SREGS, KVM_GET_SREGS, "KVM_GET_SREGS")) ||
+    if ((r = SNAP_GET(w, v, SNAP_VCPU_REGS, KVM_GET_REGS)) ||
+        (r = SNAP_GET(w, v, SNAP_VCPU_SREGS, KVM_GET_SREGS)) ||
         (r = snap_save_fpu(w, v)) || (r = snap_save_msrs(w, v, msrs)))
         return r;
     if (snap_cap(vm, KVM_CAP_XCRS) &&
-        (r = snap_get(w, v, SNAP_VCPU_XCRS, KVM_GET_XCRS, "KVM_GET_XCRS")))
+        (r = SNAP_GET(w, v, SNAP_VCPU_XCRS, KVM_GET_XCRS)))
         return r;
-    if (vm->cfg.irqchip &&
-        (r = snap_get(w, v, SNAP_VCPU_LAPIC, KVM_GET_LAPIC, "KVM_GET_LAPIC")))
+    if (vm->cfg.irqchip && (r = SNAP_GET(w, v, SNAP_VCPU_LAPIC, KVM_GET_LAPIC)))
         return r;
-    if ((r = snap_get(w, v, SNAP_VCPU_EVENTS, KVM_GET_VCPU_EVENTS,
-                      "KVM_GET_VCPU_EVENTS")) ||
-        (r = snap_get(w, v, SNAP_VCPU_MP_STATE, KVM_GET_MP_STATE,
-                      "KVM_GET_MP_STATE")))
+    if ((r = SNAP_GET(w, v, SNAP_VCPU_EVENTS, KVM_GET_VCPU_EVENTS)) ||
+        (r = SNAP_GET(w, v, SNAP_VCPU_MP_STATE, KVM_GET_MP_STATE)))
         return r;
     if (snap_cap(vm, KVM_CAP_DEBUGREGS))
-        return snap_get(w, v, SNAP_VCPU_DEBUGREGS, KVM_GET_DEBUGREGS,
-                        "KVM_GET_DEBUGREGS");
+        return SNAP_GET(w, v, SNAP_VCPU_DEBUGREGS, KVM_GET_DEBUGREGS);
     return 0;
 }
 
@@ -198,46 +190,20 @@ static int snap_save_platform(struct snap_writer *w, struct kvmrun_vm *vm)
     for (uint32_t c = 0; vm->cfg.irqchip && c < SNAP_NIRQCHIPS; c++) {
         struct kvm_irqchip chip = {.chip_id = c};
 
-        if ((r = snap_ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip,
-                            "KVM_GET_IRQCHIP", -1)) < 0 ||
+        if ((r = KVM_IOCTL(vm->vm_fd, KVM_GET_IRQCHIP, &chip)) < 0 ||
             (r = snapw_section(w, SNAP_VM_IRQCHIP, c, &chip, sizeof(chip))))
             return r;
     }
     if (vm->cfg.irqchip) {
         memset(&pit, 0, sizeof(pit));
-        if ((r = snap_ioctl(vm->vm_fd, KVM_GET_PIT2, &pit, "KVM_GET_PIT2",
-                            -1)) < 0 ||
+        if ((r = KVM_IOCTL(vm->vm_fd, KVM_GET_PIT2, &pit)) < 0 ||
             (r = snapw_section(w, SNAP_VM_PIT2, 0, &pit, sizeof(pit))))
             return r;
     }
     memset(&clock, 0, sizeof(clock));
-    if ((r = snap_ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK",
-                        -1)) < 0)
+    if ((r = KVM_IOCTL(vm->vm_fd, KVM_GET_CLOCK, &clock)) < 0)
         return r;
     return snapw_section(w, SNAP_VM_CLOCK, 0, &clock, sizeof(clock));
-}
-
-static int snap_save_devices(struct snap_writer *w, struct kvmrun_vm *vm)
-{
-    struct serial_state serial;
-    struct rtc_state rtc;
-    struct i8042_state i8042;
-    struct fw_cfg_state fw_cfg;
-    struct acpi_sleep_state acpi_sleep;
-    struct poweroff_state poweroff;
-
-    serial_save(&vm->serial, &serial);
-    rtc_save(&vm->rtc, &rtc);
-    i8042_save(&vm->i8042, &i8042);
-    fw_cfg_save(&vm->fw_cfg, &fw_cfg);
-    acpi_sleep_save(&vm->acpi_sleep, &acpi_sleep);
-    poweroff_save(&vm->poweroff, &poweroff);
-    snapw_section(w, SNAP_DEV_SERIAL, 0, &serial, sizeof(serial));
-    snapw_section(w, SNAP_DEV_RTC, 0, &rtc, sizeof(rtc));
-    snapw_section(w, SNAP_DEV_I8042, 0, &i8042, sizeof(i8042));
-    snapw_section(w, SNAP_DEV_FW_CFG, 0, &fw_cfg, sizeof(fw_cfg));
-    snapw_section(w, SNAP_DEV_ACPI_SLEEP, 0, &acpi_sleep, sizeof(acpi_sleep));
-    return snapw_section(w, SNAP_DEV_POWEROFF, 0, &poweroff, sizeof(poweroff));
 }
 
 static bool snap_page_zero(const uint8_t *p)
@@ -373,7 +339,7 @@ static int snap_write(struct snap_writer *w, struct kvmrun_vm *vm)
     if (r == 0)
         r = snap_save_platform(w, vm);
     if (r == 0)
-        r = snap_save_devices(w, vm);
+        r = machine_save(vm, w);
     if (r == 0)
         r = snap_save_memory(w, vm);
     return r ? r : snapw_finish(w);
@@ -456,12 +422,12 @@ static int snap_pause(struct kvmrun_vm *vm)
     pthread_mutex_unlock(&vm->lock);
     if (vm->started && ended)
         return err_set(EINVAL, "the VM is not running");
-    vm_hold(vm, KVMRUN_HOLD_SNAPSHOT);
+    runstate_hold(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0; /* no vCPU thread yet: nothing moves */
     /* Only this snapshot clears its hold: never superseded. */
-    if (vm_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
-                       NULL) == VM_TIMED_OUT)
+    if (runstate_wait_target(vm, KVMRUN_HOLD_SNAPSHOT, SNAP_PAUSE_MS, &laggard,
+                             NULL) == RUNSTATE_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not pause within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;
@@ -473,10 +439,11 @@ static int snap_unpause(struct kvmrun_vm *vm)
 {
     int laggard;
 
-    vm_release(vm, KVMRUN_HOLD_SNAPSHOT);
+    runstate_release(vm, KVMRUN_HOLD_SNAPSHOT);
     if (!vm->started)
         return 0;
-    if (vm_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) == VM_TIMED_OUT)
+    if (runstate_wait_target(vm, 0, SNAP_PAUSE_MS, &laggard, NULL) ==
+        RUNSTATE_TIMED_OUT)
         return err_set(ETIMEDOUT, "vcpu%d did not resume within %u ms", laggard,
                        SNAP_PAUSE_MS);
     return 0;
@@ -506,26 +473,20 @@ int kvmrun_vm_snapshot(struct kvmrun_vm *vm, const char *path)
 
 /* ---- restoring ---- */
 
-static int rest_ioctl(int fd, unsigned long req, const void *arg,
-                      const char *what, int vcpu)
-{
-    if (ioctl(fd, req, arg) >= 0)
-        return 0;
-    if (vcpu >= 0)
-        return err_errno(errno, "vcpu%d: %s", vcpu, what);
-    return err_errno(errno, "%s", what);
-}
+/* Sets a fixed-size vCPU state from its (possibly unaligned) blob. */
+#define REST_SET(v, b, req) rest_set((v), (b), (req), #req)
 
-/* Sets a fixed-size state from its (possibly unaligned) blob. */
 static int rest_set(struct kvmrun_vcpu *v, const struct snap_blob *b,
-                    unsigned long req, const char *what)
+                    unsigned long req, const char *name)
 {
     uint8_t buf[sizeof(struct kvm_lapic_state)] __attribute__((aligned(8)));
+    int r;
 
     if (!b->data)
         return 0;
     memcpy(buf, b->data, (size_t)b->len);
-    return rest_ioctl(v->fd, req, buf, what, (int)v->index);
+    r = kvm_vcpu_ioctl(v->fd, v->index, req, (unsigned long)buf, name);
+    return r < 0 ? r : 0;
 }
 
 /* KVM_SET_MSRS stops at the first MSR it refuses: skip that one (this
@@ -544,10 +505,10 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
         req->nmsrs = n - done;
         memcpy(req->entries, b->data + done * sizeof(struct kvm_msr_entry),
                req->nmsrs * sizeof(struct kvm_msr_entry));
-        set = ioctl(v->fd, KVM_SET_MSRS, req);
+        set = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_MSRS, req);
         if (set < 0) {
             free(req);
-            return err_errno(errno, "vcpu%u: KVM_SET_MSRS", v->index);
+            return set;
         }
         done += (uint32_t)set;
         if (done < n) {
@@ -558,9 +519,9 @@ static int rest_msrs(struct kvmrun_vcpu *v, const struct snap_blob *b)
     }
     free(req);
     if (skipped)
-        vm_log(v->vm, KVMRUN_LOG_DEBUG,
-               "restore: vcpu%u: KVM refused %u MSRs (the first: %#x)",
-               v->index, skipped, first);
+        log_line(v->vm, KVMRUN_LOG_DEBUG,
+                 "restore: vcpu%u: KVM refused %u MSRs (the first: %#x)",
+                 v->index, skipped, first);
     return 0;
 }
 
@@ -572,7 +533,7 @@ static int rest_fpu(struct kvmrun_vcpu *v, const struct snap_blob *xsave,
     int r;
 
     if (!xsave->data)
-        return rest_set(v, fpu, KVM_SET_FPU, "KVM_SET_FPU");
+        return REST_SET(v, fpu, KVM_SET_FPU);
     if (size < (int)sizeof(struct kvm_xsave))
         size = sizeof(struct kvm_xsave);
     if (xsave->len > (uint64_t)size)
@@ -583,9 +544,9 @@ static int rest_fpu(struct kvmrun_vcpu *v, const struct snap_blob *xsave,
     if (!(buf = calloc(1, (size_t)size)))
         return err_set(ENOMEM, "out of memory");
     memcpy(buf, xsave->data, (size_t)xsave->len);
-    r = rest_ioctl(v->fd, KVM_SET_XSAVE, buf, "KVM_SET_XSAVE", (int)v->index);
+    r = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_XSAVE, buf);
     free(buf);
-    return r;
+    return r < 0 ? r : 0;
 }
 
 static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
@@ -595,8 +556,9 @@ static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
     memcpy(&ev, b->data, sizeof(ev));
     ev.flags |=
         KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
-    return rest_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS",
-                      (int)v->index);
+    int r = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_VCPU_EVENTS, &ev);
+
+    return r < 0 ? r : 0;
 }
 
 /* In the order KVM needs: special registers (APIC base, modes) before the
@@ -605,46 +567,16 @@ static int rest_vcpu(struct kvmrun_vcpu *v, const struct snap_blob *s)
 {
     int r;
 
-    if ((r = rest_set(v, &s[SNAP_VCPU_SREGS], KVM_SET_SREGS,
-                      "KVM_SET_SREGS")) ||
-        (r = rest_set(v, &s[SNAP_VCPU_REGS], KVM_SET_REGS, "KVM_SET_REGS")) ||
+    if ((r = REST_SET(v, &s[SNAP_VCPU_SREGS], KVM_SET_SREGS)) ||
+        (r = REST_SET(v, &s[SNAP_VCPU_REGS], KVM_SET_REGS)) ||
         (r = rest_msrs(v, &s[SNAP_VCPU_MSRS])) ||
         (r = rest_fpu(v, &s[SNAP_VCPU_XSAVE], &s[SNAP_VCPU_FPU])) ||
-        (r = rest_set(v, &s[SNAP_VCPU_XCRS], KVM_SET_XCRS, "KVM_SET_XCRS")) ||
-        (r = rest_set(v, &s[SNAP_VCPU_LAPIC], KVM_SET_LAPIC,
-                      "KVM_SET_LAPIC")) ||
+        (r = REST_SET(v, &s[SNAP_VCPU_XCRS], KVM_SET_XCRS)) ||
+        (r = REST_SET(v, &s[SNAP_VCPU_LAPIC], KVM_SET_LAPIC)) ||
         (r = rest_events(v, &s[SNAP_VCPU_EVENTS])) ||
-        (r = rest_set(v, &s[SNAP_VCPU_MP_STATE], KVM_SET_MP_STATE,
-                      "KVM_SET_MP_STATE")))
+        (r = REST_SET(v, &s[SNAP_VCPU_MP_STATE], KVM_SET_MP_STATE)))
         return r;
-    return rest_set(v, &s[SNAP_VCPU_DEBUGREGS], KVM_SET_DEBUGREGS,
-                    "KVM_SET_DEBUGREGS");
-}
-
-static void rest_devices(struct kvmrun_vm *vm, const struct snap_image *img)
-{
-    struct serial_state serial;
-    struct rtc_state rtc;
-    struct i8042_state i8042;
-    struct fw_cfg_state fw_cfg;
-    struct acpi_sleep_state acpi_sleep;
-    struct poweroff_state poweroff;
-
-#define REST_DEV(var, type)                                                    \
-    memcpy(&var, img->dev[type - SNAP_DEV_SERIAL].data, sizeof(var))
-    REST_DEV(serial, SNAP_DEV_SERIAL);
-    REST_DEV(rtc, SNAP_DEV_RTC);
-    REST_DEV(i8042, SNAP_DEV_I8042);
-    REST_DEV(fw_cfg, SNAP_DEV_FW_CFG);
-    REST_DEV(acpi_sleep, SNAP_DEV_ACPI_SLEEP);
-    REST_DEV(poweroff, SNAP_DEV_POWEROFF);
-#undef REST_DEV
-    serial_load(&vm->serial, &serial);
-    rtc_load(&vm->rtc, &rtc);
-    i8042_load(&vm->i8042, &i8042);
-    fw_cfg_load(&vm->fw_cfg, &fw_cfg);
-    acpi_sleep_load(&vm->acpi_sleep, &acpi_sleep);
-    poweroff_load(&vm->poweroff, &poweroff);
+    return REST_SET(v, &s[SNAP_VCPU_DEBUGREGS], KVM_SET_DEBUGREGS);
 }
 
 /* PIC and IOAPIC after the devices raised their lines again (so KVM
@@ -659,14 +591,14 @@ static int rest_platform(struct kvmrun_vm *vm, const struct snap_image *img)
 
         memcpy(&chip, img->irqchip[c].data, sizeof(chip));
         chip.chip_id = c;
-        if ((r = rest_ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip,
-                            "KVM_SET_IRQCHIP", -1)) < 0)
+        if ((r = KVM_IOCTL(vm->vm_fd, KVM_SET_IRQCHIP, &chip)) < 0)
             return r;
     }
     if (!vm->cfg.irqchip)
         return 0;
     memcpy(&pit, img->pit.data, sizeof(pit));
-    return rest_ioctl(vm->vm_fd, KVM_SET_PIT2, &pit, "KVM_SET_PIT2", -1);
+    r = KVM_IOCTL(vm->vm_fd, KVM_SET_PIT2, &pit);
+    return r < 0 ? r : 0;
 }
 
 /* kvmclock continues from the saved value, not from the time since. */
@@ -677,7 +609,9 @@ static int rest_clock(struct kvmrun_vm *vm, const struct snap_image *img)
     memcpy(&saved, img->clock.data, sizeof(saved));
     memset(&clock, 0, sizeof(clock));
     clock.clock = saved.clock;
-    return rest_ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK", -1);
+    int r = KVM_IOCTL(vm->vm_fd, KVM_SET_CLOCK, &clock);
+
+    return r < 0 ? r : 0;
 }
 
 /* Where the pages at a RAM offset go (snapfile_load_memory). */
@@ -693,7 +627,7 @@ static int rest_all(struct kvmrun_vm *vm, const struct snap_image *img)
 {
     int r;
 
-    rest_devices(vm, img);
+    machine_load(vm, img);
     if ((r = rest_platform(vm, img)) < 0)
         return r;
     for (unsigned i = 0; i < vm->ncpus; i++)
@@ -734,6 +668,8 @@ int kvmrun_vm_restore(const struct kvmrun_config *cfg, const char *path,
     c.mem_size = img.hdr.mem_size;
     c.ncpus = img.hdr.ncpus;
     c.irqchip = !!(img.hdr.flags & SNAP_FLAG_IRQCHIP);
+    if ((r = machine_check_snapshot(&c, &img, path)) < 0)
+        goto out_free;
     if ((r = kvmrun_vm_create(&c, vmp)) < 0)
         goto out_free;
     /* Memory first: KVM writes some MSRs' guest pages (kvmclock). The

@@ -1,17 +1,55 @@
-/* vcpu.c: one thread per vCPU: the KVM_RUN loop and the exit dispatch. */
+/* vcpu.c: a vCPU: its creation, the KVM_RUN loop and the exit dispatch. */
+#include "vcpu.h"
+
 #include <errno.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "arch/x86/arch.h"
-#include "confine.h"
+#include "clock.h"
 #include "error.h"
-#include "kick.h"
+#include "kstats.h"
+#include "kvm_ioctl.h"
 #include "vm.h"
 
 enum vcpu_next { VCPU_CONTINUE, VCPU_STOP };
+
+int vcpu_create(struct kvmrun_vm *vm, struct kvmrun_vcpu *v, unsigned index,
+                size_t run_size)
+{
+    v->vm = vm;
+    v->index = index;
+    v->run_size = run_size;
+    v->fd = KVM_VCPU_IOCTL(vm->vm_fd, index, KVM_CREATE_VCPU, index);
+    if (v->fd < 0)
+        return v->fd;
+    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        int r = err_errno(errno, "mmap of vcpu%u's kvm_run", index);
+
+        close(v->fd);
+        return r;
+    }
+    v->stats_fd = kstats_open(vm->vm_fd, v->fd);
+    pthread_mutex_init(&v->thread_lock, NULL);
+    pthread_mutex_init(&v->ack_lock, NULL);
+    clock_cond_init(&v->ack_cond);
+    return 0;
+}
+
+void vcpu_destroy(struct kvmrun_vcpu *v)
+{
+    pthread_cond_destroy(&v->ack_cond);
+    pthread_mutex_destroy(&v->ack_lock);
+    pthread_mutex_destroy(&v->thread_lock);
+    munmap(v->run, v->run_size);
+    if (v->stats_fd >= 0)
+        close(v->stats_fd);
+    close(v->fd);
+}
 
 static const char *const exit_names[] = {
     [KVM_EXIT_UNKNOWN] = "UNKNOWN",
@@ -64,29 +102,34 @@ static const char *vcpu_suberror_name(uint32_t suberror)
     }
 }
 
-/* Ends the VM for a guest fault, with the registers as detail. */
-static enum vcpu_next vcpu_fault(struct kvmrun_vcpu *v, enum kvmrun_end why,
-                                 uint64_t code, const char *what,
-                                 const char *extra)
+/* Sets *end for a guest fault, with the registers as detail. */
+static enum vcpu_next vcpu_fault(struct kvmrun_vcpu *v,
+                                 struct kvmrun_outcome *end,
+                                 enum kvmrun_end why, uint64_t code,
+                                 const char *what, const char *extra)
 {
-    char msg[256], detail[2048];
+    char *detail = end->detail;
+    size_t room = sizeof(end->detail);
     uint64_t pc = 0;
     int n;
 
+    end->end = why;
+    end->code = code;
     if (arch_vcpu_pc(v->fd, &pc) == 0 && pc != ARCH_RESET_VECTOR)
-        snprintf(msg, sizeof(msg), "vcpu%u: %s at %#" PRIx64, v->index, what,
-                 pc);
+        snprintf(end->message, sizeof(end->message), "vcpu%u: %s at %#" PRIx64,
+                 v->index, what, pc);
     else
-        snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, what);
-    n = snprintf(detail, sizeof(detail), "%s", extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof(detail))
+        snprintf(end->message, sizeof(end->message), "vcpu%u: %s", v->index,
+                 what);
+    n = snprintf(detail, room, "%s", extra ? extra : "");
+    if (n < 0 || (size_t)n >= room)
         n = 0;
-    arch_vcpu_dump(v->fd, detail + n, sizeof(detail) - (size_t)n);
-    vm_end(v->vm, (int)v->index, why, code, msg, detail);
+    arch_vcpu_dump(v->fd, detail + n, room - (size_t)n);
     return VCPU_STOP;
 }
 
-static enum vcpu_next vcpu_exit_io(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_io(struct kvmrun_vcpu *v,
+                                   struct kvmrun_outcome *end)
 {
     struct kvm_run *run = v->run;
     uint64_t bytes = (uint64_t)run->io.size * run->io.count;
@@ -94,8 +137,9 @@ static enum vcpu_next vcpu_exit_io(struct kvmrun_vcpu *v)
 
     if (run->io.data_offset > v->run_size ||
         bytes > v->run_size - run->io.data_offset) {
-        vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, 0,
-               "KVM_EXIT_IO: data outside the kvm_run area", "");
+        end->end = KVMRUN_END_VMM_ERROR;
+        snprintf(end->message, sizeof(end->message),
+                 "KVM_EXIT_IO: data outside the kvm_run area");
         return VCPU_STOP;
     }
     /* rep ins/outs: the port stays fixed, the data pointer moves. */
@@ -105,11 +149,13 @@ static enum vcpu_next vcpu_exit_io(struct kvmrun_vcpu *v)
     return VCPU_CONTINUE;
 }
 
-static enum vcpu_next vcpu_exit_mmio(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_mmio(struct kvmrun_vcpu *v,
+                                     struct kvmrun_outcome *end)
 {
     struct kvm_run *run = v->run;
     unsigned len = run->mmio.len <= 8 ? run->mmio.len : 8;
 
+    (void)end;
     bus_dispatch(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
                  run->mmio.is_write, v->index);
     return VCPU_CONTINUE;
@@ -117,28 +163,32 @@ static enum vcpu_next vcpu_exit_mmio(struct kvmrun_vcpu *v)
 
 /* Without the in-kernel irqchip HLT comes here; re-enter, as the note
  * does (the guest's next instruction runs; nothing can wake it anyway). */
-static enum vcpu_next vcpu_exit_hlt(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_hlt(struct kvmrun_vcpu *v,
+                                    struct kvmrun_outcome *end)
 {
     (void)v;
+    (void)end;
     return VCPU_CONTINUE;
 }
 
-static enum vcpu_next vcpu_exit_shutdown(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_shutdown(struct kvmrun_vcpu *v,
+                                         struct kvmrun_outcome *end)
 {
     uint64_t pc = 0;
 
     /* On AMD, KVM re-initialises the vCPU after a shutdown intercept: the
      * registers are then the reset state, not where the fault was. */
     if (arch_vcpu_pc(v->fd, &pc) == 0 && pc == ARCH_RESET_VECTOR)
-        return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
+        return vcpu_fault(v, end, KVMRUN_END_TRIPLE_FAULT, 0,
                           "triple fault (KVM_EXIT_SHUTDOWN); the faulting "
                           "address is lost: KVM reset the vCPU",
                           NULL);
-    return vcpu_fault(v, KVMRUN_END_TRIPLE_FAULT, 0,
+    return vcpu_fault(v, end, KVMRUN_END_TRIPLE_FAULT, 0,
                       "triple fault (KVM_EXIT_SHUTDOWN)", NULL);
 }
 
-static enum vcpu_next vcpu_exit_fail_entry(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_fail_entry(struct kvmrun_vcpu *v,
+                                           struct kvmrun_outcome *end)
 {
     char what[160];
     uint64_t hw = v->run->fail_entry.hardware_entry_failure_reason;
@@ -147,10 +197,11 @@ static enum vcpu_next vcpu_exit_fail_entry(struct kvmrun_vcpu *v)
              "KVM_EXIT_FAIL_ENTRY, hardware entry "
              "failure reason %#" PRIx64 " on host cpu %u",
              hw, v->run->fail_entry.cpu);
-    return vcpu_fault(v, KVMRUN_END_FAIL_ENTRY, hw, what, NULL);
+    return vcpu_fault(v, end, KVMRUN_END_FAIL_ENTRY, hw, what, NULL);
 }
 
-static enum vcpu_next vcpu_exit_internal_error(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_internal_error(struct kvmrun_vcpu *v,
+                                               struct kvmrun_outcome *end)
 {
     struct kvm_run *run = v->run;
     char what[160], extra[512];
@@ -168,21 +219,23 @@ static enum vcpu_next vcpu_exit_internal_error(struct kvmrun_vcpu *v)
                       (unsigned long long)run->internal.data[i]);
     if (n > 0 && (size_t)n < sizeof(extra) - 1)
         snprintf(extra + n, sizeof(extra) - (size_t)n, "\n");
-    return vcpu_fault(v, KVMRUN_END_INTERNAL_ERROR, run->internal.suberror,
+    return vcpu_fault(v, end, KVMRUN_END_INTERNAL_ERROR, run->internal.suberror,
                       what, ndata ? extra : NULL);
 }
 
-static enum vcpu_next vcpu_exit_unhandled(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_exit_unhandled(struct kvmrun_vcpu *v,
+                                          struct kvmrun_outcome *end)
 {
     char what[96];
 
     snprintf(what, sizeof(what), "unhandled exit reason %u (%s)",
              v->run->exit_reason, kvmrun_exit_name(v->run->exit_reason));
-    return vcpu_fault(v, KVMRUN_END_UNHANDLED_EXIT, v->run->exit_reason, what,
-                      NULL);
+    return vcpu_fault(v, end, KVMRUN_END_UNHANDLED_EXIT, v->run->exit_reason,
+                      what, NULL);
 }
 
-typedef enum vcpu_next (*vcpu_exit_fn)(struct kvmrun_vcpu *v);
+typedef enum vcpu_next (*vcpu_exit_fn)(struct kvmrun_vcpu *v,
+                                       struct kvmrun_outcome *end);
 
 static const vcpu_exit_fn exit_handlers[] = {
     [KVM_EXIT_IO] = vcpu_exit_io,
@@ -193,19 +246,21 @@ static const vcpu_exit_fn exit_handlers[] = {
     [KVM_EXIT_INTERNAL_ERROR] = vcpu_exit_internal_error,
 };
 
-static enum vcpu_next vcpu_dispatch(struct kvmrun_vcpu *v)
+static enum vcpu_next vcpu_dispatch(struct kvmrun_vcpu *v,
+                                    struct kvmrun_outcome *end)
 {
     uint32_t reason = v->run->exit_reason;
 
     if (reason < sizeof(exit_handlers) / sizeof(*exit_handlers) &&
         exit_handlers[reason])
-        return exit_handlers[reason](v);
-    return vcpu_exit_unhandled(v);
+        return exit_handlers[reason](v, end);
+    return vcpu_exit_unhandled(v, end);
 }
 
 int kvmrun_vcpu_run_once(struct kvmrun_vcpu *v, uint32_t *exit_reason)
 {
-    if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+    /* Raw: EINTR is the kick protocol's, not an error. */
+    if (KVM_IOCTL_RAW(v->fd, KVM_RUN, 0) < 0) {
         int err = errno;
 
         if (exit_reason)
@@ -243,70 +298,76 @@ static void vcpu_count_exit(struct kvmrun_vcpu *v, uint32_t reason)
                                            : &v->stats.exits_other);
 }
 
-/*
- * After KVM_RUN returned -EINTR: acts on the requests; false: stop.
- * Requests are only ever taken here, after a KVM_RUN call, and KVM
- * finishes a pending port or MMIO access before it checks immediate_exit
- * and signals (api.rst, KVM_EXIT_IO note): so a vCPU that pauses or stops
- * has no half-done I/O, which is what a snapshot needs (DESIGN rule 3).
- */
-static bool vcpu_handle_kick(struct kvmrun_vcpu *v)
+void vcpu_failed(struct kvmrun_vcpu *v, int r, struct kvmrun_outcome *end)
 {
-    unsigned req = kick_drain(v);
-
-    vcpu_count(&v->stats.eintr);
-    if (req & KICK_REQ_STOP)
-        return false;
-    if (req & KICK_REQ_PAUSE)
-        vm_vcpu_pause(v);
-    return true;
+    end->end = KVMRUN_END_VMM_ERROR;
+    end->vcpu = (int)v->index;
+    end->code = (uint64_t)-r;
+    snprintf(end->message, sizeof(end->message), "vcpu%u: %s", v->index,
+             kvmrun_last_error());
+    end->detail[0] = 0;
 }
 
-static void vcpu_run_failed(struct kvmrun_vcpu *v, int r)
+enum vcpu_run vcpu_run(struct kvmrun_vcpu *v, struct kvmrun_outcome *end)
 {
-    char msg[256];
-
-    snprintf(msg, sizeof(msg), "vcpu%u: %s", v->index, kvmrun_last_error());
-    vm_end(v->vm, (int)v->index, KVMRUN_END_VMM_ERROR, (uint64_t)-r, msg, "");
-}
-
-static void vcpu_loop(struct kvmrun_vcpu *v)
-{
+    memset(end, 0, sizeof(*end));
+    end->vcpu = (int)v->index;
     for (;;) {
         int r = kvmrun_vcpu_run_once(v, NULL);
 
         if (r == -EINTR) {
-            if (!vcpu_handle_kick(v))
-                return;
-            continue;
+            vcpu_count(&v->stats.eintr);
+            return VCPU_KICKED;
         }
         if (r == -EAGAIN)
             continue; /* an AP left wait-for-SIPI: KVM wants KVM_RUN again */
         if (r < 0) {
-            vcpu_run_failed(v, r);
-            return;
+            vcpu_failed(v, r, end);
+            return VCPU_ENDED;
         }
         vcpu_count_exit(v, v->run->exit_reason);
-        if (vcpu_dispatch(v) == VCPU_STOP)
-            return;
+        if (vcpu_dispatch(v, end) == VCPU_STOP)
+            return VCPU_ENDED;
     }
 }
 
-void *vcpu_thread(void *arg)
+static uint64_t vcpu_load(const uint64_t *counter)
 {
-    struct kvmrun_vcpu *v = arg;
-    char name[16];
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
 
-    /* Named by itself (a prctl): naming another thread means opening
-     * /proc/self/task/TID/comm. */
-    snprintf(name, sizeof(name), "vcpu%u", v->index);
-    pthread_setname_np(pthread_self(), name);
-    kick_thread_init(v);
-    if (confine_vcpu_enter(v) < 0)
-        vcpu_run_failed(v, -EPERM);
-    else
-        vcpu_loop(v);
-    vm_vcpu_set_state(v, VCPU_EXITED, false);
-    kick_ack_all(v);
-    return NULL;
+void kvmrun_vcpu_get_stats(struct kvmrun_vcpu *v, struct kvmrun_vcpu_stats *out)
+{
+    const struct kvmrun_vcpu_stats *s = &v->stats;
+
+    for (unsigned i = 0; i < KVMRUN_STATS_EXITS; i++)
+        out->exits[i] = vcpu_load(&s->exits[i]);
+    out->exits_other = vcpu_load(&s->exits_other);
+    out->eintr = vcpu_load(&s->eintr);
+    out->kicks_sent = vcpu_load(&v->kick_seq);
+    out->kicks_acked = vcpu_load(&v->kick_ack);
+    out->rekicks = vcpu_load(&s->rekicks);
+    out->pauses = vcpu_load(&s->pauses);
+    out->paused_ns = vcpu_load(&s->paused_ns);
+}
+
+const char *kvmrun_gpr_name(unsigned i)
+{
+    static const char *const names[KVMRUN_NGPRS] = {
+        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+        "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+
+    return i < KVMRUN_NGPRS ? names[i] : NULL;
+}
+
+int kvmrun_vcpu_get_regs(struct kvmrun_vcpu *v, struct kvmrun_regs *regs)
+{
+    int r = arch_vcpu_get_regs(v->fd, regs);
+
+    return r < 0 ? err_prefix(r, "vcpu%u", v->index) : 0;
+}
+
+void kvmrun_vcpu_dump_regs(struct kvmrun_vcpu *v, char *buf, size_t len)
+{
+    arch_vcpu_dump(v->fd, buf, len);
 }

@@ -86,3 +86,42 @@ void acpi_sleep_load(struct acpi_sleep *s, const struct acpi_sleep_state *st)
     s->reported = st->reported;
     pthread_mutex_unlock(&s->lock);
 }
+
+static int acpi_sleep_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    acpi_sleep_init(dev, ctx->env);
+    return 0;
+}
+
+static void acpi_sleep_dev_fini(void *dev)
+{
+    acpi_sleep_fini(dev);
+}
+
+static void acpi_sleep_dev_save(void *dev, void *state)
+{
+    acpi_sleep_save(dev, state);
+}
+
+static void acpi_sleep_dev_load(void *dev, const void *state)
+{
+    acpi_sleep_load(dev, state);
+}
+
+static const struct dev_io acpi_sleep_dev_pio[] = {
+    {0, ACPI_SLEEP_NPORTS, acpi_sleep_io},
+    {0, 0, NULL},
+};
+
+/* No reset: what was reported stays reported. */
+const struct dev_desc acpi_sleep_dev = {
+    .name = "acpi-sleep",
+    .size = sizeof(struct acpi_sleep),
+    .pio = acpi_sleep_dev_pio,
+    .init = acpi_sleep_dev_init,
+    .fini = acpi_sleep_dev_fini,
+    .snap_version = 1,
+    .snap_size = sizeof(struct acpi_sleep_state),
+    .save = acpi_sleep_dev_save,
+    .load = acpi_sleep_dev_load,
+};

@@ -9,11 +9,10 @@
 #include "dev/dev.h"
 
 /*
- * The FADT's SLEEP_CONTROL_REG (ACPI_SLEEP_PORT) and SLEEP_STATUS_REG
- * (ACPI_SLEEP_PORT + 1), both 8-bit SystemIO registers. The DSDT's \_S5
- * package gives ACPI_SLEEP_TYP_S5, so SLP_EN with that type powers off.
+ * The FADT's SLEEP_CONTROL_REG and SLEEP_STATUS_REG (the next port), both
+ * 8-bit SystemIO registers. The DSDT's \_S5 package gives
+ * ACPI_SLEEP_TYP_S5, so SLP_EN with that type powers off.
  */
-#define ACPI_SLEEP_PORT 0x600
 #define ACPI_SLEEP_NPORTS 2
 #define ACPI_SLEEP_TYP_S5 5
 
@@ -34,5 +33,8 @@ struct acpi_sleep_state {
 
 void acpi_sleep_save(struct acpi_sleep *s, struct acpi_sleep_state *st);
 void acpi_sleep_load(struct acpi_sleep *s, const struct acpi_sleep_state *st);
+
+/* The device. */
+extern const struct dev_desc acpi_sleep_dev;
 
 #endif

@@ -14,4 +14,7 @@ struct debug_exit {
 void debug_exit_init(struct debug_exit *d, const struct dev_env *env);
 void debug_exit_io(void *dev, const struct bus_access *access);
 
+/* The device: no state to save. */
+extern const struct dev_desc debug_exit_dev;
+
 #endif

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "dev/dev.h"
+#include "le.h"
 
 /* FW_CFG_ID bit 0: the selector/data port interface. Bit 1 (DMA) clear. */
 #define FW_CFG_VERSION 0x01
@@ -21,7 +21,7 @@ static struct fw_cfg_item *fw_cfg_add(struct fw_cfg *f, unsigned *n,
 static void fw_cfg_add_le(struct fw_cfg *f, unsigned *n, uint16_t key,
                           unsigned len, uint64_t v)
 {
-    dev_put_le(fw_cfg_add(f, n, key, len)->data, len, v);
+    le_put(fw_cfg_add(f, n, key, len)->data, len, v);
 }
 
 void fw_cfg_init(struct fw_cfg *f, uint64_t ram_size, uint16_t ncpus,
@@ -39,6 +39,14 @@ void fw_cfg_init(struct fw_cfg *f, uint64_t ram_size, uint16_t ncpus,
     fw_cfg_add_le(f, &n, FW_CFG_MAX_CPUS, 2, max_cpus);
     /* No files: the count, big-endian like the whole directory, is 0. */
     fw_cfg_add(f, &n, FW_CFG_FILE_DIR, 4);
+}
+
+void fw_cfg_reset(struct fw_cfg *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->selector = FW_CFG_SIGNATURE;
+    f->offset = 0;
+    pthread_mutex_unlock(&f->lock);
 }
 
 void fw_cfg_fini(struct fw_cfg *f)
@@ -97,7 +105,7 @@ void fw_cfg_io(void *dev, const struct bus_access *a)
         /* The selector is a 16-bit register; data-port writes are gone
          * (QEMU v2.4+ ignores them). Anything else is dropped. */
         if (a->offset == FW_CFG_SELECTOR && a->size == 2)
-            fw_cfg_select(f, (uint16_t)dev_get_le(a->data, 2));
+            fw_cfg_select(f, (uint16_t)le_get(a->data, 2));
         return;
     }
     if (a->offset == FW_CFG_DATA)
@@ -122,3 +130,50 @@ void fw_cfg_load(struct fw_cfg *f, const struct fw_cfg_state *st)
     f->offset = st->offset; /* reads past an item's end give zeros */
     pthread_mutex_unlock(&f->lock);
 }
+
+/* Every vCPU is there at boot: the most there can be is the count. */
+static int fw_cfg_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    uint16_t ncpus = (uint16_t)ctx->cfg->ncpus;
+
+    fw_cfg_init(dev, ctx->cfg->mem_size, ncpus, ncpus);
+    return 0;
+}
+
+static void fw_cfg_dev_reset(void *dev)
+{
+    fw_cfg_reset(dev);
+}
+
+static void fw_cfg_dev_fini(void *dev)
+{
+    fw_cfg_fini(dev);
+}
+
+static void fw_cfg_dev_save(void *dev, void *state)
+{
+    fw_cfg_save(dev, state);
+}
+
+static void fw_cfg_dev_load(void *dev, const void *state)
+{
+    fw_cfg_load(dev, state);
+}
+
+static const struct dev_io fw_cfg_dev_pio[] = {
+    {0, FW_CFG_NPORTS, fw_cfg_io},
+    {0, 0, NULL},
+};
+
+const struct dev_desc fw_cfg_dev = {
+    .name = "fw_cfg",
+    .size = sizeof(struct fw_cfg),
+    .pio = fw_cfg_dev_pio,
+    .init = fw_cfg_dev_init,
+    .reset = fw_cfg_dev_reset,
+    .fini = fw_cfg_dev_fini,
+    .snap_version = 1,
+    .snap_size = sizeof(struct fw_cfg_state),
+    .save = fw_cfg_dev_save,
+    .load = fw_cfg_dev_load,
+};

@@ -6,12 +6,13 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "dev/dev.h"
 
 /*
- * The x86 ports (QEMU docs/specs/fw_cfg.rst): selector at 0x510, data at
- * 0x511. The DMA port (0x514) is not provided: FW_CFG_ID says so.
+ * The x86 ports (QEMU docs/specs/fw_cfg.rst): selector, then data (0x510
+ * and 0x511 on a PC). The DMA port (0x514) is not provided: FW_CFG_ID
+ * says so.
  */
-#define FW_CFG_PORT 0x510
 #define FW_CFG_NPORTS 2
 
 /* Offsets within the registered range. */
@@ -48,6 +49,8 @@ struct fw_cfg {
 void fw_cfg_init(struct fw_cfg *f, uint64_t ram_size, uint16_t ncpus,
                  uint16_t max_cpus);
 void fw_cfg_fini(struct fw_cfg *f);
+/* Selector 0, offset 0, as QEMU leaves it at reset. */
+void fw_cfg_reset(struct fw_cfg *f);
 
 /*
  * Bus handler for the FW_CFG_NPORTS ports at FW_CFG_PORT:
@@ -69,5 +72,8 @@ struct fw_cfg_state {
 
 void fw_cfg_save(struct fw_cfg *f, struct fw_cfg_state *st);
 void fw_cfg_load(struct fw_cfg *f, const struct fw_cfg_state *st);
+
+/* The device: the items from the VM's memory size and vCPU count. */
+extern const struct dev_desc fw_cfg_dev;
 
 #endif

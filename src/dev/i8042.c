@@ -30,8 +30,7 @@ void i8042_init(struct i8042 *k, const struct dev_env *env)
     memset(k, 0, sizeof(*k));
     pthread_mutex_init(&k->lock, NULL);
     k->env = *env;
-    k->ram[0] = I8042_CTR_DEFAULT;
-    k->outport = I8042_OUT_DEFAULT;
+    i8042_reset(k);
 }
 
 void i8042_fini(struct i8042 *k)
@@ -93,6 +92,24 @@ static void i8042_update_irq(struct i8042 *k, bool popped)
             i8042_set_irq(k, i, 0);
         i8042_set_irq(k, i, want[i]);
     }
+}
+
+void i8042_reset(struct i8042 *k)
+{
+    pthread_mutex_lock(&k->lock);
+    memset(k->ram, 0, sizeof(k->ram));
+    k->ram[0] = I8042_CTR_DEFAULT;
+    k->outport = I8042_OUT_DEFAULT;
+    k->a2 = false;
+    k->param_cmd = k->kbd_cmd = 0;
+    memset(k->queue, 0, sizeof(k->queue));
+    memset(k->flags, 0, sizeof(k->flags));
+    k->head = k->count = 0;
+    k->last = 0;
+    k->reset = false;
+    memset(k->seen, 0, sizeof(k->seen));
+    i8042_update_irq(k, false);
+    pthread_mutex_unlock(&k->lock);
 }
 
 static uint8_t i8042_read_data(struct i8042 *k)
@@ -338,3 +355,48 @@ void i8042_load(struct i8042 *k, const struct i8042_state *st)
         i8042_set_irq(k, i, st->irq_level[i] != 0);
     pthread_mutex_unlock(&k->lock);
 }
+
+static int i8042_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    i8042_init(dev, ctx->env);
+    return 0;
+}
+
+static void i8042_dev_reset(void *dev)
+{
+    i8042_reset(dev);
+}
+
+static void i8042_dev_fini(void *dev)
+{
+    i8042_fini(dev);
+}
+
+static void i8042_dev_save(void *dev, void *state)
+{
+    i8042_save(dev, state);
+}
+
+static void i8042_dev_load(void *dev, const void *state)
+{
+    i8042_load(dev, state);
+}
+
+static const struct dev_io i8042_dev_pio[] = {
+    {I8042_DATA, 1, i8042_data_io},
+    {I8042_CMD, 1, i8042_cmd_io},
+    {0, 0, NULL},
+};
+
+const struct dev_desc i8042_dev = {
+    .name = "i8042",
+    .size = sizeof(struct i8042),
+    .pio = i8042_dev_pio,
+    .init = i8042_dev_init,
+    .reset = i8042_dev_reset,
+    .fini = i8042_dev_fini,
+    .snap_version = 1,
+    .snap_size = sizeof(struct i8042_state),
+    .save = i8042_dev_save,
+    .load = i8042_dev_load,
+};

@@ -6,16 +6,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/pc.h"
 #include "bus.h"
 #include "dev/dev.h"
 
-/* Two one-port ranges that share the device. */
-#define I8042_DATA_PORT 0x60
-#define I8042_CMD_PORT 0x64 /* write: command; read: status */
-#define I8042_NPORTS 1      /* each range */
+/* Two one-port ranges that share the device, from its base. */
+#define I8042_DATA 0 /* the data port */
+#define I8042_CMD 4  /* write: command; read: status */
 
-#define I8042_KBD_IRQ 1
-#define I8042_AUX_IRQ 12
+/* The PC's lines for the keyboard and the AUX port (mouse). */
+#define I8042_KBD_IRQ PC_KBD_IRQ
+#define I8042_AUX_IRQ PC_AUX_IRQ
 
 /* Status register. */
 #define I8042_STR_OBF 0x01     /* a byte waits at the data port */
@@ -66,6 +67,9 @@ struct i8042 {
 void i8042_init(struct i8042 *k, const struct dev_env *env);
 void i8042_fini(struct i8042 *k);
 
+/* The power-on state: command byte, output port, empty queue, lines low. */
+void i8042_reset(struct i8042 *k);
+
 /* Bus handlers: the data port (0x60) and the command/status port (0x64). */
 void i8042_data_io(void *dev, const struct bus_access *access);
 void i8042_cmd_io(void *dev, const struct bus_access *access);
@@ -85,5 +89,8 @@ struct i8042_state {
  * raising the IRQ lines that were raised when saved. */
 void i8042_save(struct i8042 *k, struct i8042_state *st);
 void i8042_load(struct i8042 *k, const struct i8042_state *st);
+
+/* The device. */
+extern const struct dev_desc i8042_dev;
 
 #endif

@@ -14,6 +14,13 @@ void poweroff_init(struct poweroff *p, const struct dev_env *env)
     p->env = *env;
 }
 
+void poweroff_reset(struct poweroff *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->cnt = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void poweroff_fini(struct poweroff *p)
 {
     pthread_mutex_destroy(&p->lock);
@@ -70,3 +77,47 @@ void poweroff_load(struct poweroff *p, const struct poweroff_state *st)
     p->cnt = st->cnt;
     pthread_mutex_unlock(&p->lock);
 }
+
+static int poweroff_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    poweroff_init(dev, ctx->env);
+    return 0;
+}
+
+static void poweroff_dev_reset(void *dev)
+{
+    poweroff_reset(dev);
+}
+
+static void poweroff_dev_fini(void *dev)
+{
+    poweroff_fini(dev);
+}
+
+static void poweroff_dev_save(void *dev, void *state)
+{
+    poweroff_save(dev, state);
+}
+
+static void poweroff_dev_load(void *dev, const void *state)
+{
+    poweroff_load(dev, state);
+}
+
+static const struct dev_io poweroff_dev_pio[] = {
+    {0, POWEROFF_NPORTS, poweroff_io},
+    {0, 0, NULL},
+};
+
+const struct dev_desc poweroff_dev = {
+    .name = "poweroff",
+    .size = sizeof(struct poweroff),
+    .pio = poweroff_dev_pio,
+    .init = poweroff_dev_init,
+    .reset = poweroff_dev_reset,
+    .fini = poweroff_dev_fini,
+    .snap_version = 1,
+    .snap_size = sizeof(struct poweroff_state),
+    .save = poweroff_dev_save,
+    .load = poweroff_dev_load,
+};

@@ -18,6 +18,8 @@ struct poweroff {
 
 void poweroff_init(struct poweroff *p, const struct dev_env *env);
 void poweroff_fini(struct poweroff *p);
+/* PM1a_CNT back to 0. */
+void poweroff_reset(struct poweroff *p);
 void poweroff_io(void *dev, const struct bus_access *access);
 
 /* The guest-visible state, for snapshots: PM1a_CNT. */
@@ -27,5 +29,8 @@ struct poweroff_state {
 
 void poweroff_save(struct poweroff *p, struct poweroff_state *st);
 void poweroff_load(struct poweroff *p, const struct poweroff_state *st);
+
+/* The device. */
+extern const struct dev_desc poweroff_dev;
 
 #endif

@@ -1,4 +1,4 @@
-/* rtc.c: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
+/* rtc.c: MC146818 real-time clock and CMOS RAM (index and data ports). */
 #include "dev/rtc.h"
 
 #include <errno.h>
@@ -407,3 +407,48 @@ void rtc_load(struct rtc *r, const struct rtc_state *st)
     memcpy(r->ram, st->ram, sizeof(r->ram));
     pthread_mutex_unlock(&r->lock);
 }
+
+static int rtc_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    rtc_init(dev, ctx->env);
+    return 0;
+}
+
+static void rtc_dev_fini(void *dev)
+{
+    rtc_fini(dev);
+}
+
+static void rtc_dev_save(void *dev, void *state)
+{
+    rtc_save(dev, state);
+}
+
+static int rtc_dev_check(const void *state, char *why, size_t len)
+{
+    return rtc_state_check(state, why, len);
+}
+
+static void rtc_dev_load(void *dev, const void *state)
+{
+    rtc_load(dev, state);
+}
+
+static const struct dev_io rtc_dev_pio[] = {
+    {0, RTC_NPORTS, rtc_io},
+    {0, 0, NULL},
+};
+
+/* No reset: the clock and CMOS RAM are battery-backed on a PC. */
+const struct dev_desc rtc_dev = {
+    .name = "rtc",
+    .size = sizeof(struct rtc),
+    .pio = rtc_dev_pio,
+    .init = rtc_dev_init,
+    .fini = rtc_dev_fini,
+    .snap_version = 1,
+    .snap_size = sizeof(struct rtc_state),
+    .save = rtc_dev_save,
+    .check = rtc_dev_check,
+    .load = rtc_dev_load,
+};

@@ -1,4 +1,4 @@
-/* rtc.h: MC146818 real-time clock and CMOS RAM at ports 0x70/0x71. */
+/* rtc.h: MC146818 real-time clock and CMOS RAM (index and data ports). */
 #ifndef KVMRUN_RTC_H
 #define KVMRUN_RTC_H
 
@@ -11,7 +11,6 @@
 #include "bus.h"
 #include "dev/dev.h"
 
-#define RTC_PORT 0x70
 #define RTC_NPORTS 2
 
 /* Offsets within the registered range. */
@@ -105,5 +104,8 @@ int rtc_state_check(const struct rtc_state *st, char *why, size_t len);
 /* Loads a state; values rtc_state_check() refuses are clamped into
  * range (as serial_load() clamps its FIFO), never trusted. */
 void rtc_load(struct rtc *r, const struct rtc_state *st);
+
+/* The device. */
+extern const struct dev_desc rtc_dev;
 
 #endif

@@ -1,28 +1,26 @@
 /* serial.c: a 16550A UART whose transmitter feeds an output buffer. */
 #include "dev/serial.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/serial_reg.h>
 #include <stdio.h>
 #include <string.h>
 
-enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
+#include "error.h"
 
-#define LCR_DLAB 0x80
-#define MCR_OUT2 0x08 /* on PCs, gates the UART's interrupt to the PIC */
-#define MCR_LOOP 0x10
-#define IER_RDI 0x01
-#define IER_THRI 0x02
-#define IIR_NONE 0x01
-#define IIR_THRI 0x02
-#define IIR_RDI 0x04
-#define IIR_FIFO 0xc0
-#define FCR_ENABLE 0x01
-#define FCR_CLEAR_RX 0x02
-#define LSR_DR 0x01
-#define LSR_OE 0x02
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-/* Modem status with the lines a terminal would raise: DCD, DSR, CTS. */
-#define MSR_IDLE 0xb0
+/* IIR bits 6-7: the FIFOs are enabled (a 16550A's). */
+#define IIR_FIFO_ENABLED 0xc0
+/* Modem status with the lines a terminal would raise. */
+#define MSR_IDLE (UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
+/* The bits each register keeps; MCR's OUT2 gates the interrupt to the
+ * PIC on PCs. */
+#define IER_BITS (UART_IER_RDI | UART_IER_THRI | UART_IER_RLSI | UART_IER_MSI)
+#define FCR_BITS                                                               \
+    (UART_FCR_ENABLE_FIFO | UART_FCR_DMA_SELECT | UART_FCR_R_TRIG_11)
+#define MCR_BITS                                                               \
+    (UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT1 | UART_MCR_OUT2 |             \
+     UART_MCR_LOOP)
 
 void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
                  const struct dev_env *env)
@@ -32,8 +30,7 @@ void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
     s->out = out;
     s->irq = irq;
     s->env = *env;
-    s->dll = 0x0c; /* 9600 baud, what firmware leaves behind */
-    s->lcr = 0x03; /* 8N1 */
+    serial_reset(s);
 }
 
 void serial_fini(struct serial *s)
@@ -60,14 +57,14 @@ static void serial_rx_push(struct serial *s, uint8_t byte)
  */
 static bool serial_tx_busy(struct serial *s)
 {
-    return !(s->mcr & MCR_LOOP) && s->out && !outbuf_room(s->out);
+    return !(s->mcr & UART_MCR_LOOP) && s->out && !outbuf_room(s->out);
 }
 
 static void serial_write_thr(struct serial *s, uint8_t byte)
 {
     /* A byte written while the buffer is full is dropped, as a real FIFO
      * loses it; the buffer counts and reports it. */
-    if (s->mcr & MCR_LOOP)
+    if (s->mcr & UART_MCR_LOOP)
         serial_rx_push(s, byte);
     else if (s->out)
         outbuf_put(s->out, byte);
@@ -78,29 +75,29 @@ static void serial_write_thr(struct serial *s, uint8_t byte)
 
 static uint8_t serial_iir(struct serial *s)
 {
-    uint8_t fifo = s->fcr & FCR_ENABLE ? IIR_FIFO : 0;
+    uint8_t fifo = s->fcr & UART_FCR_ENABLE_FIFO ? IIR_FIFO_ENABLED : 0;
 
-    if ((s->ier & IER_RDI) && s->rx_count)
-        return fifo | IIR_RDI;
-    if ((s->ier & IER_THRI) && s->thr_irq_pending) {
+    if ((s->ier & UART_IER_RDI) && s->rx_count)
+        return fifo | UART_IIR_RDI;
+    if ((s->ier & UART_IER_THRI) && s->thr_irq_pending) {
         s->thr_irq_pending = 0; /* reading IIR acknowledges THRE */
-        return fifo | IIR_THRI;
+        return fifo | UART_IIR_THRI;
     }
-    return fifo | IIR_NONE;
+    return fifo | UART_IIR_NO_INT;
 }
 
 /* What IIR would say, without acknowledging anything. */
 static bool serial_irq_pending(const struct serial *s)
 {
-    return ((s->ier & IER_RDI) && s->rx_count) ||
-           ((s->ier & IER_THRI) && s->thr_irq_pending);
+    return ((s->ier & UART_IER_RDI) && s->rx_count) ||
+           ((s->ier & UART_IER_THRI) && s->thr_irq_pending);
 }
 
 /* Drives the interrupt line from the current state. Under s->lock. */
 static void serial_update_irq(struct serial *s)
 {
-    int level =
-        serial_irq_pending(s) && (s->mcr & MCR_OUT2) && !(s->mcr & MCR_LOOP);
+    int level = serial_irq_pending(s) && (s->mcr & UART_MCR_OUT2) &&
+                !(s->mcr & UART_MCR_LOOP);
 
     if (level == s->irq_level || !s->env.irq)
         return;
@@ -108,13 +105,29 @@ static void serial_update_irq(struct serial *s)
     s->env.irq(s->env.machine, s->irq, level);
 }
 
+void serial_reset(struct serial *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ier = s->mcr = s->scr = s->dlm = s->fcr = 0;
+    s->dll = 0x0c;           /* 9600 baud, what firmware leaves behind */
+    s->lcr = UART_LCR_WLEN8; /* 8N1 */
+    s->thr_irq_pending = 0;
+    memset(s->rx, 0, sizeof(s->rx));
+    s->rx_head = s->rx_count = 0;
+    s->overrun = false;
+    serial_update_irq(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static uint8_t serial_msr(const struct serial *s)
 {
-    if (!(s->mcr & MCR_LOOP))
+    if (!(s->mcr & UART_MCR_LOOP))
         return MSR_IDLE;
-    /* Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
-    return (uint8_t)((s->mcr & 0x01) << 5 | (s->mcr & 0x02) << 3 |
-                     (s->mcr & 0x04) << 4 | (s->mcr & 0x08) << 4);
+    /* Loopback: each modem control line drives a status line. */
+    return (s->mcr & UART_MCR_DTR ? UART_MSR_DSR : 0) |
+           (s->mcr & UART_MCR_RTS ? UART_MSR_CTS : 0) |
+           (s->mcr & UART_MCR_OUT1 ? UART_MSR_RI : 0) |
+           (s->mcr & UART_MCR_OUT2 ? UART_MSR_DCD : 0);
 }
 
 static uint8_t serial_read(struct serial *s, unsigned reg)
@@ -122,8 +135,8 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
     uint8_t v = 0;
 
     switch (reg) {
-    case RBR_THR:
-        if (s->lcr & LCR_DLAB)
+    case UART_RX:
+        if (s->lcr & UART_LCR_DLAB)
             return s->dll;
         if (s->rx_count) {
             v = s->rx[s->rx_head];
@@ -131,20 +144,20 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
             s->rx_count--;
         }
         return v;
-    case IER:
-        return s->lcr & LCR_DLAB ? s->dlm : s->ier;
-    case IIR_FCR:
+    case UART_IER:
+        return s->lcr & UART_LCR_DLAB ? s->dlm : s->ier;
+    case UART_IIR:
         return serial_iir(s);
-    case LCR:
+    case UART_LCR:
         return s->lcr;
-    case MCR:
+    case UART_MCR:
         return s->mcr;
-    case LSR:
-        v = (serial_tx_busy(s) ? 0 : LSR_THRE | LSR_TEMT) |
-            (s->rx_count ? LSR_DR : 0) | (s->overrun ? LSR_OE : 0);
+    case UART_LSR:
+        v = (serial_tx_busy(s) ? 0 : UART_LSR_THRE | UART_LSR_TEMT) |
+            (s->rx_count ? UART_LSR_DR : 0) | (s->overrun ? UART_LSR_OE : 0);
         s->overrun = false; /* reading LSR clears the error bits */
         return v;
-    case MSR:
+    case UART_MSR:
         return serial_msr(s);
     default:
         return s->scr;
@@ -154,33 +167,34 @@ static uint8_t serial_read(struct serial *s, unsigned reg)
 static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 {
     switch (reg) {
-    case RBR_THR:
-        if (s->lcr & LCR_DLAB)
+    case UART_TX:
+        if (s->lcr & UART_LCR_DLAB)
             s->dll = v;
         else
             serial_write_thr(s, v);
         break;
-    case IER:
-        if (s->lcr & LCR_DLAB) {
+    case UART_IER:
+        if (s->lcr & UART_LCR_DLAB) {
             s->dlm = v;
             break;
         }
-        if ((v & IER_THRI) && !(s->ier & IER_THRI) && !serial_tx_busy(s))
+        if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI) &&
+            !serial_tx_busy(s))
             s->thr_irq_pending = 1; /* enabling THRI on an empty THR */
-        s->ier = v & 0x0f;
+        s->ier = v & IER_BITS;
         break;
-    case IIR_FCR:
-        s->fcr = v & 0xc9;
-        if (v & FCR_CLEAR_RX)
+    case UART_FCR:
+        s->fcr = v & FCR_BITS;
+        if (v & UART_FCR_CLEAR_RCVR)
             s->rx_count = 0;
         break;
-    case LCR:
+    case UART_LCR:
         s->lcr = v;
         break;
-    case MCR:
-        s->mcr = v & 0x1f;
+    case UART_MCR:
+        s->mcr = v & MCR_BITS;
         break;
-    case SCR:
+    case UART_SCR:
         s->scr = v;
         break;
     default:
@@ -234,7 +248,7 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 
     pthread_mutex_lock(&s->lock);
     /* Loopback disconnects the receiver from the outside world. */
-    while (n < len && s->rx_count < SERIAL_FIFO && !(s->mcr & MCR_LOOP))
+    while (n < len && s->rx_count < SERIAL_FIFO && !(s->mcr & UART_MCR_LOOP))
         serial_rx_push(s, buf[n++]);
     serial_update_irq(s);
     pthread_mutex_unlock(&s->lock);
@@ -306,3 +320,142 @@ void serial_load(struct serial *s, const struct serial_state *st)
         s->env.irq(s->env.machine, s->irq, 1);
     pthread_mutex_unlock(&s->lock);
 }
+
+/* ---- The device: the UART, its output buffer and the buffer's thread ---- */
+
+struct serial_dev {
+    struct serial uart;
+    struct outbuf out; /* the vCPU threads never write to serial_fd */
+    struct dev_env env;
+};
+
+static int serial_dev_start_output(struct serial_dev *d)
+{
+    int r = kvmrun_thread_create(&d->out.thread, outbuf_thread, &d->out);
+
+    if (r != 0)
+        return err_set(r, "cannot start the serial output thread: %s",
+                       strerror(r));
+    d->out.thread_live = true;
+    return 0;
+}
+
+/* The thread signal interrupts a write() that blocks at teardown. */
+static int serial_dev_init(void *dev, const struct dev_ctx *ctx)
+{
+    struct serial_dev *d = dev;
+    const struct outbuf_client client = {serial_tx_room, &d->uart,
+                                         ctx->env->report, ctx->env->machine};
+    int r = outbuf_init(&d->out, "serial", ctx->cfg->serial_fd, OUTBUF_SIZE,
+                        SERIAL_FIFO, ctx->thread_signal, &client);
+
+    if (r < 0)
+        return r;
+    d->env = *ctx->env;
+    serial_init(&d->uart, &d->out, ctx->irq, ctx->env);
+    if (ctx->cfg->serial_fd >= 0 && (r = serial_dev_start_output(d)) < 0) {
+        outbuf_fini(&d->out);
+        serial_fini(&d->uart);
+    }
+    return r;
+}
+
+static int serial_dev_flush(void *dev)
+{
+    struct serial_dev *d = dev;
+    uint64_t held;
+
+    if (outbuf_flush(&d->out, OUTBUF_FLUSH_STALL_MS, OUTBUF_FLUSH_MAX_MS,
+                     &held) == 0)
+        return 0;
+    return err_set(ETIMEDOUT,
+                   "serial: %" PRIu64 " byte%s of the guest's output not "
+                   "written: the reader %s",
+                   held, held == 1 ? "" : "s", outbuf_why(&d->out));
+}
+
+/*
+ * The output is written first, bounded, unless a flush (the CLI's,
+ * before its last words) gave up and the reader took nothing since; what
+ * is left is dropped, and said once. The thread ends before the UART it
+ * calls into.
+ */
+static void serial_dev_fini(void *dev)
+{
+    struct serial_dev *d = dev;
+    uint64_t dropped;
+    char line[160];
+
+    if (!outbuf_stalled(&d->out))
+        serial_dev_flush(d);
+    dropped = outbuf_fini(&d->out);
+    if (dropped) {
+        snprintf(line, sizeof(line),
+                 "serial: %" PRIu64 " byte%s of the guest's output dropped "
+                 "at exit: the reader %s",
+                 dropped, dropped == 1 ? "" : "s", outbuf_why(&d->out));
+        d->env.log(d->env.machine, line);
+    }
+    serial_fini(&d->uart);
+}
+
+static void serial_dev_reset(void *dev)
+{
+    serial_reset(&((struct serial_dev *)dev)->uart);
+}
+
+static void serial_dev_start(void *dev)
+{
+    serial_start(&((struct serial_dev *)dev)->uart);
+}
+
+static void serial_dev_save(void *dev, void *state)
+{
+    serial_save(&((struct serial_dev *)dev)->uart, state);
+}
+
+static void serial_dev_load(void *dev, const void *state)
+{
+    serial_load(&((struct serial_dev *)dev)->uart, state);
+}
+
+static size_t serial_dev_input(void *dev, const uint8_t *buf, size_t len)
+{
+    return serial_receive(&((struct serial_dev *)dev)->uart, buf, len);
+}
+
+static int serial_dev_describe(void *dev, char *buf, size_t len)
+{
+    return serial_describe(&((struct serial_dev *)dev)->uart, buf, len);
+}
+
+static void serial_dev_io(void *dev, const struct bus_access *access)
+{
+    serial_io(&((struct serial_dev *)dev)->uart, access);
+}
+
+static const struct dev_io serial_dev_pio[] = {
+    {0, SERIAL_NPORTS, serial_dev_io},
+    {0, 0, NULL},
+};
+
+static const struct dev_console serial_dev_console = {
+    serial_dev_input,
+    serial_dev_flush,
+    serial_dev_describe,
+};
+
+const struct dev_desc serial_dev = {
+    .name = "serial",
+    .size = sizeof(struct serial_dev),
+    .pio = serial_dev_pio,
+    .init = serial_dev_init,
+    .reset = serial_dev_reset,
+    .fini = serial_dev_fini,
+    .start = serial_dev_start,
+    .snap_version = 1,
+    .snap_size = sizeof(struct serial_state),
+    .save = serial_dev_save,
+    .load = serial_dev_load,
+    .console = &serial_dev_console,
+};

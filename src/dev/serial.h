@@ -35,6 +35,9 @@ void serial_init(struct serial *s, struct outbuf *out, unsigned irq,
                  const struct dev_env *env);
 void serial_fini(struct serial *s);
 
+/* The power-on state: registers, an empty receive FIFO, the line low. */
+void serial_reset(struct serial *s);
+
 /* The output buffer has room again: THR is empty, THRE back in LSR, and
  * the THR-empty interrupt raised if enabled (the buffer's thread). */
 void serial_tx_room(void *s);
@@ -68,5 +71,9 @@ void serial_save(struct serial *s, struct serial_state *st);
 /* Loads a saved state; out-of-range values are clamped, so any bytes are
  * safe. Raises the IRQ line again if it was raised when saved. */
 void serial_load(struct serial *s, const struct serial_state *st);
+
+/* The device: the UART with its output buffer and the buffer's thread;
+ * the machine's console. */
+extern const struct dev_desc serial_dev;
 
 #endif

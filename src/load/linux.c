@@ -1,58 +1,43 @@
 /* linux.c: bzImages for the Linux x86 64-bit boot protocol. */
+#include <asm/bootparam.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
-#include "dev/dev.h"
+#include "le.h"
 #include "load/load.h"
 
 /*
  * The Linux/x86 boot protocol (Documentation/arch/x86/boot.rst) and the
- * zero page (Documentation/arch/x86/zero-page.rst). Offsets are those of
- * the bzImage file, which are also those of struct boot_params: the setup
- * header lies at 0x1f1 in both. Everything is little-endian.
+ * zero page (Documentation/arch/x86/zero-page.rst), as the kernel's uapi
+ * lays them out (struct boot_params, struct setup_header). Offsets in the
+ * bzImage file are those of struct boot_params: the setup header lies at
+ * 0x1f1 in both. Everything is little-endian.
  */
-#define LX_SETUP_SECTS 0x1f1      /* u8: 512-byte setup sectors, 0 means 4 */
-#define LX_BOOT_FLAG 0x1fe        /* u16: 0xaa55 */
-#define LX_JUMP_LEN 0x201         /* u8: the header ends at 0x202 + this */
-#define LX_HEADER 0x202           /* "HdrS" */
-#define LX_VERSION 0x206          /* u16: protocol, e.g. 0x020f */
-#define LX_TYPE_OF_LOADER 0x210   /* u8 */
-#define LX_LOADFLAGS 0x211        /* u8 */
-#define LX_CODE32_START 0x214     /* u32 */
-#define LX_RAMDISK_IMAGE 0x218    /* u32 */
-#define LX_RAMDISK_SIZE 0x21c     /* u32 */
-#define LX_HEAP_END_PTR 0x224     /* u16 */
-#define LX_CMD_LINE_PTR 0x228     /* u32 */
-#define LX_INITRD_ADDR_MAX 0x22c  /* u32: highest byte the initrd may use */
-#define LX_KERNEL_ALIGNMENT 0x230 /* u32 */
-#define LX_RELOCATABLE 0x234      /* u8 */
-#define LX_XLOADFLAGS 0x236       /* u16, protocol 2.12 */
-#define LX_CMDLINE_SIZE 0x238     /* u32, 2.06: maximum length without NUL */
-#define LX_PREF_ADDRESS 0x258     /* u64, 2.10 */
-#define LX_INIT_SIZE 0x260        /* u32, 2.10 */
-#define LX_HDR_LIMIT 0x290        /* the zero page's setup header ends here */
+#define LX_HDR(field) offsetof(struct boot_params, hdr.field)
+#define LX_ZP(field) offsetof(struct boot_params, field)
+/* Where a setup header field ends. */
+#define LX_HDR_AFTER(field)                                                    \
+    (LX_HDR(field) + sizeof(((struct setup_header *)0)->field))
+/* The jump at 0x200 skips the header: its second byte is where it ends,
+ * from 0x202. */
+#define LX_JUMP_LEN (LX_HDR(jump) + 1)
+/* The zero page's room for the setup header ends here (0x290). */
+#define LX_HDR_LIMIT LX_ZP(edd_mbr_sig_buffer)
+#define ZP_SIZE sizeof(struct boot_params)
 
-/* Zero page fields outside the setup header. */
-#define ZP_SIZE 4096
-#define ZP_ACPI_RSDP 0x070 /* u64 */
-#define ZP_EXT_RAMDISK_IMAGE 0x0c0
-#define ZP_EXT_RAMDISK_SIZE 0x0c4
-#define ZP_EXT_CMD_LINE_PTR 0x0c8
-#define ZP_E820_ENTRIES 0x1e8 /* u8 */
-#define ZP_E820_TABLE 0x2d0   /* 20-byte entries */
-#define ZP_E820_MAX 128
+_Static_assert(LX_HDR(setup_sects) == 0x1f1 && LX_HDR(header) == 0x202 &&
+                   LX_HDR_LIMIT == 0x290 && ZP_SIZE == 4096,
+               "the boot protocol's layout");
 
 #define LX_BOOT_FLAG_MAGIC 0xaa55
 #define LX_MIN_VERSION 0x0206
-#define LX_LOADED_HIGH 0x01 /* loadflags: bzImage, loaded at 1 MiB */
-#define LX_CAN_USE_HEAP 0x80
-#define LX_XLF_KERNEL_64 0x01 /* xloadflags: has the 64-bit entry */
 #define LX_LOADER_UNDEFINED 0xff
 #define LX_HEAP_END 0xfe00
 #define LX_OLD_CMDLINE_MAX 255 /* before protocol 2.06 */
@@ -63,6 +48,7 @@
 #define LX_PAGE 4096ULL
 #define LX_BASE_END 0x9fc00ULL /* 639 KiB: the EBDA and ROMs follow */
 
+/* e820 types (the uapi headers no longer have them). */
 #define E820_RAM 1
 #define E820_RESERVED 2
 #define LX_E820_MAX (3 + MEM_MAX_SLOTS)
@@ -93,13 +79,6 @@ struct lx_plan {
     uint64_t initrd_len;
 };
 
-struct lx_e820 {
-    uint64_t addr, size;
-    uint32_t type;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct lx_e820) == 20, "e820 entry layout");
-
 static uint64_t max64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
@@ -121,7 +100,8 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 
 int load_linux_probe(const uint8_t *image, size_t len)
 {
-    return len >= LX_HEADER + 4 && memcmp(image + LX_HEADER, "HdrS", 4) == 0;
+    return len >= LX_HDR_AFTER(header) &&
+           memcmp(image + LX_HDR(header), "HdrS", 4) == 0;
 }
 
 /* boot_flag, "HdrS", setup_sects: the file holds a header and a kernel. */
@@ -130,28 +110,29 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
 {
     uint16_t flag;
 
-    if (avail < LX_HEADER + 4 || (avail < len && avail < LX_HDR_LIMIT))
+    if (avail < LX_HDR_AFTER(header) || (avail < len && avail < LX_HDR_LIMIT))
         return hdr_err(ctx,
                        "file is %" PRIu64 " bytes, too short for a "
                        "setup header (\"HdrS\" at 0x202)",
                        len);
-    flag = dev_get_le(image + LX_BOOT_FLAG, 2);
+    flag = le_get(image + LX_HDR(boot_flag), 2);
     if (flag != LX_BOOT_FLAG_MAGIC)
         return hdr_err(ctx, "boot_flag 0x%04x at 0x1fe is not 0xaa55", flag);
-    if (memcmp(image + LX_HEADER, "HdrS", 4) != 0)
+    if (memcmp(image + LX_HDR(header), "HdrS", 4) != 0)
         return hdr_err(ctx, "header at 0x202 is not \"HdrS\": not a "
                             "bzImage");
-    h->setup_sects = image[LX_SETUP_SECTS] ? image[LX_SETUP_SECTS] : 4;
+    h->setup_sects =
+        image[LX_HDR(setup_sects)] ? image[LX_HDR(setup_sects)] : 4;
     h->kernel_off = (h->setup_sects + 1) * (size_t)LX_SECTOR;
     if (h->kernel_off >= len)
         return hdr_err(ctx,
                        "setup_sects %u: the protected-mode kernel "
                        "would start at file offset 0x%zx, the file is "
                        "0x%" PRIx64 " bytes",
-                       image[LX_SETUP_SECTS], h->kernel_off, len);
+                       image[LX_HDR(setup_sects)], h->kernel_off, len);
     h->kernel_len = (size_t)(len - h->kernel_off);
     /* kernel_off >= 0x400: the whole header is in the file. */
-    h->hdr_end = LX_HEADER + (size_t)image[LX_JUMP_LEN];
+    h->hdr_end = LX_HDR(header) + (size_t)image[LX_JUMP_LEN];
     if (h->hdr_end > LX_HDR_LIMIT)
         h->hdr_end = LX_HDR_LIMIT;
     return 0;
@@ -163,15 +144,17 @@ static int check_magic(const struct load_ctx *ctx, const uint8_t *image,
 static int check_hdr_end(const struct load_ctx *ctx, const uint8_t *image,
                          const struct lx_hdr *h)
 {
-    size_t need = h->version >= 0x020a ? LX_INIT_SIZE + 4 : LX_CMDLINE_SIZE + 4;
+    size_t need = h->version >= 0x020a ? LX_HDR_AFTER(init_size)
+                                       : LX_HDR_AFTER(cmdline_size);
 
-    if (LX_HEADER + (size_t)image[LX_JUMP_LEN] >= need)
+    if (LX_HDR(header) + (size_t)image[LX_JUMP_LEN] >= need)
         return 0;
     return hdr_err(ctx,
                    "jump offset 0x%02x at 0x201: the header ends at "
                    "0x%zx, protocol %u.%02u's fields end at 0x%zx",
-                   image[LX_JUMP_LEN], LX_HEADER + (size_t)image[LX_JUMP_LEN],
-                   h->version >> 8, h->version & 0xff, need);
+                   image[LX_JUMP_LEN],
+                   LX_HDR(header) + (size_t)image[LX_JUMP_LEN], h->version >> 8,
+                   h->version & 0xff, need);
 }
 
 /* Version, 64-bit entry, bzImage; the fields of later protocols. */
@@ -180,15 +163,15 @@ static int check_fields(const struct load_ctx *ctx, const uint8_t *image,
 {
     int r;
 
-    h->version = dev_get_le(image + LX_VERSION, 2);
+    h->version = le_get(image + LX_HDR(version), 2);
     if (h->version < LX_MIN_VERSION)
         return hdr_err(ctx,
                        "version 0x%04x: boot protocol %u.%02u is older "
                        "than 2.06, which kvmrun needs",
                        h->version, h->version >> 8, h->version & 0xff);
     h->xloadflags =
-        h->version >= 0x020c ? dev_get_le(image + LX_XLOADFLAGS, 2) : 0;
-    if (h->version >= 0x020c && !(h->xloadflags & LX_XLF_KERNEL_64))
+        h->version >= 0x020c ? le_get(image + LX_HDR(xloadflags), 2) : 0;
+    if (h->version >= 0x020c && !(h->xloadflags & XLF_KERNEL_64))
         return hdr_err(ctx,
                        "xloadflags 0x%04x: XLF_KERNEL_64 (bit 0) is "
                        "clear: not a 64-bit kernel",
@@ -196,21 +179,21 @@ static int check_fields(const struct load_ctx *ctx, const uint8_t *image,
     r = check_hdr_end(ctx, image, h);
     if (r < 0)
         return r;
-    h->loadflags = image[LX_LOADFLAGS];
-    if (!(h->loadflags & LX_LOADED_HIGH))
+    h->loadflags = image[LX_HDR(loadflags)];
+    if (!(h->loadflags & LOADED_HIGH))
         return hdr_err(ctx,
                        "loadflags 0x%02x: LOADED_HIGH (bit 0) is "
                        "clear: a zImage, not a bzImage",
                        h->loadflags);
-    h->initrd_addr_max = dev_get_le(image + LX_INITRD_ADDR_MAX, 4);
-    h->kernel_alignment = dev_get_le(image + LX_KERNEL_ALIGNMENT, 4);
-    h->relocatable = image[LX_RELOCATABLE];
+    h->initrd_addr_max = le_get(image + LX_HDR(initrd_addr_max), 4);
+    h->kernel_alignment = le_get(image + LX_HDR(kernel_alignment), 4);
+    h->relocatable = image[LX_HDR(relocatable_kernel)];
     h->cmdline_max = h->version >= 0x0206
-                         ? dev_get_le(image + LX_CMDLINE_SIZE, 4)
+                         ? le_get(image + LX_HDR(cmdline_size), 4)
                          : LX_OLD_CMDLINE_MAX;
     if (h->version >= 0x020a) {
-        h->pref_address = dev_get_le(image + LX_PREF_ADDRESS, 8);
-        h->init_size = dev_get_le(image + LX_INIT_SIZE, 4);
+        h->pref_address = le_get(image + LX_HDR(pref_address), 8);
+        h->init_size = le_get(image + LX_HDR(init_size), 4);
     }
     return 0;
 }
@@ -376,19 +359,20 @@ static int plan_boot_data(const struct load_ctx *boot,
     return r;
 }
 
-static unsigned e820_add(struct lx_e820 *e, unsigned n, uint64_t base,
+static unsigned e820_add(struct boot_e820_entry *e, unsigned n, uint64_t base,
                          uint64_t end, uint32_t type)
 {
     if (end <= base)
         return n;
-    e[n] = (struct lx_e820){base, end - base, type};
+    e[n] = (struct boot_e820_entry){base, end - base, type};
     return n + 1;
 }
 
 /* The map of ctx->mem: base memory, the legacy hole below 1 MiB (the
  * BIOS area with the ACPI and MP tables), the rest of the low slot and
  * the slots above 4 GiB. */
-static unsigned e820_build(const struct guest_mem *mem, struct lx_e820 *e)
+static unsigned e820_build(const struct guest_mem *mem,
+                           struct boot_e820_entry *e)
 {
     uint64_t low = mem_low_size(mem);
     unsigned n;
@@ -407,36 +391,26 @@ static void zero_page_fill(const struct guest_mem *mem, const uint8_t *image,
                            const struct load_linux_args *args,
                            const struct lx_plan *p, uint8_t *zp)
 {
-    struct lx_e820 e820[LX_E820_MAX];
+    struct boot_e820_entry e820[LX_E820_MAX];
     unsigned n = e820_build(mem, e820);
 
-    _Static_assert(LX_E820_MAX <= ZP_E820_MAX, "e820 table size");
-    memcpy(zp + LX_SETUP_SECTS, image + LX_SETUP_SECTS,
-           p->h.hdr_end - LX_SETUP_SECTS);
-    zp[LX_TYPE_OF_LOADER] = LX_LOADER_UNDEFINED;
-    zp[LX_LOADFLAGS] = p->h.loadflags | LX_CAN_USE_HEAP;
-    dev_put_le(zp + LX_HEAP_END_PTR, 2, LX_HEAP_END);
-    dev_put_le(zp + LX_CODE32_START, 4, (uint32_t)LX_LOAD);
-    dev_put_le(zp + LX_CMD_LINE_PTR, 4, (uint32_t)args->cmdline_addr);
-    dev_put_le(zp + ZP_EXT_CMD_LINE_PTR, 4,
-               (uint32_t)(args->cmdline_addr >> 32));
-    dev_put_le(zp + LX_RAMDISK_IMAGE, 4, (uint32_t)p->initrd_start);
-    dev_put_le(zp + ZP_EXT_RAMDISK_IMAGE, 4, (uint32_t)(p->initrd_start >> 32));
-    dev_put_le(zp + LX_RAMDISK_SIZE, 4, (uint32_t)p->initrd_len);
-    dev_put_le(zp + ZP_EXT_RAMDISK_SIZE, 4, (uint32_t)(p->initrd_len >> 32));
-    dev_put_le(zp + ZP_ACPI_RSDP, 8, args->acpi_rsdp_addr);
-    zp[ZP_E820_ENTRIES] = (uint8_t)n;
-    memcpy(zp + ZP_E820_TABLE, e820, n * sizeof(e820[0]));
-}
-
-/* Callers have checked the range with load_check_range. */
-static void copy_to_guest(const struct guest_mem *mem, uint64_t gpa,
-                          const void *src, uint64_t len)
-{
-    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
-
-    if (dst)
-        memcpy(dst, src, len);
+    _Static_assert(LX_E820_MAX <= E820_MAX_ENTRIES_ZEROPAGE, "e820 table size");
+    memcpy(zp + LX_HDR(setup_sects), image + LX_HDR(setup_sects),
+           p->h.hdr_end - LX_HDR(setup_sects));
+    zp[LX_HDR(type_of_loader)] = LX_LOADER_UNDEFINED;
+    zp[LX_HDR(loadflags)] = p->h.loadflags | CAN_USE_HEAP;
+    le_put(zp + LX_HDR(heap_end_ptr), 2, LX_HEAP_END);
+    le_put(zp + LX_HDR(code32_start), 4, (uint32_t)LX_LOAD);
+    le_put(zp + LX_HDR(cmd_line_ptr), 4, (uint32_t)args->cmdline_addr);
+    le_put(zp + LX_ZP(ext_cmd_line_ptr), 4,
+           (uint32_t)(args->cmdline_addr >> 32));
+    le_put(zp + LX_HDR(ramdisk_image), 4, (uint32_t)p->initrd_start);
+    le_put(zp + LX_ZP(ext_ramdisk_image), 4, (uint32_t)(p->initrd_start >> 32));
+    le_put(zp + LX_HDR(ramdisk_size), 4, (uint32_t)p->initrd_len);
+    le_put(zp + LX_ZP(ext_ramdisk_size), 4, (uint32_t)(p->initrd_len >> 32));
+    le_put(zp + LX_ZP(acpi_rsdp_addr), 8, args->acpi_rsdp_addr);
+    zp[LX_ZP(e820_entries)] = (uint8_t)n;
+    memcpy(zp + LX_ZP(e820_table), e820, n * sizeof(e820[0]));
 }
 
 static void write_all(const struct load_ctx *ctx, const uint8_t *image,
@@ -446,13 +420,12 @@ static void write_all(const struct load_ctx *ctx, const uint8_t *image,
     uint8_t zp[ZP_SIZE] = {0};
 
     zero_page_fill(ctx->mem, image, args, p, zp);
-    copy_to_guest(ctx->mem, args->boot_params_addr, zp, sizeof(zp));
-    copy_to_guest(ctx->mem, args->cmdline_addr, args->cmdline,
-                  p->cmdline_len + 1);
+    load_copy(ctx->mem, args->boot_params_addr, zp, sizeof(zp));
+    load_copy(ctx->mem, args->cmdline_addr, args->cmdline, p->cmdline_len + 1);
     if (args->file_len)
         return; /* the caller copies the kernel and the initrd */
-    copy_to_guest(ctx->mem, LX_LOAD, image + p->h.kernel_off, p->h.kernel_len);
-    copy_to_guest(ctx->mem, p->initrd_start, args->initrd, p->initrd_len);
+    load_copy(ctx->mem, LX_LOAD, image + p->h.kernel_off, p->h.kernel_len);
+    load_copy(ctx->mem, p->initrd_start, args->initrd, p->initrd_len);
 }
 
 /* Every check, in the order a user would fix them: image, boot data,
@@ -561,18 +534,18 @@ int load_vmlinux_boot(const struct load_ctx *ctx, uint64_t kernel_end,
                        "%s: the kernel's end 0x%" PRIx64 " is not "
                        "between 1 MiB and 4 GiB",
                        ctx->name, kernel_end);
-    hdr[LX_SETUP_SECTS] = 1;
-    dev_put_le(hdr + LX_BOOT_FLAG, 2, LX_BOOT_FLAG_MAGIC);
-    hdr[LX_JUMP_LEN] = LX_INIT_SIZE + 4 - LX_HEADER;
-    memcpy(hdr + LX_HEADER, "HdrS", 4);
-    dev_put_le(hdr + LX_VERSION, 2, 0x020f);
-    hdr[LX_LOADFLAGS] = LX_LOADED_HIGH;
-    dev_put_le(hdr + LX_INITRD_ADDR_MAX, 4, 0x7fffffff);
-    dev_put_le(hdr + LX_KERNEL_ALIGNMENT, 4, 0x200000);
-    dev_put_le(hdr + LX_XLOADFLAGS, 2, LX_XLF_KERNEL_64);
-    dev_put_le(hdr + LX_CMDLINE_SIZE, 4,
-               2047); /* x86's COMMAND_LINE_SIZE - 1 */
-    dev_put_le(hdr + LX_INIT_SIZE, 4, (uint32_t)(kernel_end - LX_LOAD));
+    hdr[LX_HDR(setup_sects)] = 1;
+    le_put(hdr + LX_HDR(boot_flag), 2, LX_BOOT_FLAG_MAGIC);
+    hdr[LX_JUMP_LEN] = LX_HDR_AFTER(init_size) - LX_HDR(header);
+    memcpy(hdr + LX_HDR(header), "HdrS", 4);
+    le_put(hdr + LX_HDR(version), 2, 0x020f);
+    hdr[LX_HDR(loadflags)] = LOADED_HIGH;
+    le_put(hdr + LX_HDR(initrd_addr_max), 4, 0x7fffffff);
+    le_put(hdr + LX_HDR(kernel_alignment), 4, 0x200000);
+    le_put(hdr + LX_HDR(xloadflags), 2, XLF_KERNEL_64);
+    le_put(hdr + LX_HDR(cmdline_size), 4,
+           2047); /* x86's COMMAND_LINE_SIZE - 1 */
+    le_put(hdr + LX_HDR(init_size), 4, (uint32_t)(kernel_end - LX_LOAD));
     /* One byte of "kernel" after the header: the caller loads the real
      * one from the ELF file and ignores out->entry. */
     a.file_len = sizeof(hdr) + 1;

@@ -1,4 +1,5 @@
-/* load.h: guest image loaders: raw, ELF, multiboot. */
+/* load.h: guest image loaders (ELF, multiboot, Linux bzImage and vmlinux)
+ * and what they share. */
 #ifndef KVMRUN_LOAD_H
 #define KVMRUN_LOAD_H
 
@@ -61,6 +62,18 @@ struct load_ctx {
  */
 int load_check_range(const struct load_ctx *ctx, const char *what,
                      uint64_t start, uint64_t len);
+
+/*
+ * Writing guest memory, in ranges the caller checked with
+ * load_check_range() (a range outside RAM is left alone): len bytes from
+ * src, len zeros, or len bytes read from src at image offset off (0, or
+ * load_src_read()'s error).
+ */
+void load_copy(const struct guest_mem *mem, uint64_t gpa, const void *src,
+               uint64_t len);
+void load_zero(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+int load_read(const struct guest_mem *mem, uint64_t gpa,
+              const struct load_src *src, uint64_t off, uint64_t len);
 
 /* -EINVAL with the one-line message "<ctx->name>: <what>: <why>", why
  * formatted from fmt: how loaders report a bad field. */

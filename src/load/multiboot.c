@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "le.h"
 #include "load/load.h"
 
 /*
@@ -91,8 +92,7 @@ struct mb_layout {
 
 static uint32_t get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return (uint32_t)le_get(p, 4);
 }
 
 static uint64_t align_up(uint64_t x, uint64_t a)
@@ -246,39 +246,11 @@ static int aout_plan(const struct load_ctx *ctx, uint64_t len, size_t off,
                             load_end, k->bss_len);
 }
 
-/* Callers have checked the range with load_check_range. */
-static void copy_to_guest(const struct guest_mem *mem, uint64_t gpa,
-                          const void *src, uint64_t len)
-{
-    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
-
-    if (dst)
-        memcpy(dst, src, len);
-}
-
-/* len bytes at file offset off of src, straight into guest memory at gpa
- * (a range checked with load_check_range). */
-static int read_to_guest(const struct guest_mem *mem, uint64_t gpa,
-                         const struct load_src *src, uint64_t off, uint64_t len)
-{
-    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
-
-    return dst ? load_src_read(src, off, dst, len) : 0;
-}
-
-static void zero_guest(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
-{
-    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
-
-    if (dst)
-        memset(dst, 0, len);
-}
-
 static int aout_write(const struct load_ctx *ctx, const struct load_src *src,
                       const struct mb_kernel *k)
 {
-    zero_guest(ctx->mem, k->load_addr + k->load_len, k->bss_len);
-    return read_to_guest(ctx->mem, k->load_addr, src, k->file_off, k->load_len);
+    load_zero(ctx->mem, k->load_addr + k->load_len, k->bss_len);
+    return load_read(ctx->mem, k->load_addr, src, k->file_off, k->load_len);
 }
 
 /* Multiboot kernels start in 32-bit protected mode: no ELF64. Checks
@@ -529,12 +501,12 @@ static int finish(const struct load_ctx *ctx, const struct load_src *src,
                          : aout_write(ctx, src, k);
 
     if (r == 0 && args->module_src)
-        r = read_to_guest(ctx->mem, mod_start, args->module_src, 0,
-                          args->module_src->len);
+        r = load_read(ctx->mem, mod_start, args->module_src, 0,
+                      args->module_src->len);
     if (r < 0)
         return r;
     info_fill(ctx->mem, args, l, mod_start, buf);
-    copy_to_guest(ctx->mem, args->info_addr, buf, l->size);
+    load_copy(ctx->mem, args->info_addr, buf, l->size);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* region.c: what every loader shares: reading the image, the range check
- * before writing. */
+ * before writing, writing guest memory. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -36,6 +36,31 @@ int load_check_range(const struct load_ctx *ctx, const char *what,
                            r->end);
     }
     return 0;
+}
+
+void load_copy(const struct guest_mem *mem, uint64_t gpa, const void *src,
+               uint64_t len)
+{
+    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
+
+    if (dst)
+        memcpy(dst, src, len);
+}
+
+void load_zero(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
+
+    if (dst)
+        memset(dst, 0, len);
+}
+
+int load_read(const struct guest_mem *mem, uint64_t gpa,
+              const struct load_src *src, uint64_t off, uint64_t len)
+{
+    void *dst = len ? mem_ptr(mem, gpa, len) : NULL;
+
+    return dst ? load_src_read(src, off, dst, len) : 0;
 }
 
 int load_err(const struct load_ctx *ctx, const char *what, const char *fmt, ...)

@@ -49,11 +49,12 @@ struct vblk_queue {
 
 /* What the machine gives a disk. */
 struct vblk_params {
-    const char *name;         /* "vda": messages, the thread's client name */
-    struct disk *disk;        /* opened (disk_open), the caller's */
-    struct iothread *io;      /* the I/O thread serving it */
-    unsigned nqueues;         /* 1..VBLK_MAX_QUEUES; more than 1 offers MQ */
-    iothread_spawn_fn *spawn; /* the sync engine's workers (vm_thread_create) */
+    const char *name;    /* "vda": messages, the thread's client name */
+    struct disk *disk;   /* opened (disk_open), the caller's */
+    struct iothread *io; /* the I/O thread serving it */
+    unsigned nqueues;    /* 1..VBLK_MAX_QUEUES; more than 1 offers MQ */
+    iothread_spawn_fn
+        *spawn; /* the sync engine's workers (kvmrun_thread_create) */
 };
 
 /*

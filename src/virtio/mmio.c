@@ -11,9 +11,9 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
-#include "dev/dev.h"
 #include "error.h"
 #include "kvmrun.h"
+#include "le.h"
 
 /* MagicValue, "virt" read as a little-endian word, and Version 2 (the
  * non-legacy layout): the spec's values; the uapi header names neither. */
@@ -568,9 +568,9 @@ static void vmmio_reg_access(struct vmmio *t, const struct bus_access *a)
         vmmio_note(t, VMMIO_R_WRITE_ONLY, "read of write-only register %s",
                    reg->name);
     } else if (a->write) {
-        vmmio_write(t, a->offset, (uint32_t)dev_get_le(a->data, 4));
+        vmmio_write(t, a->offset, (uint32_t)le_get(a->data, 4));
     } else {
-        dev_put_le(a->data, 4, vmmio_read(t, a->offset));
+        le_put(a->data, 4, vmmio_read(t, a->offset));
     }
 }
 

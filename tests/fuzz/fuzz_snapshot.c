@@ -4,7 +4,8 @@
  * trailing CRC recomputed, so that mutations get past the checksum and
  * reach the header, section and extent checks. A file the reader accepts
  * is walked to its last memory extent, which must lie inside RAM and the
- * file.
+ * file, and its device sections must be named once each, each name a
+ * string inside its field.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,14 @@ static void fuzz_one(const uint8_t *buf, size_t len)
     }
     if (bytes != img.mem_bytes)
         abort();
+    for (unsigned i = 0; i < img.ndevs; i++) {
+        const struct snap_dev *d = &img.devs[i];
+
+        if (strnlen(d->name, sizeof(d->name)) == sizeof(d->name) ||
+            snapfile_device(&img, d->name) != d ||
+            d->state.len > SNAP_MAX_DEV_STATE || !d->state.data)
+            abort();
+    }
     snapfile_free(&img);
 }
 

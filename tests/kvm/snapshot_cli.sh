@@ -60,8 +60,8 @@ set_byte "$T/magic.snap" 0 88
 refuse "$T/magic.snap" "kvmrun: $T/magic.snap: not a kvmrun snapshot (no KVMRSNAP magic)"
 
 cp "$T/c.snap" "$T/version.snap"
-set_byte "$T/version.snap" 8 2
-refuse "$T/version.snap" "kvmrun: $T/version.snap: snapshot format version 2 (kvmrun 0.1.0); this kvmrun (0.1.0) reads version 1"
+set_byte "$T/version.snap" 8 1
+refuse "$T/version.snap" "kvmrun: $T/version.snap: snapshot format version 1 (kvmrun 0.1.0); this kvmrun (0.1.0) reads version 2"
 
 refuse "$T/missing.snap" "kvmrun: $T/missing.snap: No such file or directory"
 : >"$T/empty.snap"

@@ -16,7 +16,6 @@
 #include <cmocka.h>
 
 #include "kvmrun.h"
-#include "dev/rtc.h"
 #include "snapfile.h"
 
 enum variant {
@@ -29,14 +28,12 @@ enum variant {
     LAPIC_WITHOUT_IRQCHIP,
     BAD_REGS_SIZE,
     UNKNOWN_TYPE,
-    FORGED_RTC,
+    DUP_DEVICE,
+    BAD_DEVICE_NAME,
+    DEVICE_INDEX,
 };
 
 static uint8_t page[2 * SNAP_PAGE];
-
-/* The RTC's clock offset from the host at the end of its type: its
- * arithmetic would overflow. */
-static const struct rtc_state forged_rtc = {.offset = INT64_MAX};
 
 static void section(struct snap_writer *w, uint32_t type, uint32_t index)
 {
@@ -44,6 +41,24 @@ static void section(struct snap_writer *w, uint32_t type, uint32_t index)
 
     assert_int_equal(
         snapw_section(w, type, index, zeros, snapfile_type_size(type)), 0);
+}
+
+/* Two device sections (their contents are the machine's business), and
+ * the spoilt ones v asks for. */
+static void devices(struct snap_writer *w, enum variant v)
+{
+    struct snap_dev_hdr h = {"no\tname", 1, 0};
+
+    assert_int_equal(snapw_device(w, "uart", 3, page, 24), 0);
+    assert_int_equal(snapw_device(w, "clock", 1, page, 0), 0);
+    if (v == DUP_DEVICE)
+        snapw_device(w, "uart", 3, page, 24);
+    if (v == BAD_DEVICE_NAME)
+        snapw_section(w, SNAP_DEV, 0, &h, sizeof(h));
+    if (v == DEVICE_INDEX) {
+        memcpy(h.name, "x", 2);
+        snapw_section(w, SNAP_DEV, 1, &h, sizeof(h));
+    }
 }
 
 /* Writes a one-vCPU, 1 MiB, no-irqchip snapshot, spoilt as v says, into
@@ -81,11 +96,7 @@ static uint8_t *build(enum variant v, size_t *len)
     if (v == UNKNOWN_TYPE)
         snapw_section(w, 200, 0, page, 4);
     section(w, SNAP_VM_CLOCK, 0);
-    for (uint32_t t = SNAP_DEV_SERIAL; t < SNAP_DEV_END; t++)
-        if (t == SNAP_DEV_RTC && v == FORGED_RTC)
-            snapw_section(w, t, 0, &forged_rtc, sizeof(forged_rtc));
-        else
-            section(w, t, 0);
+    devices(w, v);
     page[0] = 0xab;
     snapw_extent(w, 0x2000, page, SNAP_PAGE);
     if (v == EXTENT_OUT_OF_ORDER)
@@ -116,6 +127,13 @@ static void test_round_trip(void **state)
     assert_int_equal(img.vcpu[0][SNAP_VCPU_MSRS].len,
                      2 * sizeof(struct kvm_msr_entry));
     assert_null(img.vcpu[0][SNAP_VCPU_XSAVE].data);
+    assert_int_equal(img.ndevs, 2);
+    assert_string_equal(img.devs[0].name, "uart");
+    assert_int_equal(img.devs[0].version, 3);
+    assert_int_equal(img.devs[0].state.len, 24);
+    assert_ptr_equal(snapfile_device(&img, "clock"), &img.devs[1]);
+    assert_int_equal(img.devs[1].state.len, 0);
+    assert_null(snapfile_device(&img, "serial"));
     /* State is a private copy, never a pointer into the file. */
     assert_true(img.clock.data < buf || img.clock.data >= buf + len);
     assert_int_equal(img.ext[0].offset, 0x2000);
@@ -149,8 +167,9 @@ static void test_malformed(void **state)
     expect_refusal(LAPIC_WITHOUT_IRQCHIP, "unexpected section type 7 (lapic)");
     expect_refusal(BAD_REGS_SIZE, "regs section at offset 56: 8 bytes");
     expect_refusal(UNKNOWN_TYPE, "unexpected section type 200 (unknown)");
-    expect_refusal(FORGED_RTC, "rtc section: offset 9223372036854775807 s "
-                               "from the host's clock is out of range");
+    expect_refusal(DUP_DEVICE, "device uart section appears twice");
+    expect_refusal(BAD_DEVICE_NAME, "its name is not a printable string");
+    expect_refusal(DEVICE_INDEX, "bytes, index 1");
 }
 
 /* Every prefix of a good file is refused, none crashes. */

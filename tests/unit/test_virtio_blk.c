@@ -30,6 +30,7 @@
 #include "disk.h"
 #include "iothread.h"
 #include "kvmrun.h"
+#include "le.h"
 #include "mem.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
@@ -92,7 +93,7 @@ static void wr(struct fx *fx, uint64_t off, uint32_t v)
     uint8_t d[4];
     struct bus_access a = {off, d, 4, true, 0};
 
-    dev_put_le(d, 4, v);
+    le_put(d, 4, v);
     vmmio_access(&fx->t, &a);
 }
 
@@ -102,7 +103,7 @@ static uint32_t rd(struct fx *fx, uint64_t off, unsigned size)
     struct bus_access a = {off, d, size, false, 0};
 
     vmmio_access(&fx->t, &a);
-    return (uint32_t)dev_get_le(d, size);
+    return (uint32_t)le_get(d, size);
 }
 
 static uint64_t cfg64(struct fx *fx, size_t off)

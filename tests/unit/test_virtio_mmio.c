@@ -17,9 +17,9 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
 
-#include "dev/dev.h"
 #include "error.h"
 #include "kvmrun.h"
+#include "le.h"
 #include "mem.h"
 #include "virtio/mmio.h"
 #include "vring_driver.h"
@@ -241,14 +241,14 @@ static uint64_t rdn(struct fx *fx, uint64_t off, unsigned size)
 
     memset(d, 0xa5, sizeof(d));
     access_n(fx, off, d, size, false);
-    return dev_get_le(d, size);
+    return le_get(d, size);
 }
 
 static void wrn(struct fx *fx, uint64_t off, unsigned size, uint64_t v)
 {
     uint8_t d[8];
 
-    dev_put_le(d, size, v);
+    le_put(d, size, v);
     access_n(fx, off, d, size, true);
 }
 

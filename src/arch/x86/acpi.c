@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "arch/x86/arch.h"
+#include "arch/x86/pc.h"
 #include "dev/acpi_sleep.h"
-#include "dev/dev.h"
 #include "dev/rtc.h"
 #include "error.h"
+#include "le.h"
 
 /*
  * Layouts follow ACPI 6.3 (FADT 6.3, MADT revision 5). Tables are byte
@@ -59,9 +60,6 @@
 #define INTI_CONFORMING 0x0
 #define INTI_ACTIVE_HIGH 0x1
 #define INTI_LEVEL 0xc
-
-/* The ISA IRQ the FADT names as SCI; see acpi_write_fadt(). */
-#define SCI_IRQ 9
 
 /*
  * DSDT body, ASL:
@@ -168,7 +166,7 @@ static const uint8_t dsdt_aml[] = {
     'I',
     'D',
     0x00,
-    AML_CRS_IO_IRQ(0x3f8, 8, 4),
+    AML_CRS_IO_IRQ(PC_COM1_PORT, 8, PC_COM1_IRQ),
     /* PkgLength 37 = 1 + 4 ("RTC_") + 10 (_HID) + 22 (_CRS) */
     AML_EXT,
     AML_DEVICE,
@@ -187,7 +185,7 @@ static const uint8_t dsdt_aml[] = {
     0xd0,
     0x0b,
     0x00,
-    AML_CRS_IO_IRQ(0x070, 2, 8),
+    AML_CRS_IO_IRQ(PC_RTC_PORT, 2, PC_RTC_IRQ),
 };
 /* The hand-counted PkgLengths: \_S5 (12 bytes), then the Scope's opcode
  * and its 91 bytes. */
@@ -233,19 +231,19 @@ static void acpi_checksum(uint8_t *p, size_t len, size_t at)
 static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
     memcpy(t, sig, 4);
-    dev_put_le(t + 4, 4, len);
+    le_put(t + 4, 4, len);
     t[8] = rev;
     memcpy(t + 10, ACPI_OEM_ID, 6);
     memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-    dev_put_le(t + 24, 4, 1); /* OEM revision */
+    le_put(t + 24, 4, 1); /* OEM revision */
     memcpy(t + 28, ACPI_CREATOR_ID, 4);
-    dev_put_le(t + 32, 4, 1); /* creator revision */
+    le_put(t + 32, 4, 1); /* creator revision */
 }
 
 /* The checksum goes last, over the table's final bytes. */
 static void acpi_finish(uint8_t *t)
 {
-    acpi_checksum(t, (size_t)dev_get_le(t + 4, 4), HDR_CHECKSUM);
+    acpi_checksum(t, (size_t)le_get(t + 4, 4), HDR_CHECKSUM);
 }
 
 /* Generic Address Structure (ACPI 6.3 section 5.2.3.2), 12 bytes. */
@@ -255,7 +253,7 @@ static void acpi_gas_io8(uint8_t *g, uint16_t port)
     g[1] = 8; /* register bit width */
     g[2] = 0; /* bit offset */
     g[3] = GAS_ACCESS_BYTE;
-    dev_put_le(g + 4, 8, port);
+    le_put(g + 4, 8, port);
 }
 
 static void acpi_write_rsdp(uint8_t *t, uint64_t xsdt)
@@ -264,8 +262,8 @@ static void acpi_write_rsdp(uint8_t *t, uint64_t xsdt)
     memcpy(t + 9, ACPI_OEM_ID, 6);
     t[15] = 2; /* revision 2: XSDT and the extended sum */
     /* RsdtAddress (16) stays 0: the XSDT is the only root table. */
-    dev_put_le(t + 20, 4, RSDP_LEN);
-    dev_put_le(t + 24, 8, xsdt);
+    le_put(t + 20, 4, RSDP_LEN);
+    le_put(t + 24, 8, xsdt);
     acpi_checksum(t, RSDP_V1_LEN, 8);
     acpi_checksum(t, RSDP_LEN, 32);
 }
@@ -273,8 +271,8 @@ static void acpi_write_rsdp(uint8_t *t, uint64_t xsdt)
 static void acpi_write_xsdt(uint8_t *t, uint64_t fadt, uint64_t madt)
 {
     acpi_header(t, "XSDT", XSDT_LEN, 1);
-    dev_put_le(t + HDR_LEN, 8, fadt);
-    dev_put_le(t + HDR_LEN + 8, 8, madt);
+    le_put(t + HDR_LEN, 8, fadt);
+    le_put(t + HDR_LEN + 8, 8, madt);
     acpi_finish(t);
 }
 
@@ -288,22 +286,21 @@ static void acpi_write_xsdt(uint8_t *t, uint64_t fadt, uint64_t madt)
 static void acpi_write_fadt(uint8_t *t, uint64_t dsdt)
 {
     acpi_header(t, "FACP", FADT_LEN, 6);
-    dev_put_le(t + FADT_DSDT, 4, dsdt);
-    dev_put_le(t + FADT_SCI_INT, 2, SCI_IRQ);
+    le_put(t + FADT_DSDT, 4, dsdt);
+    le_put(t + FADT_SCI_INT, 2, PC_SCI_IRQ);
     /* Where the RTC keeps the century, so Linux reads the full year
      * rather than guessing the century from two digits. */
     t[FADT_CENTURY] = RTC_CENTURY;
     /* No VGA; no 8042 flag, so Linux's i8042 driver does not probe a
      * controller that only knows the reset command. */
-    dev_put_le(t + FADT_IAPC_BOOT_ARCH, 2, IAPC_VGA_NOT_PRESENT);
-    dev_put_le(t + FADT_FLAGS, 4,
-               FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP);
+    le_put(t + FADT_IAPC_BOOT_ARCH, 2, IAPC_VGA_NOT_PRESENT);
+    le_put(t + FADT_FLAGS, 4, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP);
     acpi_gas_io8(t + FADT_RESET_REG, ACPI_RESET_PORT);
     t[FADT_RESET_VALUE] = ACPI_RESET_VALUE;
     t[FADT_MINOR_VERSION] = 3; /* ACPI 6.3 */
-    dev_put_le(t + FADT_X_DSDT, 8, dsdt);
-    acpi_gas_io8(t + FADT_SLEEP_CONTROL_REG, ACPI_SLEEP_PORT);
-    acpi_gas_io8(t + FADT_SLEEP_STATUS_REG, ACPI_SLEEP_PORT + 1);
+    le_put(t + FADT_X_DSDT, 8, dsdt);
+    acpi_gas_io8(t + FADT_SLEEP_CONTROL_REG, PC_ACPI_SLEEP_PORT);
+    acpi_gas_io8(t + FADT_SLEEP_STATUS_REG, PC_ACPI_SLEEP_PORT + 1);
     memcpy(t + FADT_HYPERVISOR_ID, "KVMRUN\0\0", 8);
     acpi_finish(t);
 }
@@ -323,8 +320,8 @@ static uint8_t *acpi_madt_iso(uint8_t *e, uint8_t irq, uint32_t gsi,
     e[1] = MADT_ISO_LEN;
     e[2] = 0; /* bus: ISA */
     e[3] = irq;
-    dev_put_le(e + 4, 4, gsi);
-    dev_put_le(e + 8, 2, flags);
+    le_put(e + 4, 4, gsi);
+    le_put(e + 8, 2, flags);
     return e + MADT_ISO_LEN;
 }
 
@@ -338,29 +335,29 @@ static void acpi_write_madt(uint8_t *t, unsigned ncpus)
     uint8_t *e = t + HDR_LEN + 8;
 
     acpi_header(t, "APIC", (uint32_t)MADT_LEN(ncpus), 5);
-    dev_put_le(t + HDR_LEN, 4, ARCH_LAPIC_ADDR);
-    dev_put_le(t + HDR_LEN + 4, 4, 1); /* PCAT_COMPAT */
+    le_put(t + HDR_LEN, 4, ARCH_LAPIC_ADDR);
+    le_put(t + HDR_LEN + 4, 4, 1); /* PCAT_COMPAT */
     for (unsigned i = 0; i < ncpus; i++, e += MADT_LAPIC_LEN) {
         e[0] = 0; /* Processor Local APIC */
         e[1] = MADT_LAPIC_LEN;
-        e[2] = (uint8_t)i;       /* ACPI processor UID */
-        e[3] = (uint8_t)i;       /* APIC ID, as arch_vcpu_set_cpuid sets */
-        dev_put_le(e + 4, 4, 1); /* enabled */
+        e[2] = (uint8_t)i;   /* ACPI processor UID */
+        e[3] = (uint8_t)i;   /* APIC ID, as arch_vcpu_set_cpuid sets */
+        le_put(e + 4, 4, 1); /* enabled */
     }
     e[0] = 1; /* I/O APIC */
     e[1] = MADT_IOAPIC_LEN;
     e[2] = (uint8_t)ncpus; /* an ID no local APIC has */
-    dev_put_le(e + 4, 4, ARCH_IOAPIC_ADDR);
-    dev_put_le(e + 8, 4, 0); /* GSI base */
+    le_put(e + 4, 4, ARCH_IOAPIC_ADDR);
+    le_put(e + 8, 4, 0); /* GSI base */
     e += MADT_IOAPIC_LEN;
     /* The PIT's IRQ 0 is wired to IOAPIC pin 2 (pin 0 is the 8259's
      * ExtINT), as on every PC; IRQ 9 is the SCI's, level/high. */
     e = acpi_madt_iso(e, 0, 2, INTI_CONFORMING);
-    e = acpi_madt_iso(e, SCI_IRQ, SCI_IRQ, INTI_LEVEL | INTI_ACTIVE_HIGH);
+    e = acpi_madt_iso(e, PC_SCI_IRQ, PC_SCI_IRQ, INTI_LEVEL | INTI_ACTIVE_HIGH);
     e[0] = 4; /* Local APIC NMI: LINT1 on every CPU */
     e[1] = MADT_NMI_LEN;
     e[2] = 0xff; /* all processors */
-    dev_put_le(e + 3, 2, INTI_CONFORMING);
+    le_put(e + 3, 2, INTI_CONFORMING);
     e[5] = 1; /* LINT1 */
     acpi_finish(t);
 }

@@ -4,13 +4,15 @@
 
 #include <stdint.h>
 
+#include "arch/x86/pc.h"
 #include "mem.h"
 
 /* xAPIC IDs are 8 bits and 0xff is the broadcast ID: APIC IDs 0..254. */
 #define ACPI_MAX_CPUS 255
 
-/* FADT reset register: the i8042 pulse-reset command. */
-#define ACPI_RESET_PORT 0x64
+/* FADT reset register: the i8042's command port, its pulse-reset
+ * command. */
+#define ACPI_RESET_PORT (PC_I8042_PORT + 4)
 #define ACPI_RESET_VALUE 0xfe
 
 /*

@@ -110,6 +110,11 @@ int arch_cpuid_gib_pages(const struct kvm_cpuid2 *supported);
 int arch_vcpu_pc(int vcpu_fd, uint64_t *pc);
 int arch_vcpu_rip(int vcpu_fd, uint64_t *rip);
 
+/* The registers a user sees (kvmrun_vcpu_get_regs()): 0 or -errno
+ * naming the request. */
+struct kvmrun_regs;
+int arch_vcpu_get_regs(int vcpu_fd, struct kvmrun_regs *regs);
+
 /* Writes the general, segment and control registers as text lines. */
 void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len);
 

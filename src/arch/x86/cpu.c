@@ -1,33 +1,32 @@
-/* cpu.c: x86 VM setup, CPU modes and register dumps. */
+/* cpu.c: x86 VM setup, real mode, reading and dumping registers. */
 #include "arch/x86/arch.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "error.h"
+#include "kvmrun.h"
+#include "kvm_ioctl.h"
 
 #define RFLAGS_RESERVED 0x2ULL
 
 int arch_vm_init(int vm_fd, int irqchip)
 {
     uint64_t ident = ARCH_IDENTITY_MAP_ADDR;
-
-    if (ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
-        return err_errno(errno, "KVM_SET_IDENTITY_MAP_ADDR");
-    if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)ARCH_TSS_ADDR) < 0)
-        return err_errno(errno, "KVM_SET_TSS_ADDR");
-    if (!irqchip)
-        return 0;
-    if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-        return err_errno(errno, "KVM_CREATE_IRQCHIP");
     /* The PIT in the kernel too; port 0x61's speaker bits answered there. */
     struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    int r;
 
-    if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-        return err_errno(errno, "KVM_CREATE_PIT2");
+    if ((r = KVM_IOCTL(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident)) < 0 ||
+        (r = KVM_IOCTL(vm_fd, KVM_SET_TSS_ADDR, ARCH_TSS_ADDR)) < 0)
+        return r;
+    if (!irqchip)
+        return 0;
+    if ((r = KVM_IOCTL(vm_fd, KVM_CREATE_IRQCHIP, 0)) < 0 ||
+        (r = KVM_IOCTL(vm_fd, KVM_CREATE_PIT2, &pit)) < 0)
+        return r;
     return 0;
 }
 
@@ -48,8 +47,10 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp, uint64_t rdi,
     if (entry >= 0x100000)
         return err_set(EINVAL, "real-mode entry %#llx is not below 1 MiB",
                        (unsigned long long)entry);
-    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-        return err_errno(errno, "KVM_GET_SREGS");
+    int r;
+
+    if ((r = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs)) < 0)
+        return r;
     /* One segment for all, as a DOS .COM program gets: 0 below 64 KiB. */
     arch_real_segment(&sregs.cs, cs);
     arch_real_segment(&sregs.ds, cs);
@@ -57,31 +58,31 @@ int arch_vcpu_real_mode(int vcpu_fd, uint64_t entry, uint64_t sp, uint64_t rdi,
     arch_real_segment(&sregs.fs, cs);
     arch_real_segment(&sregs.gs, cs);
     arch_real_segment(&sregs.ss, cs);
-    if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-        return err_errno(errno, "KVM_SET_SREGS");
+    if ((r = KVM_IOCTL(vcpu_fd, KVM_SET_SREGS, &sregs)) < 0)
+        return r;
     memset(&regs, 0, sizeof(regs));
     regs.rip = entry & 0xffff;
     regs.rsp = sp & 0xffff;
     regs.rdi = rdi;
     regs.rsi = rsi;
     regs.rflags = RFLAGS_RESERVED;
-    if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
-        return err_errno(errno, "KVM_SET_REGS");
-    return 0;
+    r = KVM_IOCTL(vcpu_fd, KVM_SET_REGS, &regs);
+    return r < 0 ? r : 0;
 }
 
 void arch_vcpu_paused(int vcpu_fd)
 {
     /* EINVAL means the guest never enabled kvmclock: nothing to tell. */
-    ioctl(vcpu_fd, KVM_KVMCLOCK_CTRL, 0);
+    KVM_IOCTL_RAW(vcpu_fd, KVM_KVMCLOCK_CTRL, 0);
 }
 
 int arch_vcpu_rip(int vcpu_fd, uint64_t *rip)
 {
     struct kvm_regs regs;
+    int r = KVM_IOCTL(vcpu_fd, KVM_GET_REGS, &regs);
 
-    if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) < 0)
-        return err_errno(errno, "KVM_GET_REGS");
+    if (r < 0)
+        return r;
     *rip = regs.rip;
     return 0;
 }
@@ -94,9 +95,44 @@ int arch_vcpu_pc(int vcpu_fd, uint64_t *pc)
 
     if (r < 0)
         return r;
-    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-        return err_errno(errno, "KVM_GET_SREGS");
+    if ((r = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs)) < 0)
+        return r;
     *pc = sregs.cs.base + rip;
+    return 0;
+}
+
+static void arch_segment(struct kvmrun_segment *out,
+                         const struct kvm_segment *s)
+{
+    *out = (struct kvmrun_segment){s->base, s->limit, s->selector};
+}
+
+int arch_vcpu_get_regs(int vcpu_fd, struct kvmrun_regs *out)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    int e;
+
+    if ((e = KVM_IOCTL(vcpu_fd, KVM_GET_REGS, &r)) < 0 ||
+        (e = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &s)) < 0)
+        return e;
+    *out = (struct kvmrun_regs){
+        .rip = r.rip,
+        .rflags = r.rflags,
+        .gpr = {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp, r.r8,
+                r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15},
+        .cr0 = s.cr0,
+        .cr2 = s.cr2,
+        .cr3 = s.cr3,
+        .cr4 = s.cr4,
+        .efer = s.efer,
+    };
+    arch_segment(&out->cs, &s.cs);
+    arch_segment(&out->ds, &s.ds);
+    arch_segment(&out->es, &s.es);
+    arch_segment(&out->fs, &s.fs);
+    arch_segment(&out->gs, &s.gs);
+    arch_segment(&out->ss, &s.ss);
     return 0;
 }
 
@@ -125,8 +161,9 @@ void arch_vcpu_dump(int vcpu_fd, char *buf, size_t len)
     if (len == 0)
         return;
     buf[0] = 0;
-    if (ioctl(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
-        ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+    /* Raw: a dump is part of another report, whose error it keeps. */
+    if (KVM_IOCTL_RAW(vcpu_fd, KVM_GET_REGS, &r) < 0 ||
+        KVM_IOCTL_RAW(vcpu_fd, KVM_GET_SREGS, &s) < 0) {
         snprintf(buf, len, "  (registers unavailable: %s)\n", strerror(errno));
         return;
     }

@@ -3,10 +3,9 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-
 #include "arch/x86/arch.h"
 #include "error.h"
+#include "kvm_ioctl.h"
 
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -24,7 +23,8 @@ int arch_cpuid_supported(int kvm_fd, struct kvm_cpuid2 **out)
         if (!c)
             return err_set(ENOMEM, "out of memory for CPUID");
         c->nent = n;
-        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+        /* Raw: E2BIG asks for a bigger list. */
+        if (KVM_IOCTL_RAW(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
             *out = c;
             return 0;
         }
@@ -115,15 +115,14 @@ int arch_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported,
     size_t size =
         sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
     struct kvm_cpuid2 *c = malloc(size);
-    int r = 0;
+    int r;
 
     if (!c)
         return err_set(ENOMEM, "out of memory for CPUID");
     memcpy(c, supported, size);
     for (uint32_t i = 0; i < c->nent; i++)
         cpuid_adjust(&c->entries[i], index, ncpus, tsc_deadline);
-    if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
-        r = err_errno(errno, "KVM_SET_CPUID2 (vcpu%u)", index);
+    r = KVM_VCPU_IOCTL(vcpu_fd, index, KVM_SET_CPUID2, c);
     free(c);
-    return r;
+    return r < 0 ? r : 0;
 }

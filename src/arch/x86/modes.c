@@ -3,10 +3,11 @@
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "arch/x86/arch.h"
 #include "error.h"
+#include "kvm_ioctl.h"
+#include "le.h"
 
 /* GDT selectors (documented in kvmrun --help). */
 #define SEL_CODE64 0x08
@@ -69,7 +70,7 @@ int arch_write_gdt(struct guest_mem *mem)
 
 static void pt_put(uint8_t *table, unsigned i, uint64_t entry)
 {
-    memcpy(table + 8 * i, &entry, 8);
+    le_put(table + 8 * i, 8, entry);
 }
 
 /* Fills the PD at pd with 2 MiB pages for the GiB starting at base. */
@@ -168,17 +169,18 @@ int arch_vcpu_flat_mode(int vcpu_fd, int long_mode,
     struct kvm_sregs sregs;
     struct kvm_regs regs;
 
-    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-        return err_errno(errno, "KVM_GET_SREGS");
+    int r;
+
+    if ((r = KVM_IOCTL(vcpu_fd, KVM_GET_SREGS, &sregs)) < 0)
+        return r;
     sregs_flat(&sregs, long_mode);
     sregs.cr0 = long_mode ? CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG
                           : CR0_PE | CR0_ET;
     sregs.cr4 = long_mode ? CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT : 0;
     sregs.cr3 = long_mode ? ARCH_PML4_ADDR : 0;
     sregs.efer = long_mode ? EFER_LME | EFER_LMA : 0;
-    if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-        return err_errno(errno, "KVM_SET_SREGS (%s mode)",
-                         long_mode ? "long" : "protected");
+    if ((r = KVM_IOCTL(vcpu_fd, KVM_SET_SREGS, &sregs)) < 0)
+        return err_prefix(r, "%s mode", long_mode ? "long" : "protected");
     memset(&regs, 0, sizeof(regs));
     regs.rip = br->entry;
     regs.rsp = br->sp;
@@ -187,7 +189,6 @@ int arch_vcpu_flat_mode(int vcpu_fd, int long_mode,
     regs.rdi = br->rdi;
     regs.rsi = br->rsi;
     regs.rflags = 0x2;
-    if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
-        return err_errno(errno, "KVM_SET_REGS");
-    return 0;
+    r = KVM_IOCTL(vcpu_fd, KVM_SET_REGS, &regs);
+    return r < 0 ? r : 0;
 }

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "arch/x86/arch.h"
-#include "dev/dev.h"
 #include "error.h"
+#include "le.h"
 
 /*
  * MP spec 1.4 chapter 4, written byte by byte at the spec's offsets.
@@ -58,8 +58,8 @@ static uint8_t *mp_cpu(uint8_t *e, unsigned id)
     e[1] = (uint8_t)id;
     e[2] = MP_APIC_VERSION;
     e[3] = MP_CPU_ENABLED | (id == 0 ? MP_CPU_BSP : 0);
-    dev_put_le(e + 4, 4, MP_CPU_SIGNATURE);
-    dev_put_le(e + 8, 4, MP_CPU_FEATURES);
+    le_put(e + 4, 4, MP_CPU_SIGNATURE);
+    le_put(e + 8, 4, MP_CPU_FEATURES);
     return e + MPC_CPU_LEN;
 }
 
@@ -70,7 +70,7 @@ static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind, uint8_t src_irq,
 {
     e[0] = type;
     e[1] = kind;
-    dev_put_le(e + 2, 2, 0);
+    le_put(e + 2, 2, 0);
     e[4] = MP_ISA_BUS;
     e[5] = src_irq;
     e[6] = dst_id;
@@ -94,7 +94,7 @@ static unsigned mp_entries(uint8_t *e, unsigned ncpus)
     e[1] = ioapic;
     e[2] = MP_IOAPIC_VERSION;
     e[3] = 1; /* enabled */
-    dev_put_le(e + 4, 4, ARCH_IOAPIC_ADDR);
+    le_put(e + 4, 4, ARCH_IOAPIC_ADDR);
     e += MPC_ENTRY_LEN, n++;
     /* The PIT's IRQ 0 is wired to pin 2, as the ACPI override says; IRQ 2
      * (the 8259 cascade) has no pin of its own then, as in SeaBIOS. */
@@ -115,12 +115,12 @@ static void mp_write_config(uint8_t *t, unsigned ncpus)
     unsigned len = MPC_LEN(ncpus);
 
     memcpy(t, "PCMP", 4);
-    dev_put_le(t + 4, 2, len);
+    le_put(t + 4, 2, len);
     t[6] = MP_SPEC_REV;
     memcpy(t + 8, "KVMRUN  ", 8);       /* OEM ID */
     memcpy(t + 16, "KVMRUN      ", 12); /* product ID */
-    dev_put_le(t + 34, 2, mp_entries(t + MPC_HDR_LEN, ncpus));
-    dev_put_le(t + 36, 4, ARCH_LAPIC_ADDR);
+    le_put(t + 34, 2, mp_entries(t + MPC_HDR_LEN, ncpus));
+    le_put(t + 36, 4, ARCH_LAPIC_ADDR);
     mp_checksum(t, len, 7);
 }
 
@@ -129,7 +129,7 @@ static void mp_write_config(uint8_t *t, unsigned ncpus)
 static void mp_write_floating(uint8_t *f, uint64_t config)
 {
     memcpy(f, "_MP_", 4);
-    dev_put_le(f + 4, 4, config);
+    le_put(f + 4, 4, config);
     f[8] = MPF_LEN / 16;
     f[9] = MP_SPEC_REV;
     mp_checksum(f, MPF_LEN, 10);
