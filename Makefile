@@ -350,6 +350,7 @@ FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
 FUZZ_SRCS_control := src/control_req.c src/error.c
 FUZZ_LIBS_control := -ljansson
+FUZZ_SRCS_gdb_packet := src/gdb_packet.c
 FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
