@@ -73,7 +73,7 @@ GUESTS += $(patsubst tests/guests/%.c,$(BUILD)/guests/%.elf,\
           $(wildcard tests/guests/mb_*.c))
 GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
-                -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
+                -mgeneral-regs-only -O2 -g -Wall -Wextra -Werror \
                 -Iguests/lib -Itests/guests
 
 # $(BUILD)/guests holds only guests that run (README there says how);

@@ -510,11 +510,27 @@ static int check_kvm(struct kvmrun_vm *vm, const char *device)
     return STATUS_OK;
 }
 
+/* --gdb: the stub listens before the guest runs; one line says where. */
+static int start_gdb(struct kvmrun_vm *vm, const struct options *o,
+                     struct kvmrun_gdb **gdb)
+{
+    int r = kvmrun_gdb_start(vm, o->gdb, o->gdb_wait, gdb);
+
+    if (r == 0)
+        fprintf(stderr, "kvmrun: gdb: listening on %s%s\n",
+                kvmrun_gdb_where(*gdb),
+                o->gdb_wait ? " (--gdb-wait: the guest runs once gdb "
+                              "continues)"
+                            : "");
+    return r;
+}
+
 static int run(const struct options *o, int sfd)
 {
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
     struct kvmrun_control *ctl = NULL;
+    struct kvmrun_gdb *gdb = NULL;
     struct paths_pidfile pf = {0};
     struct kvmrun_vm *vm;
     const char *dev = getenv("KVMRUN_DEVICE");
@@ -544,6 +560,8 @@ static int run(const struct options *o, int sfd)
                                : fail(STATUS_SETUP, kvmrun_last_error());
     } else if ((start_ns.loaded = now_ns()) && stop_signals_hold() && o->api &&
                kvmrun_control_start(vm, o->api, &ctl) < 0) {
+        status = fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (o->gdb && start_gdb(vm, o, &gdb) < 0) {
         status = fail(STATUS_SETUP, kvmrun_last_error());
     } else if (o->seccomp && sigsys_confine(vm) < 0) {
         status = STATUS_SETUP;
@@ -578,6 +596,7 @@ static int run(const struct options *o, int sfd)
     }
     paths_pidfile_remove(&pf);
     kvmrun_control_stop(ctl);
+    kvmrun_gdb_stop(gdb);
     kvmrun_vm_destroy(vm);
     if (cfg.serial_fd != STDOUT_FILENO)
         close(cfg.serial_fd);
