@@ -275,10 +275,11 @@ gdb_start() {
 }
 
 # gdb_run GDB-ARGS...: gdb in batch mode on dbg64.elf's symbols against
-# the kvmrun of gdb_start, bounded at 60 s; its output in $T/gdb.out.
+# the kvmrun of gdb_start (GDB_ELF: another ELF, or empty for none),
+# bounded at 60 s; its output in $T/gdb.out.
 gdb_run() {
     timeout 60 gdb -batch -nx -ex "set pagination off" \
-        -ex "target remote 127.0.0.1:$GDB_PORT" "$@" "$GUESTS/dbg64.elf" \
+        -ex "target remote 127.0.0.1:$GDB_PORT" "$@" ${GDB_ELF-"$GUESTS/dbg64.elf"} \
         >"$T/gdb.out" 2>&1
 }
 

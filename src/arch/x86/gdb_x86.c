@@ -125,8 +125,10 @@ static const struct gdb_reg gdb_regs32[] = {
     XMM(6),
     XMM(7),
     {"mxcsr", 32, R_MXCSR, 0, 1, "int"},
-    {"fs_base", 32, R_BASE, 0, 2, "int32"},
-    {"gs_base", 32, R_BASE, 1, 2, "int32"},
+    /* gdb 13's i386 (not amd64) asserts on the segments feature: the
+     * bases go with the control registers. */
+    {"fs_base", 32, R_BASE, 0, 3, "int32"},
+    {"gs_base", 32, R_BASE, 1, 3, "int32"},
     {"cr0", 32, R_CR, 0, 3, "int32"},
     {"cr2", 32, R_CR, 2, 3, "int32"},
     {"cr3", 32, R_CR, 3, 3, "int32"},
