@@ -455,6 +455,10 @@ static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
             fprintf(stderr, "kvmrun: stopped through the control socket\n");
             return STATUS_OK;
         }
+        if (out->code == KVMRUN_STOP_GDB) {
+            fprintf(stderr, "kvmrun: killed by gdb\n");
+            return STATUS_OK;
+        }
         if (out->code == 0) {
             console_restore();
             fprintf(stderr, "\r\nkvmrun: stopped from the console "

@@ -594,6 +594,8 @@ int kvmrun_vcpu_kstats(struct kvmrun_vcpu *vcpu, kvmrun_kstat_fn fn,
 /* kvmrun_vm_stop()'s code when the control socket's "stop" ended the VM
  * (above every signal number). */
 #define KVMRUN_STOP_CONTROL 0x10000
+/* The outcome's code when gdb's kill ended the VM. */
+#define KVMRUN_STOP_GDB 0x10001
 
 struct kvmrun_control;
 
@@ -636,8 +638,9 @@ const char *kvmrun_gdb_where(const struct kvmrun_gdb *gdb);
  * it started), removes its Unix socket. NULL ok. */
 void kvmrun_gdb_stop(struct kvmrun_gdb *gdb);
 
-/* Describes vm's debugger into buf ("none", "listening on WHERE",
- * "attached on WHERE"): 1 while gdb is attached, else 0. */
+/* Describes vm's debugger into buf ("listening on WHERE", "attached on
+ * WHERE", or "none"): 1 while gdb is attached, 0 while the stub waits for
+ * one, -1 without a stub. */
 int kvmrun_vm_debugger(struct kvmrun_vm *vm, char *buf, size_t len);
 
 /* What a confined process does on a system call its filters do not allow. */

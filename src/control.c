@@ -205,8 +205,8 @@ static json_t *ctl_status(struct kvmrun_vm *vm)
     {
         char gdb[160];
 
-        kvmrun_vm_debugger(vm, gdb, sizeof(gdb));
-        ctl_set_str(o, "debugger", gdb);
+        if (kvmrun_vm_debugger(vm, gdb, sizeof(gdb)) >= 0)
+            ctl_set_str(o, "debugger", gdb); /* only with --gdb */
     }
     return o;
 }

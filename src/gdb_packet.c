@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-enum { RX_IDLE, RX_BODY, RX_ESC, RX_SUM1, RX_SUM2, RX_SKIP };
+enum { RX_IDLE, RX_BODY, RX_SUM1, RX_SUM2, RX_SKIP, RX_SKIP_SUM };
 
 void gdbp_rx_init(struct gdbp_rx *rx)
 {
@@ -75,8 +75,14 @@ enum gdbp_event gdbp_feed(struct gdbp_rx *rx, uint8_t c)
     case RX_BODY:
         return gdbp_body(rx, c);
     case RX_SKIP: /* an overlong packet: until its checksum's end */
-        if (c == '#')
-            rx->state = RX_SUM1;
+        if (c == '#') {
+            rx->state = RX_SKIP_SUM;
+            rx->given = 0;
+        }
+        return GDBP_NONE;
+    case RX_SKIP_SUM: /* its two digits, dropped (it was answered) */
+        if (++rx->given == 2)
+            rx->state = RX_IDLE;
         return GDBP_NONE;
     case RX_SUM1:
         rx->given = (uint8_t)((n = gdbp_nibble(c)) < 0 ? 0 : n << 4);

@@ -674,7 +674,8 @@ static void gdb_query(struct kvmrun_gdb *g, const char *pkt)
 
 static void gdb_kill(struct kvmrun_gdb *g)
 {
-    runstate_end(g->vm, -1, KVMRUN_END_STOPPED, 0, "killed by gdb", "");
+    runstate_end(g->vm, -1, KVMRUN_END_STOPPED, KVMRUN_STOP_GDB,
+                 "killed by gdb", "");
     gdb_end_session(g, false);
 }
 
@@ -694,9 +695,10 @@ static void gdb_v(struct kvmrun_gdb *g, const char *pkt)
 {
     if (strncmp(pkt, "vCont", 5) == 0)
         gdb_vcont(g, pkt + 5);
-    else if (strncmp(pkt, "vKill", 5) == 0)
+    else if (strncmp(pkt, "vKill", 5) == 0) {
+        gdb_send(g, "OK"); /* unlike k, vKill wants a reply */
         gdb_kill(g);
-    else
+    } else
         gdb_send(g, ""); /* vMustReplyEmpty and the rest */
 }
 
@@ -875,15 +877,17 @@ static void *gdb_thread(void *arg)
 
         if (poll(p, 4, -1) < 0 && errno != EINTR)
             break;
+        /* The VM's end first: kvmrun_gdb_stop() comes after it, and a
+         * waiting gdb must still hear how the guest ended. */
+        if (p[3].revents) {
+            gdb_vm_ended(g);
+            break;
+        }
         pthread_mutex_lock(&g->lock);
         quit = g->quit;
         pthread_mutex_unlock(&g->lock);
         if (quit)
             break;
-        if (p[3].revents) {
-            gdb_vm_ended(g);
-            break;
-        }
         if (p[2].revents && read(g->wake_fd, &count, sizeof(count)) > 0 &&
             g->running)
             gdb_on_stop(g);
@@ -1074,7 +1078,7 @@ int kvmrun_vm_debugger(struct kvmrun_vm *vm, char *buf, size_t len)
 
     if (!g) {
         snprintf(buf, len, "none");
-        return 0;
+        return -1;
     }
     pthread_mutex_lock(&g->lock);
     attached = g->attached;
