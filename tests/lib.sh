@@ -262,6 +262,7 @@ hold_vcpu() {
 # Without Debian's gdb the test is skipped (status 77).
 gdb_start() {
     command -v gdb >/dev/null || { echo "SKIP: no gdb (apt-get install gdb)"; exit 77; }
+    : >"$ERR" # now: the background's redirection may come after the sed
     "$KVMRUN" --gdb tcp:0 "$@" >"$OUT" 2>"$ERR" </dev/null &
     PID=$!
     gs_n=0
