@@ -26,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 
 #define GDB_MAX_SW 64
 #define GDB_WAIT_MS 5000 /* for the vCPUs to pause */
+#define GDB_SEND_S 10    /* a client that reads nothing for this long goes */
 
 /* A debug exit not reported yet (under gdb->lock). */
 struct gdb_stop {
@@ -135,8 +137,12 @@ static void gdb_send_raw(struct kvmrun_gdb *g, const char *buf, size_t len)
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            return; /* the next poll sees the hang-up */
+        if (n <= 0) {
+            /* Gone, or not reading for GDB_SEND_S: the next recv sees the
+             * end and the session ends (the guest runs on). */
+            shutdown(g->client_fd, SHUT_RDWR);
+            return;
+        }
         buf += n;
         len -= (size_t)n;
     }
@@ -833,6 +839,8 @@ static void gdb_accept(struct kvmrun_gdb *g)
     }
     if (!g->path[0])
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
+               &(struct timeval){.tv_sec = GDB_SEND_S}, sizeof(struct timeval));
     g->client_fd = fd;
     gdbp_rx_init(&g->rx);
     g->noack = g->running = false;
