@@ -73,7 +73,7 @@ GUESTS += $(patsubst tests/guests/%.c,$(BUILD)/guests/%.elf,\
           $(wildcard tests/guests/mb_*.c))
 GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
-                -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
+                -mgeneral-regs-only -O2 -g -Wall -Wextra -Werror \
                 -Iguests/lib -Itests/guests
 
 # $(BUILD)/guests holds only guests that run (README there says how);
@@ -350,6 +350,7 @@ FUZZ_SRCS := src/load/elf.c src/load/multiboot.c src/load/linux.c \
              src/load/region.c src/mem.c src/error.c
 FUZZ_SRCS_control := src/control_req.c src/error.c
 FUZZ_LIBS_control := -ljansson
+FUZZ_SRCS_gdb_packet := src/gdb_packet.c
 FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c

@@ -255,6 +255,8 @@ static void ctl_show_status(const json_t *r)
                json_is_string(s) ? json_string_value(s) : "?");
     printf(")\nmemory: %.0f bytes (%.0f MiB)\nuptime: %.3f s\n", mem,
            mem / (1 << 20), ctl_num(r, "uptime"));
+    if (json_object_get(r, "debugger")) /* --gdb */
+        printf("gdb: %s\n", ctl_str(r, "debugger"));
 }
 
 /* "kernel" counters, indented, one a line; or why there are none. */

@@ -455,6 +455,10 @@ static int outcome_status(const struct kvmrun_outcome *out, bool verbose)
             fprintf(stderr, "kvmrun: stopped through the control socket\n");
             return STATUS_OK;
         }
+        if (out->code == KVMRUN_STOP_GDB) {
+            fprintf(stderr, "kvmrun: killed by gdb\n");
+            return STATUS_OK;
+        }
         if (out->code == 0) {
             console_restore();
             fprintf(stderr, "\r\nkvmrun: stopped from the console "
@@ -510,11 +514,27 @@ static int check_kvm(struct kvmrun_vm *vm, const char *device)
     return STATUS_OK;
 }
 
+/* --gdb: the stub listens before the guest runs; one line says where. */
+static int start_gdb(struct kvmrun_vm *vm, const struct options *o,
+                     struct kvmrun_gdb **gdb)
+{
+    int r = kvmrun_gdb_start(vm, o->gdb, o->gdb_wait, gdb);
+
+    if (r == 0)
+        fprintf(stderr, "kvmrun: gdb: listening on %s%s\n",
+                kvmrun_gdb_where(*gdb),
+                o->gdb_wait ? " (--gdb-wait: the guest runs once gdb "
+                              "continues)"
+                            : "");
+    return r;
+}
+
 static int run(const struct options *o, int sfd)
 {
     struct kvmrun_config cfg;
     struct kvmrun_outcome out;
     struct kvmrun_control *ctl = NULL;
+    struct kvmrun_gdb *gdb = NULL;
     struct paths_pidfile pf = {0};
     struct kvmrun_vm *vm;
     const char *dev = getenv("KVMRUN_DEVICE");
@@ -544,6 +564,8 @@ static int run(const struct options *o, int sfd)
                                : fail(STATUS_SETUP, kvmrun_last_error());
     } else if ((start_ns.loaded = now_ns()) && stop_signals_hold() && o->api &&
                kvmrun_control_start(vm, o->api, &ctl) < 0) {
+        status = fail(STATUS_SETUP, kvmrun_last_error());
+    } else if (o->gdb && start_gdb(vm, o, &gdb) < 0) {
         status = fail(STATUS_SETUP, kvmrun_last_error());
     } else if (o->seccomp && sigsys_confine(vm) < 0) {
         status = STATUS_SETUP;
@@ -578,6 +600,7 @@ static int run(const struct options *o, int sfd)
     }
     paths_pidfile_remove(&pf);
     kvmrun_control_stop(ctl);
+    kvmrun_gdb_stop(gdb);
     kvmrun_vm_destroy(vm);
     if (cfg.serial_fd != STDOUT_FILENO)
         close(cfg.serial_fd);

@@ -75,6 +75,10 @@ static const char usage_text[] =
     "\n"
     "                      root and this uid only): status, pause, resume,\n"
     "                      stop, stats, regs, snapshot; see kvmrun ctl\n"
+    "      --gdb tcp:[HOST:]PORT | unix:PATH\n"
+    "                      serve gdb's remote protocol (HOST 127.0.0.1 by "
+    "default)\n"
+    "      --gdb-wait      with --gdb: no vCPU runs until gdb continues\n"
     "      --check-kvm     check that KVM is usable here, then exit\n"
     "      --no-seccomp    do not confine kvmrun with seccomp filters "
     "(debugging);\n"
@@ -170,6 +174,8 @@ enum {
     OPT_API,
     OPT_RESTORE,
     OPT_NO_SECCOMP,
+    OPT_GDB,
+    OPT_GDB_WAIT,
 };
 
 static const struct option long_options[] = {
@@ -191,6 +197,8 @@ static const struct option long_options[] = {
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+    {"gdb", required_argument, NULL, OPT_GDB},
+    {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -517,6 +525,12 @@ static int options_one(int c, struct options *o)
     case OPT_API:
         o->api = optarg;
         return -1;
+    case OPT_GDB:
+        o->gdb = optarg;
+        return -1;
+    case OPT_GDB_WAIT:
+        o->gdb_wait = true;
+        return -1;
     case OPT_CHECK_KVM:
         o->check_kvm = true;
         return -1;
@@ -579,6 +593,7 @@ static int options_check_kvm_alone(const struct options *o)
                         : o->serial     ? "--serial"
                         : o->pidfile    ? "--pidfile"
                         : o->api        ? "--api"
+                        : o->gdb        ? "--gdb"
                                         : NULL;
 
     if (!o->check_kvm || !clash)
@@ -629,5 +644,10 @@ int options_parse(int argc, char **argv, struct options *o)
         o->entry = o->load_addr;
     if ((r = options_check_restore(o)) >= 0)
         return r;
+    if (o->gdb_wait && !o->gdb) {
+        fprintf(stderr, "kvmrun: --gdb-wait: needs --gdb (where gdb "
+                        "connects)\n");
+        return STATUS_SETUP;
+    }
     return options_check_kvm_alone(o);
 }

@@ -25,6 +25,8 @@ struct options {
     const char *serial; /* NULL: stdout */
     const char *pidfile;
     const char *api; /* --api: the control socket's path */
+    const char *gdb; /* --gdb: tcp:[HOST:]PORT or unix:PATH */
+    bool gdb_wait;   /* --gdb-wait: no vCPU runs until gdb continues */
     bool irqchip;
     bool verbose;
     bool stats;

@@ -396,6 +396,7 @@ int kvmrun_vcpu_kick(struct kvmrun_vcpu *vcpu, unsigned timeout_ms);
  */
 #define KVMRUN_HOLD_USER 0x1u     /* the user's pause */
 #define KVMRUN_HOLD_SNAPSHOT 0x2u /* a snapshot being written */
+#define KVMRUN_HOLD_GDB 0x4u      /* a debugger stopped the guest (--gdb) */
 
 enum kvmrun_pause_op {
     KVMRUN_PAUSE,        /* set the user's hold */
@@ -428,7 +429,8 @@ struct kvmrun_pause_result {
  *              outside KVM_RUN, e.g. in a device): nothing is undone, it
  *              pauses (or runs) as soon as it can, and the VM is otherwise
  *              unaffected; *result is filled as for 0;
- *   -EINVAL    the VM was never started or has ended.
+ *   -EINVAL    the VM was never started or has ended;
+ *   -EBUSY     a resume while a debugger holds the VM (gdb resumes it).
  */
 int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
                         unsigned timeout_ms,
@@ -446,7 +448,7 @@ int kvmrun_vm_paused(struct kvmrun_vm *vm);
 /* The KVMRUN_HOLD_* bits in force now. */
 unsigned kvmrun_vm_holds(struct kvmrun_vm *vm);
 
-/* The name of one KVMRUN_HOLD_* bit ("user", "snapshot"), or "?". */
+/* The name of one KVMRUN_HOLD_* bit ("user", "snapshot", "gdb"), or "?". */
 const char *kvmrun_hold_name(unsigned hold);
 
 /* Number of vCPUs. */
@@ -592,6 +594,8 @@ int kvmrun_vcpu_kstats(struct kvmrun_vcpu *vcpu, kvmrun_kstat_fn fn,
 /* kvmrun_vm_stop()'s code when the control socket's "stop" ended the VM
  * (above every signal number). */
 #define KVMRUN_STOP_CONTROL 0x10000
+/* The outcome's code when gdb's kill ended the VM. */
+#define KVMRUN_STOP_GDB 0x10001
 
 struct kvmrun_control;
 
@@ -611,6 +615,34 @@ int kvmrun_control_start(struct kvmrun_vm *vm, const char *path,
  * replies that fit) and removes the socket, if its path still names the
  * socket it made. NULL ok. */
 void kvmrun_control_stop(struct kvmrun_control *ctl);
+struct kvmrun_gdb;
+
+/*
+ * Serves the GDB remote protocol for vm (README.md, "Debugging with
+ * gdb") from a thread of its own, on spec: "tcp:[HOST:]PORT" (an IPv4
+ * address, 127.0.0.1 by default; port 0 takes a free one) or
+ * "unix:PATH" (made mode 0600, only root and kvmrun's uid served). One
+ * debugger at a time; a detach or a dropped connection removes every
+ * breakpoint and lets the guest run. wait: no vCPU runs until gdb
+ * continues (KVMRUN_HOLD_GDB is set now). Before kvmrun_vm_start() and
+ * kvmrun_vm_confine() (the socket is made here). 0 with *out set, or
+ * -errno naming spec.
+ */
+int kvmrun_gdb_start(struct kvmrun_vm *vm, const char *spec, int wait,
+                     struct kvmrun_gdb **out);
+
+/* Where the stub listens ("tcp:127.0.0.1:1234", "unix:PATH"). */
+const char *kvmrun_gdb_where(const struct kvmrun_gdb *gdb);
+
+/* Ends the stub's thread and connection (after the VM ended, or before
+ * it started), removes its Unix socket. NULL ok. */
+void kvmrun_gdb_stop(struct kvmrun_gdb *gdb);
+
+/* Describes vm's debugger into buf ("listening on WHERE", "attached on
+ * WHERE", or "none"): 1 while gdb is attached, 0 while the stub waits for
+ * one, -1 without a stub. */
+int kvmrun_vm_debugger(struct kvmrun_vm *vm, char *buf, size_t len);
+
 /* What a confined process does on a system call its filters do not allow. */
 enum kvmrun_seccomp_action {
     KVMRUN_SECCOMP_TRAP,  /* SIGSYS to the calling thread, si_syscall = the

@@ -236,6 +236,12 @@ static const unsigned long confine_kvm_vcpu[] = {
     KVM_KVMCLOCK_CTRL, KVM_GET_STATS_FD, /* the VM's fd too: same number */
 };
 
+/* The gdb stub's thread (--gdb): guest-virtual addresses, breakpoints. */
+static const unsigned long confine_kvm_debug[] = {
+    KVM_TRANSLATE,
+    KVM_SET_GUEST_DEBUG,
+};
+
 /* Interrupt lines: device models raise them from vCPU threads, serial
  * input from the main thread. */
 static const unsigned long confine_kvm_irq[] = {
@@ -287,6 +293,7 @@ static const struct confine_ioctls confine_ioctl_groups[] = {
     CONFINE_IOCTLS("KVM vCPU", CONFINE_BOTH, confine_kvm_vcpu),
     CONFINE_IOCTLS("KVM interrupt lines", CONFINE_BOTH, confine_kvm_irq),
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
+    CONFINE_IOCTLS("KVM debugging", CONFINE_PROCESS, confine_kvm_debug),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),
 #if CONFINE_SANITIZER

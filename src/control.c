@@ -202,6 +202,12 @@ static json_t *ctl_status(struct kvmrun_vm *vm)
             states, json_string(kvmrun_vcpu_state(kvmrun_vm_vcpu(vm, i))));
     json_object_set_new(o, "vcpu_states", states);
     ctl_add_holds(o, kvmrun_vm_holds(vm));
+    {
+        char gdb[160];
+
+        if (kvmrun_vm_debugger(vm, gdb, sizeof(gdb)) >= 0)
+            ctl_set_str(o, "debugger", gdb); /* only with --gdb */
+    }
     return o;
 }
 

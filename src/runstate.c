@@ -149,6 +149,13 @@ void runstate_hold(struct kvmrun_vm *vm, unsigned hold)
     machine_sync(vm);
 }
 
+void runstate_hold_vcpu(struct kvmrun_vm *vm, unsigned hold)
+{
+    pthread_mutex_lock(&vm->lock);
+    runstate_hold_locked(vm, hold);
+    pthread_mutex_unlock(&vm->lock);
+}
+
 void runstate_release(struct kvmrun_vm *vm, unsigned hold)
 {
     pthread_mutex_lock(&vm->lock);
@@ -214,7 +221,13 @@ static int runstate_start_vcpu(struct kvmrun_vcpu *v)
 {
     int r;
 
-    runstate_set_vcpu(v, VCPU_RUNNING, false);
+    pthread_mutex_lock(&v->vm->lock);
+    runstate_set_vcpu(v, VCPU_RUNNING, true);
+    /* A hold set before the start (--gdb-wait): the first KVM_RUN
+     * returns at once (immediate_exit) and the vCPU pauses. */
+    if (v->vm->holds)
+        kick_request(v, KICK_REQ_PAUSE);
+    pthread_mutex_unlock(&v->vm->lock);
     pthread_mutex_lock(&v->thread_lock);
     r = kvmrun_thread_create(&v->thread, runstate_vcpu_thread, v);
     v->thread_live = r == 0;
@@ -389,6 +402,13 @@ int kvmrun_vm_set_pause(struct kvmrun_vm *vm, enum kvmrun_pause_op op,
         pthread_mutex_unlock(&vm->lock);
         return err_set(EINVAL, "%s: the VM is not running", name);
     }
+    if ((vm->holds & KVMRUN_HOLD_GDB) &&
+        (op == KVMRUN_RESUME ||
+         (op == KVMRUN_PAUSE_TOGGLE && (vm->holds & KVMRUN_HOLD_USER)))) {
+        pthread_mutex_unlock(&vm->lock);
+        return err_set(EBUSY, "resume: gdb has stopped the VM: continue or "
+                              "detach in gdb to resume it");
+    }
     res.paused = runstate_user_request(vm, op);
     pthread_mutex_unlock(&vm->lock);
     machine_sync(vm);
@@ -439,6 +459,8 @@ const char *kvmrun_hold_name(unsigned hold)
         return "user";
     case KVMRUN_HOLD_SNAPSHOT:
         return "snapshot";
+    case KVMRUN_HOLD_GDB:
+        return "gdb";
     default:
         return "?";
     }

@@ -20,8 +20,8 @@ void runstate_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
                   uint64_t code, const char *message, const char *detail);
 
 /*
- * Holds (KVMRUN_HOLD_* bits, one per owner: the user, a snapshot; a
- * debugger would add its own): the vCPUs run only while none is set.
+ * Holds (KVMRUN_HOLD_* bits, one per owner: the user, a snapshot, a
+ * debugger): the vCPUs run only while none is set.
  * Only a hold's owner sets and clears it, so owners never undo each
  * other's pause. Safe from any thread but a vCPU's.
  *
@@ -31,6 +31,10 @@ void runstate_end(struct kvmrun_vm *vm, int vcpu, enum kvmrun_end why,
  */
 void runstate_hold(struct kvmrun_vm *vm, unsigned hold);
 void runstate_release(struct kvmrun_vm *vm, unsigned hold);
+
+/* runstate_hold() from a vCPU thread (a debug exit): the devices are
+ * quiesced later, when the hold's owner calls runstate_hold() itself. */
+void runstate_hold_vcpu(struct kvmrun_vm *vm, unsigned hold);
 
 /* How a wait for the vCPUs ended. */
 enum runstate_wait {

@@ -11,6 +11,7 @@
 #include "arch/x86/arch.h"
 #include "clock.h"
 #include "error.h"
+#include "gdbstub.h"
 #include "kstats.h"
 #include "kvm_ioctl.h"
 #include "vm.h"
@@ -208,6 +209,9 @@ static enum vcpu_next vcpu_exit_internal_error(struct kvmrun_vcpu *v,
     uint32_t ndata = run->internal.ndata;
     int n;
 
+    if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+        gdbstub_emulation_failure(v) == 0)
+        return VCPU_CONTINUE; /* gdb's int3 on a KVM that cannot trap it */
     snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)",
              run->internal.suberror,
              vcpu_suberror_name(run->internal.suberror));
@@ -234,6 +238,15 @@ static enum vcpu_next vcpu_exit_unhandled(struct kvmrun_vcpu *v,
                       what, NULL);
 }
 
+/* A breakpoint, watchpoint or step: the gdb stub stops the guest. */
+static enum vcpu_next vcpu_exit_debug(struct kvmrun_vcpu *v,
+                                      struct kvmrun_outcome *end)
+{
+    if (gdbstub_debug_exit(v) < 0)
+        return vcpu_exit_unhandled(v, end);
+    return VCPU_CONTINUE;
+}
+
 typedef enum vcpu_next (*vcpu_exit_fn)(struct kvmrun_vcpu *v,
                                        struct kvmrun_outcome *end);
 
@@ -241,6 +254,7 @@ static const vcpu_exit_fn exit_handlers[] = {
     [KVM_EXIT_IO] = vcpu_exit_io,
     [KVM_EXIT_MMIO] = vcpu_exit_mmio,
     [KVM_EXIT_HLT] = vcpu_exit_hlt,
+    [KVM_EXIT_DEBUG] = vcpu_exit_debug,
     [KVM_EXIT_SHUTDOWN] = vcpu_exit_shutdown,
     [KVM_EXIT_FAIL_ENTRY] = vcpu_exit_fail_entry,
     [KVM_EXIT_INTERNAL_ERROR] = vcpu_exit_internal_error,

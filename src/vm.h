@@ -54,6 +54,7 @@ struct kvmrun_vm {
                           reset vector of empty RAM ends in an internal error) */
     uint64_t start_ns;              /* clock_now_ns() at kvmrun_vm_start() */
     struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
+    struct kvmrun_gdb *gdb;         /* gdbstub.c: NULL without --gdb */
 };
 
 /* Records that [start, end) holds the image name (loaders call this). */

@@ -256,3 +256,36 @@ hold_vcpu() {
         sleep 0.01
     done
 }
+
+# gdb_start ARGS...: kvmrun --gdb tcp:0 ARGS in the background (stdout
+# and stderr to $OUT and $ERR); sets PID and GDB_PORT, the port it took.
+# Without Debian's gdb the test is skipped (status 77).
+gdb_start() {
+    command -v gdb >/dev/null || { echo "SKIP: no gdb (apt-get install gdb)"; exit 77; }
+    : >"$ERR" # now: the background's redirection may come after the sed
+    "$KVMRUN" --gdb tcp:0 "$@" >"$OUT" 2>"$ERR" </dev/null &
+    PID=$!
+    gs_n=0
+    until GDB_PORT=$(sed -n 's/^kvmrun: gdb: listening on tcp:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$ERR") &&
+        [ -n "$GDB_PORT" ]; do
+        gs_n=$((gs_n + 1))
+        [ "$gs_n" -gt 2000 ] && fail "kvmrun --gdb never said where it listens"
+        kill -0 "$PID" 2>/dev/null || fail "kvmrun --gdb ended at once"
+        sleep 0.01
+    done
+}
+
+# gdb_run GDB-ARGS...: gdb in batch mode on dbg64.elf's symbols against
+# the kvmrun of gdb_start (GDB_ELF: another ELF, or empty for none),
+# bounded at 60 s; its output in $T/gdb.out.
+gdb_run() {
+    timeout 60 gdb -batch -nx -ex "set pagination off" \
+        -ex "target remote 127.0.0.1:$GDB_PORT" "$@" ${GDB_ELF-"$GUESTS/dbg64.elf"} \
+        >"$T/gdb.out" 2>&1
+}
+
+# expect_gdb REGEX: a line of gdb's output matches.
+expect_gdb() {
+    grep -qE -- "$1" "$T/gdb.out" || {
+        echo "--- gdb:"; cat "$T/gdb.out"; fail "gdb did not say: $1"; }
+}
