@@ -59,7 +59,7 @@ static void test_names(void **state)
 /* A device of desc made as the machine makes it, without output. */
 static void *make(const struct dev_desc *desc, struct kvmrun_config *cfg)
 {
-    const struct dev_ctx ctx = {&fake_env, cfg, desc->name, 0, 0, 4, 0};
+    const struct dev_ctx ctx = {&fake_env, cfg, desc->name, 0, 0, 4, 0, NULL};
     void *dev = calloc(1, desc->size ? desc->size : 1);
 
     assert_non_null(dev);
