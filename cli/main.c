@@ -524,6 +524,7 @@ static int run(const struct options *o, int sfd)
     cfg.mem_size = o->mem_size;
     cfg.ncpus = o->ncpus;
     cfg.irqchip = o->irqchip;
+    cfg.console = o->console;
     cfg.log = log_stderr;
     if (dev && dev[0]) /* empty is unset, as for most variables */
         cfg.kvm_device = dev;

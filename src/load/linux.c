@@ -480,16 +480,16 @@ static int cmdline_has_console(const char *cmdline)
     }
 }
 
-char *load_linux_cmdline(const char *append)
+char *load_linux_cmdline(const char *append, const char *console)
 {
     const char *a = append ? append : "";
-    size_t len = strlen(LOAD_LINUX_CONSOLE) + 1 + strlen(a) + 1;
+    size_t len = strlen(console) + 1 + strlen(a) + 1;
     char *s;
 
     if (cmdline_has_console(a))
         return strdup(a);
     if ((s = malloc(len)))
-        snprintf(s, len, "%s%s%s", LOAD_LINUX_CONSOLE, a[0] ? " " : "", a);
+        snprintf(s, len, "%s%s%s", console, a[0] ? " " : "", a);
     return s;
 }
 

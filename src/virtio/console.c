@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -16,6 +17,7 @@
 
 #include "error.h"
 #include "kvmrun.h"
+#include "virtio/device.h"
 
 #define BIT64(n) (1ULL << (n))
 
@@ -558,3 +560,149 @@ void vcon_fini(struct vcon *c)
     pthread_mutex_destroy(&c->in_lock);
     c->ready = false;
 }
+
+/* ---- The machine's device: the console behind the virtio glue ---- */
+
+struct vcon_dev {
+    struct vdev v; /* first: the glue's hooks take this pointer */
+    struct vcon c;
+};
+
+static unsigned vcon_count(const struct kvmrun_config *cfg)
+{
+    return cfg->console == KVMRUN_CONSOLE_VIRTIO;
+}
+
+/* The terminal's size, if the output is one; else SIZE is not offered
+ * and the guest keeps its own idea (80x25 for hvc). */
+static void vcon_winsize(int fd, uint16_t *cols, uint16_t *rows)
+{
+    struct winsize ws;
+
+    *cols = *rows = 0;
+    if (fd >= 0 && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col &&
+        ws.ws_row) {
+        *cols = ws.ws_col;
+        *rows = ws.ws_row;
+    }
+}
+
+static int vcon_type_init(struct vdev *v, const struct dev_ctx *ctx)
+{
+    struct vcon_dev *d = (struct vcon_dev *)v;
+    struct vcon_params p = {
+        .name = v->name,
+        .io = &v->io,
+        .out_fd = ctx->cfg->console_fd,
+        .intr_signal = ctx->thread_signal,
+        .spawn = kvmrun_thread_create,
+        .report = ctx->env->report,
+        .log = ctx->env->log,
+        .machine = ctx->env->machine,
+    };
+    int r;
+
+    vcon_winsize(p.out_fd, &p.cols, &p.rows);
+    r = vcon_init(&d->c, &p);
+    if (r == 0)
+        v->dev = *vcon_dev(&d->c);
+    return r;
+}
+
+static void vcon_type_attach(struct vdev *v)
+{
+    vcon_attach(&((struct vcon_dev *)v)->c, &v->t);
+}
+
+static int vcon_type_kick_fd(struct vdev *v, unsigned q)
+{
+    return vcon_kick_fd(&((struct vcon_dev *)v)->c, q);
+}
+
+static void vcon_type_fini(struct vdev *v)
+{
+    vcon_fini(&((struct vcon_dev *)v)->c);
+}
+
+static void vcon_type_save(struct vdev *v, void *state)
+{
+    vcon_save(&((struct vcon_dev *)v)->c, state);
+}
+
+static int vcon_type_check(const void *state, char *why, size_t len)
+{
+    struct vcon_state st;
+
+    memcpy(&st, state, sizeof(st)); /* the section may be unaligned */
+    return vcon_check(&st, why, len);
+}
+
+static void vcon_type_load(struct vdev *v, const void *state)
+{
+    struct vcon_state st;
+
+    memcpy(&st, state, sizeof(st));
+    vcon_load(&((struct vcon_dev *)v)->c, &st);
+}
+
+static const struct vdev_type vcon_type = {
+    .init = vcon_type_init,
+    .attach = vcon_type_attach,
+    .kick_fd = vcon_type_kick_fd,
+    .fini = vcon_type_fini,
+    .state_size = sizeof(struct vcon_state),
+    .save = vcon_type_save,
+    .check = vcon_type_check,
+    .load = vcon_type_load,
+};
+
+static int vcon_desc_init(void *dev, const struct dev_ctx *ctx)
+{
+    return vdev_init(dev, ctx, &vcon_type);
+}
+
+static int vcon_desc_check(const void *state, char *why, size_t len)
+{
+    return vdev_check(&vcon_type, state, why, len);
+}
+
+static size_t vcon_desc_input(void *dev, const uint8_t *buf, size_t len)
+{
+    return vcon_input(&((struct vcon_dev *)dev)->c, buf, len);
+}
+
+static int vcon_desc_flush(void *dev)
+{
+    return vcon_flush(&((struct vcon_dev *)dev)->c);
+}
+
+static int vcon_desc_describe(void *dev, char *buf, size_t len)
+{
+    return vcon_describe(&((struct vcon_dev *)dev)->c, buf, len);
+}
+
+static const struct dev_console vcon_desc_console = {
+    vcon_desc_input,
+    vcon_desc_flush,
+    vcon_desc_describe,
+};
+
+/* VDEV_DESC's, plus the console hooks. */
+const struct dev_desc vcon_desc = {
+    .name = "virtio-console",
+    .size = sizeof(struct vcon_dev),
+    .count = vcon_count,
+    .mmio = vdev_mmio,
+    .mmio_slot = true,
+    .init = vcon_desc_init,
+    .fini = vdev_fini,
+    .start = vdev_start,
+    .quiesce = vdev_quiesce,
+    .resume = vdev_resume,
+    .snap_version = 1,
+    .snap_size = VDEV_SNAP_SIZE(sizeof(struct vcon_state)),
+    .save = vdev_save,
+    .check = vcon_desc_check,
+    .load = vdev_load,
+    .console = &vcon_desc_console,
+};

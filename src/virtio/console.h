@@ -11,6 +11,7 @@
 
 #include <linux/virtio_console.h>
 
+#include "dev/dev.h"
 #include "iothread.h"
 #include "outbuf.h"
 #include "virtio/mmio.h"
@@ -88,6 +89,10 @@ struct vcon_state {
     uint8_t pad[4];
     uint8_t in[VCON_INPUT_SIZE]; /* in_count bytes, oldest first */
 };
+
+/* The machine's device (src/virtio/device.c's glue): one instance with
+ * --console virtio (cfg.console), none otherwise; the user's console. */
+extern const struct dev_desc vcon_desc;
 
 /*
  * Makes the console: its output buffer (out_fd; its thread started

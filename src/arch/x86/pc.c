@@ -10,6 +10,7 @@
 #include "dev/rtc.h"
 #include "dev/serial.h"
 #include "machine.h"
+#include "virtio/console.h"
 
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
 /* A test-only device (tests/devices/dummy.c): tests/kvm/dummy_device. */
@@ -30,6 +31,8 @@ const struct machine_line machine_table[] = {
     {&absent_dev, PC_COM2_PORT, 0, "no COM2"},
     {&absent_dev, PC_COM3_PORT, 0, "no COM3"},
     {&absent_dev, PC_COM4_PORT, 0, "no COM4"},
+    /* MMIO slots, in this order; only the devices the options ask for. */
+    {&vcon_desc, 0, 0, NULL},
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
     {&dummy_dev, 0, 0, NULL},
 #endif
