@@ -75,9 +75,6 @@ GUEST_CFLAGS := -std=c11 -ffreestanding -fno-pic -fno-pie -nostdlib \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
                 -mgeneral-regs-only -O2 -Wall -Wextra -Werror \
                 -Iguests/lib -Itests/guests
-# The kernel's uapi headers (virtio's constants) in -m32 builds too: their
-# asm/ directory is the host's multiarch one, which -m32 does not search.
-GUEST_CFLAGS += -idirafter /usr/include/$(shell $(CC) -print-multiarch)
 
 # $(BUILD)/guests holds only guests that run (README there says how);
 # their objects and intermediate links go to $(GOBJ).

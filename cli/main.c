@@ -232,7 +232,7 @@ static void report_paused(struct kvmrun_vm *vm)
         kvmrun_vcpu_dump_regs(v, regs, sizeof(regs));
         fprintf(stderr, "%s\n", regs);
     }
-    char uart[256];
+    char uart[640]; /* the UART, and a virtio console */
 
     kvmrun_vm_describe_serial(vm, uart, sizeof(uart));
     fprintf(stderr, "kvmrun: %s\n", uart);

@@ -297,10 +297,10 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
 
     if (fd < 0)
         return fd;
-    if (!(cmdline = load_linux_cmdline(append, vm->cfg.console ==
-                                                       KVMRUN_CONSOLE_VIRTIO
-                                                   ? LOAD_LINUX_CONSOLE_VIRTIO
-                                                   : LOAD_LINUX_CONSOLE))) {
+    if (!(cmdline = load_linux_cmdline(append,
+                                       vm->cfg.console == KVMRUN_CONSOLE_VIRTIO
+                                           ? LOAD_LINUX_CONSOLE_VIRTIO
+                                           : LOAD_LINUX_CONSOLE))) {
         close(fd);
         return err_set(ENOMEM, "%s: out of memory", path);
     }

@@ -580,8 +580,7 @@ static void vcon_winsize(int fd, uint16_t *cols, uint16_t *rows)
     struct winsize ws;
 
     *cols = *rows = 0;
-    if (fd >= 0 && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col &&
-        ws.ws_row) {
+    if (fd >= 0 && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
         *cols = ws.ws_col;
         *rows = ws.ws_row;
     }
