@@ -77,6 +77,7 @@ extern "C" {
 
 struct kvmrun_vm;
 struct kvmrun_vcpu;
+struct kvmrun_disk;
 
 enum kvmrun_log_level {
     KVMRUN_LOG_ERROR,
@@ -107,6 +108,11 @@ struct kvmrun_config {
     void *log_opaque;
     unsigned rekick_ms; /* re-kick a vCPU that has not acknowledged a
                            kick after this long; 0: 10 ms */
+    /* virtio-blk disks (kvmrun_disk.h), in the order the guest numbers
+     * them (vda, vdb, ...); the array must outlive the VM. */
+    const struct kvmrun_disk *disks;
+    unsigned ndisks;
+    int rng; /* 1: a virtio-rng device (the host's getrandom) */
     /* KVMRUN_CONSOLE_VIRTIO adds a virtio console, whose output goes to
      * console_fd (-1: nowhere) through a buffer as the UART's does; the
      * UART keeps writing to serial_fd. Linux then defaults to

@@ -1016,7 +1016,7 @@ static void test_vmlinux_many_phdrs(void **state)
 /* expect_cmdline(APPEND, WANT): load_linux_cmdline(APPEND) is WANT. */
 static void expect_cmdline(const char *append, const char *want)
 {
-    char *s = load_linux_cmdline(append, LOAD_LINUX_CONSOLE);
+    char *s = load_linux_cmdline(append, LOAD_LINUX_CONSOLE, NULL);
 
     assert_non_null(s);
     assert_string_equal(s, want);
@@ -1055,20 +1055,52 @@ static void test_default_console_virtio(void **state)
     char *s;
 
     (void)state;
-    s = load_linux_cmdline("quiet", LOAD_LINUX_CONSOLE_VIRTIO);
+    s = load_linux_cmdline("quiet", LOAD_LINUX_CONSOLE_VIRTIO, NULL);
     assert_string_equal(s, "console=hvc0 quiet");
     free(s);
-    s = load_linux_cmdline(NULL, LOAD_LINUX_CONSOLE_VIRTIO);
+    s = load_linux_cmdline(NULL, LOAD_LINUX_CONSOLE_VIRTIO, NULL);
     assert_string_equal(s, "console=hvc0");
     free(s);
-    s = load_linux_cmdline("console=ttyS0", LOAD_LINUX_CONSOLE_VIRTIO);
+    s = load_linux_cmdline("console=ttyS0", LOAD_LINUX_CONSOLE_VIRTIO, NULL);
     assert_string_equal(s, "console=ttyS0");
     free(s);
+}
+
+static void expect_extra(const char *append, const char *want)
+{
+    char *s = load_linux_cmdline(append, LOAD_LINUX_CONSOLE,
+                                 "virtio_mmio.device=4K@0xfeb00000:16");
+
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* The machine's own parameters (virtio_mmio.device= for acpi=off) go
+ * after the user's kernel parameters, never among init's after "--";
+ * acpi=off is found as a whole kernel parameter only. */
+static void test_cmdline_extra(void **state)
+{
+    (void)state;
+    expect_extra(NULL, "console=ttyS0 virtio_mmio.device=4K@0xfeb00000:16");
+    expect_extra("acpi=off",
+                 "console=ttyS0 acpi=off virtio_mmio.device=4K@0xfeb00000:16");
+    expect_extra("console=hvc0 acpi=off  -- init=x",
+                 "console=hvc0 acpi=off virtio_mmio.device=4K@0xfeb00000:16"
+                 "  -- init=x");
+    expect_extra("-- a",
+                 "console=ttyS0 virtio_mmio.device=4K@0xfeb00000:16 -- a");
+    assert_true(load_linux_cmdline_has("quiet acpi=off", "acpi=off"));
+    assert_false(load_linux_cmdline_has("acpi=offx", "acpi=off"));
+    assert_false(load_linux_cmdline_has("x=\"acpi=off\"", "acpi=off"));
+    assert_false(load_linux_cmdline_has("-- acpi=off", "acpi=off"));
+    assert_false(load_linux_cmdline_has(NULL, "acpi=off"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cmdline_extra),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_load_valid),
         cmocka_unit_test(test_no_initrd),
