@@ -170,11 +170,35 @@ static bool vcon_rx_one(struct vcon *c)
     return vcon_push(c, VCON_RXQ, ch.head, n);
 }
 
+static bool vcon_input_pending(struct vcon *c)
+{
+    bool pending;
+
+    pthread_mutex_lock(&c->in_lock);
+    pending = c->in_count != 0;
+    pthread_mutex_unlock(&c->in_lock);
+    return pending;
+}
+
+/* Whether queue q has nothing to do until something else happens: the
+ * device broke, the output buffer is full, or nothing was typed (the
+ * guest keeps receive buffers posted all the time; input pokes wake_fd,
+ * which serves the receive queue again). */
+static bool vcon_idle(struct vcon *c, unsigned q)
+{
+    if (c->broken)
+        return true;
+    if (q == VCON_TXQ)
+        return c->tx_blocked;
+    return !vcon_input_pending(c);
+}
+
 /*
  * Serves queue q until nothing more can be done, with kicks off
  * meanwhile; ends by asking for a kick and looking once more
  * (vq_enable_notify), so that a chain made available meanwhile is not
- * left waiting for a kick that will not come.
+ * left waiting for a kick that will not come. The receive queue wants
+ * kicks only while typed bytes wait for a buffer.
  */
 static void vcon_process(struct vcon *c, unsigned q)
 {
@@ -182,7 +206,7 @@ static void vcon_process(struct vcon *c, unsigned q)
     bool (*one)(struct vcon *) = q == VCON_TXQ ? vcon_tx_one : vcon_rx_one;
     bool more;
 
-    if (!vq || c->broken || (q == VCON_TXQ && c->tx_blocked))
+    if (!vq || vcon_idle(c, q))
         return;
     do {
         uint16_t used = vq->used_idx;
@@ -192,8 +216,7 @@ static void vcon_process(struct vcon *c, unsigned q)
             ;
         if (vq->used_idx != used && c->t)
             vmmio_signal_used(c->t, vq);
-        more = !c->broken && !(q == VCON_TXQ && c->tx_blocked) &&
-               vq_enable_notify(vq);
+        more = !vcon_idle(c, q) && vq_enable_notify(vq);
     } while (more);
 }
 
