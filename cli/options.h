@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "kvmrun.h"
-#include "kvmrun_disk.h"
+#include "kvmrun.h"
 
 /* --disk options at most: the machine has 8 MMIO slots. */
 #define OPTIONS_MAX_DISKS 8
