@@ -10,6 +10,7 @@
 # goes to the console meanwhile: every byte through the UART is an exit.
 secs=10
 jobs=
+# shellcheck disable=SC2013 # words, not lines
 for w in $(cat /proc/cmdline); do
     case $w in
     blk.secs=*) secs=${w#blk.secs=} ;;
