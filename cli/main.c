@@ -525,6 +525,9 @@ static int run(const struct options *o, int sfd)
     cfg.ncpus = o->ncpus;
     cfg.irqchip = o->irqchip;
     cfg.log = log_stderr;
+    cfg.disks = o->disks;
+    cfg.ndisks = o->ndisks;
+    cfg.rng = o->rng;
     if (dev && dev[0]) /* empty is unset, as for most variables */
         cfg.kvm_device = dev;
     if (!o->check_kvm && paths_open_serial(o->serial, &cfg.serial_fd) < 0)

@@ -59,13 +59,31 @@ static const char usage_text[] =
     "                      & 0xf000, IP = ADDR & 0xffff\n"
     "      --serial FILE   write the serial port's output to FILE "
     "(default: stdout)\n"
+    "      --disk PATH[,ro][,serial=ID][,cache=none|writeback]"
+    "[,engine=io_uring|sync]\n"
+    "                      a virtio-blk disk on the raw image PATH (a "
+    "regular file or\n"
+    "                      a block device), locked against other users; "
+    "repeat for\n"
+    "                      more (vda, vdb, ... in order). ro: read-only; "
+    "serial: its\n"
+    "                      ID (20 bytes); cache=none: O_DIRECT (default "
+    "writeback,\n"
+    "                      guest flushes are fdatasync); engine: io_uring "
+    "(default\n"
+    "                      where available, else sync: a thread pool)\n"
+    "      --rng           a virtio-rng device (the guest's /dev/hwrng) fed by "
+    "the\n"
+    "                      host's getrandom()\n"
     "      --no-irqchip    no in-kernel interrupt controller: every HLT "
     "exits to\n"
     "                      kvmrun, which re-enters the guest (as in the "
     "original note)\n"
     "      --restore FILE  continue the VM saved in snapshot FILE (its "
     "memory, vCPUs\n"
-    "                      and devices: no IMAGE, --kernel, -m, -c)\n"
+    "                      and devices: no IMAGE, --kernel, -m, -c; the "
+    "same --disk\n"
+    "                      and --rng options as when it was saved)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE as the guest starts "
     "(a regular\n"
     "                      file or none; removed at exit); if it cannot, "
@@ -110,6 +128,12 @@ static const char usage_text[] =
     "                    PDs 0x73000 and 0x60000): images may not overlap it"
     "\n"
     "  0xc0000000-4 GiB  never RAM (MMIO: IOAPIC, LAPIC)\n"
+    "  0xfeb00000-...    virtio-mmio devices, 4 KiB each (disks in --disk "
+    "order,\n"
+    "                    then the rng), GSI 16 up; in the ACPI DSDT "
+    "(LNRO0005), or\n"
+    "                    virtio_mmio.device= on the command line with "
+    "acpi=off\n"
     "  port 0x3f8-0x3ff  16550A UART (COM1), output to stdout or --serial\n"
     "  port 0x604        power-off: a 16-bit write of 0x2000 ends the VM,\n"
     "                    status 0 (the PIIX4 PM1a_CNT value QEMU's pc "
@@ -170,6 +194,8 @@ enum {
     OPT_API,
     OPT_RESTORE,
     OPT_NO_SECCOMP,
+    OPT_DISK,
+    OPT_RNG,
 };
 
 static const struct option long_options[] = {
@@ -191,6 +217,8 @@ static const struct option long_options[] = {
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"rng", no_argument, NULL, OPT_RNG},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -212,8 +240,7 @@ struct options_foreign {
                            option, else "option...: " and why not */
 };
 
-#define OPTIONS_NO_DISKS                                                       \
-    "option: kvmrun has no disks; give the guest an initrd (-i)"
+#define OPTIONS_DISK "spelling: use --disk PATH[,ro][,serial=ID]"
 #define OPTIONS_STDIO                                                          \
     "option, not needed: the guest's serial console is on stdin and stdout"
 #define OPTIONS_KVM "option, not needed: kvmrun always runs on KVM"
@@ -241,9 +268,10 @@ static const struct options_foreign foreign_options[] = {
     {"-cpu", "QEMU",
      "option, not needed: the guest gets this host's CPUID, as with -cpu "
      "host (-c/--cpus N sets the vCPU count)"},
-    {"-drive", "QEMU", OPTIONS_NO_DISKS},
-    {"-hda", "QEMU", OPTIONS_NO_DISKS},
-    {"-cdrom", "QEMU", OPTIONS_NO_DISKS},
+    {"-drive", "QEMU", OPTIONS_DISK},
+    {"-hda", "QEMU", OPTIONS_DISK},
+    {"-cdrom", "QEMU",
+     "option: kvmrun has no CD-ROM; a raw image is --disk PATH,ro"},
     {"-device", "QEMU",
      "option: kvmrun's devices are fixed (kvmrun --help lists them)"},
     {"-netdev", "QEMU", OPTIONS_NO_NET},
@@ -277,11 +305,10 @@ static const struct options_foreign foreign_options[] = {
     {"--kernel-opts", "firectl", OPTIONS_APPEND},
     {"--ncpus", "firectl", OPTIONS_CPUS},
     {"--socket-path", "firectl", OPTIONS_API},
-    {"--root-drive", "firectl", OPTIONS_NO_DISKS},
+    {"--root-drive", "firectl", OPTIONS_DISK},
     {"-p", "kvmtool", OPTIONS_APPEND},
     {"--params", "kvmtool", OPTIONS_APPEND},
     {"--console", "kvmtool", OPTIONS_STDIO},
-    {"--disk", "kvmtool", OPTIONS_NO_DISKS},
 };
 
 #define OPTIONS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -464,6 +491,24 @@ static int options_cpus(struct options *o, const char *arg)
     return options_bad("--cpus", why);
 }
 
+/* --disk: parsed here, the image opened (and checked) with the VM. */
+static int options_disk(struct options *o, const char *arg)
+{
+    char why[160];
+
+    if (o->ndisks == OPTIONS_MAX_DISKS) {
+        snprintf(why, sizeof(why), "'%s': at most %u disks", arg,
+                 OPTIONS_MAX_DISKS);
+        return options_bad("--disk", why);
+    }
+    if (kvmrun_disk_parse(arg, &o->disks[o->ndisks]) < 0) {
+        fprintf(stderr, "kvmrun: --disk %s: %s\n", arg, kvmrun_last_error());
+        return STATUS_SETUP;
+    }
+    o->ndisks++;
+    return -1;
+}
+
 static int options_one(int c, struct options *o)
 {
     switch (c) {
@@ -523,6 +568,11 @@ static int options_one(int c, struct options *o)
     case OPT_NO_SECCOMP:
         o->seccomp = false;
         return -1;
+    case OPT_DISK:
+        return options_disk(o, optarg);
+    case OPT_RNG:
+        o->rng = true;
+        return -1;
     case 'v':
         o->verbose = true;
         return -1;
@@ -579,6 +629,8 @@ static int options_check_kvm_alone(const struct options *o)
                         : o->serial     ? "--serial"
                         : o->pidfile    ? "--pidfile"
                         : o->api        ? "--api"
+                        : o->ndisks     ? "--disk"
+                        : o->rng        ? "--rng"
                                         : NULL;
 
     if (!o->check_kvm || !clash)

@@ -6,6 +6,10 @@
 #include <stdint.h>
 
 #include "kvmrun.h"
+#include "kvmrun_disk.h"
+
+/* --disk options at most: the machine has 8 MMIO slots. */
+#define OPTIONS_MAX_DISKS 8
 
 struct options {
     const char *image;  /* NULL: the built-in demo guest */
@@ -31,7 +35,10 @@ struct options {
     bool check_kvm;
     const char *restore; /* --restore: a snapshot file to continue */
     bool mem_set, cpus_set, irqchip_set;
-    bool seccomp; /* false: --no-seccomp */
+    bool seccomp;                                /* false: --no-seccomp */
+    struct kvmrun_disk disks[OPTIONS_MAX_DISKS]; /* --disk, in order */
+    unsigned ndisks;
+    bool rng; /* --rng */
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */

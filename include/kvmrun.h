@@ -77,6 +77,7 @@ extern "C" {
 
 struct kvmrun_vm;
 struct kvmrun_vcpu;
+struct kvmrun_disk;
 
 enum kvmrun_log_level {
     KVMRUN_LOG_ERROR,
@@ -101,6 +102,11 @@ struct kvmrun_config {
     void *log_opaque;
     unsigned rekick_ms; /* re-kick a vCPU that has not acknowledged a
                            kick after this long; 0: 10 ms */
+    /* virtio-blk disks (kvmrun_disk.h), in the order the guest numbers
+     * them (vda, vdb, ...); the array must outlive the VM. */
+    const struct kvmrun_disk *disks;
+    unsigned ndisks;
+    int rng; /* 1: a virtio-rng device (the host's getrandom) */
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,

@@ -243,6 +243,18 @@ static const unsigned long confine_kvm_irq[] = {
     KVM_IRQ_LINE_STATUS,
 };
 
+/* virtio-mmio (src/virtio/device.c): a queue's kick eventfd bound at
+ * the driver's DRIVER_OK and unbound at its reset, on the vCPU thread
+ * that wrote Status (and by a restore or teardown on the main thread);
+ * a device's interrupt eventfd unbound at teardown (bound before). */
+static const unsigned long confine_kvm_virtio_vcpu[] = {
+    KVM_IOEVENTFD,
+};
+
+static const unsigned long confine_kvm_virtio_process[] = {
+    KVM_IRQFD,
+};
+
 /* The VM's and KVM's fds: platform state for snapshots, capabilities,
  * the MSR list a snapshot saves. */
 static const unsigned long confine_kvm_vm[] = {
@@ -286,6 +298,9 @@ static const unsigned long confine_sanitizer_ioctls[] = {
 static const struct confine_ioctls confine_ioctl_groups[] = {
     CONFINE_IOCTLS("KVM vCPU", CONFINE_BOTH, confine_kvm_vcpu),
     CONFINE_IOCTLS("KVM interrupt lines", CONFINE_BOTH, confine_kvm_irq),
+    CONFINE_IOCTLS("KVM virtio kicks", CONFINE_BOTH, confine_kvm_virtio_vcpu),
+    CONFINE_IOCTLS("KVM virtio interrupts", CONFINE_PROCESS,
+                   confine_kvm_virtio_process),
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),

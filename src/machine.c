@@ -179,7 +179,7 @@ static int machine_create_dev(struct kvmrun_vm *vm, struct machine_dev *d,
     const struct dev_desc *desc = d->desc;
     const struct dev_ctx ctx = {&vm->machine.env, &vm->cfg, d->name,
                                 d->instance,      d->base,  d->irq,
-                                thread_signal};
+                                thread_signal,    &vm->mem};
     int r;
 
     if (desc->size && !(d->state = calloc(1, desc->size)))

@@ -9,6 +9,8 @@
 #include "kvmrun.h"
 #include "bus.h"
 
+struct guest_mem;
+
 /*
  * A device's only way out, never KVM itself: end the VM (power-off, debug
  * exit), report a line, set an interrupt line's level, or have KVM signal
@@ -48,6 +50,9 @@ struct dev_ctx {
     unsigned irq;      /* its interrupt line (an MMIO slot's GSI) */
     int thread_signal; /* a signal with a handler that interrupts a
                           blocked system call in its threads (0: none) */
+    /* Guest RAM, for devices that reach it themselves (virtio's rings:
+     * through mem_ptr() only). */
+    const struct guest_mem *mem;
 };
 
 /* A range a device claims on a bus: offset and len from its base. */

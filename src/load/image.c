@@ -1,5 +1,6 @@
 /* image.c: format detection and the loaders' public entry points. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/arch.h"
 #include "arch/x86/mptable.h"
+#include "arch/x86/pc.h"
 #include "error.h"
 #include "load/load.h"
 #include "vm.h"
@@ -208,18 +210,61 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
     return r;
 }
 
+/* The machine's devices in MMIO slots (virtio-mmio): at most
+ * PC_MMIO_SLOTS into devs; how many. */
+static unsigned image_mmio_devs(const struct kvmrun_vm *vm,
+                                struct pc_mmio_dev *devs)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < vm->machine.ndevs && n < PC_MMIO_SLOTS; i++)
+        if (vm->machine.devs[i].desc->mmio_slot)
+            devs[n++] = (struct pc_mmio_dev){vm->machine.devs[i].base,
+                                             vm->machine.devs[i].irq};
+    return n;
+}
+
 /* The platform a Linux guest discovers: ACPI first, the MP table for
  * kernels booted with acpi=off, a reset vector that resets. */
 static int image_platform_tables(struct kvmrun_vm *vm, uint64_t *rsdp)
 {
+    struct pc_mmio_dev mmio[PC_MMIO_SLOTS];
+    unsigned nmmio = image_mmio_devs(vm, mmio);
+
     if (!vm->cfg.irqchip)
         return err_set(EINVAL, "Linux guests need the in-kernel irqchip "
                                "(drop --no-irqchip)");
-    int r = mptable_write(&vm->mem, vm->ncpus);
+    int r = mptable_write(&vm->mem, vm->ncpus, mmio, nmmio);
 
     if (r == 0)
         r = firmware_write_reset_stub(&vm->mem);
-    return r < 0 ? r : acpi_write_tables(&vm->mem, vm->ncpus, rsdp);
+    return r < 0 ? r
+                 : acpi_write_tables(&vm->mem, vm->ncpus, mmio, nmmio, rsdp);
+}
+
+/*
+ * A guest booted with acpi=off reads no DSDT: its virtio-mmio devices
+ * are named on its command line instead ("virtio_mmio.device=4K@BASE:GSI",
+ * which kernels built with VIRTIO_MMIO_CMDLINE_DEVICES take), never
+ * both. A malloc'd string ("" for none), or NULL (out of memory).
+ */
+static char *image_mmio_cmdline(const struct kvmrun_vm *vm, const char *append)
+{
+    struct pc_mmio_dev mmio[PC_MMIO_SLOTS];
+    unsigned n = image_mmio_devs(vm, mmio);
+    size_t len = 0, size = (size_t)n * 64 + 1;
+    char *s;
+
+    if (!load_linux_cmdline_has(append, "acpi=off"))
+        n = 0;
+    if (!(s = malloc(size)))
+        return NULL;
+    s[0] = 0;
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, size - len,
+                                "%svirtio_mmio.device=4K@%#" PRIx64 ":%u",
+                                i ? " " : "", mmio[i].base, mmio[i].gsi);
+    return s;
 }
 
 static int image_linux(struct kvmrun_vm *vm, const char *path,
@@ -290,14 +335,17 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
     };
     struct load_linux_info out;
     uint8_t head[LINUX_HEAD];
-    char *cmdline;
+    char *cmdline, *extra;
     uint64_t size, initrd_size = 0;
     int ifd = -1, r, fd = load_open_max(path, vm->mem.size, &size);
     size_t head_len = size < sizeof(head) ? (size_t)size : sizeof(head);
 
     if (fd < 0)
         return fd;
-    if (!(cmdline = load_linux_cmdline(append))) {
+    extra = image_mmio_cmdline(vm, append);
+    cmdline = extra ? load_linux_cmdline(append, extra) : NULL;
+    free(extra);
+    if (!cmdline) {
         close(fd);
         return err_set(ENOMEM, "%s: out of memory", path);
     }

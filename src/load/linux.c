@@ -459,37 +459,71 @@ static int plan(const struct load_ctx *ctx, const uint8_t *image, size_t len,
     return r;
 }
 
-/* 1 if one of the kernel's parameters in cmdline is console=: words are
- * split at blanks outside double quotes (as the kernel's parser does),
- * and those after a "--" are init's. */
-static int cmdline_has_console(const char *cmdline)
+static bool cmdline_blank(char c)
 {
-    const char *p = cmdline;
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+/*
+ * Where the kernel's parameters end in cmdline: at a "--" word (init's
+ * arguments follow) or at its end. Words are split at blanks outside
+ * double quotes (as the kernel's parser does). *found: one of them is
+ * word (whole), or starts with it (!whole).
+ */
+static size_t cmdline_params(const char *cmdline, const char *word, bool whole,
+                             bool *found)
+{
+    const char *p = cmdline, *w;
+    size_t len = strlen(word);
     bool quoted = false;
 
+    *found = false;
     for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
+        while (cmdline_blank(*p))
             p++;
         if (!*p || strncmp(p, "-- ", 3) == 0 || strcmp(p, "--") == 0)
-            return 0;
-        if (strncmp(p, "console=", 8) == 0)
-            return 1;
-        for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++)
+            return (size_t)(p - cmdline);
+        for (w = p; *p && (quoted || !cmdline_blank(*p)); p++)
             if (*p == '"')
                 quoted = !quoted;
+        if (strncmp(w, word, len) == 0 && (!whole || (size_t)(p - w) == len))
+            *found = true;
     }
 }
 
-char *load_linux_cmdline(const char *append)
+bool load_linux_cmdline_has(const char *cmdline, const char *word)
+{
+    bool found;
+
+    cmdline_params(cmdline ? cmdline : "", word, true, &found);
+    return found;
+}
+
+char *load_linux_cmdline(const char *append, const char *extra)
 {
     const char *a = append ? append : "";
-    size_t len = strlen(LOAD_LINUX_CONSOLE) + 1 + strlen(a) + 1;
+    const char *head = LOAD_LINUX_CONSOLE;
+    size_t k, len;
+    bool console;
     char *s;
 
-    if (cmdline_has_console(a))
-        return strdup(a);
+    k = cmdline_params(a, "console=", false, &console);
+    if (console)
+        head = "";
+    if (!extra || !extra[0]) {
+        len = strlen(head) + 1 + strlen(a) + 1;
+        if ((s = malloc(len)))
+            snprintf(s, len, "%s%s%s", head, head[0] && a[0] ? " " : "", a);
+        return s;
+    }
+    /* extra goes after the kernel's own parameters, before a "--". */
+    while (k > 0 && cmdline_blank(a[k - 1]))
+        k--;
+    len = strlen(head) + strlen(a) + strlen(extra) + 4;
     if ((s = malloc(len)))
-        snprintf(s, len, "%s%s%s", LOAD_LINUX_CONSOLE, a[0] ? " " : "", a);
+        snprintf(s, len, "%s%s%.*s%s%s%s%s", head, head[0] && k ? " " : "",
+                 (int)k, a, head[0] || k ? " " : "", extra,
+                 a[k] && !cmdline_blank(a[k]) ? " " : "", a + k);
     return s;
 }
 

@@ -4,6 +4,7 @@
 #define KVMRUN_LOAD_H
 
 #include <elf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -227,10 +228,16 @@ int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
  * The command line a Linux guest is given for the user's append (NULL:
  * none): append itself when one of the kernel's parameters (the words
  * before a "--", outside double quotes) is console=..., else
- * LOAD_LINUX_CONSOLE first, then append. A malloc'd string, or NULL
- * (out of memory).
+ * LOAD_LINUX_CONSOLE first, then append; extra (NULL or "": none), the
+ * machine's own kernel parameters (virtio_mmio.device=...), goes after
+ * append's and before a "--" (init's arguments). A malloc'd string, or
+ * NULL (out of memory).
  */
-char *load_linux_cmdline(const char *append);
+char *load_linux_cmdline(const char *append, const char *extra);
+
+/* Whether word is one of the kernel's parameters in cmdline (NULL:
+ * none), whole: "acpi=off". */
+bool load_linux_cmdline_has(const char *cmdline, const char *word);
 
 /* Uncompressed Linux kernels (load/vmlinux.c), read from their file
  * straight into guest memory. */

@@ -34,7 +34,7 @@ refused "kvmrun: -machine is QEMU's option, not needed: kvmrun has one machine (
     -machine microvm
 refused "kvmrun: -cpu is QEMU's option, not needed: the guest gets this host's CPUID, as with -cpu host (-c/--cpus N sets the vCPU count)" \
     -cpu host
-refused "kvmrun: -drive is QEMU's option: kvmrun has no disks; give the guest an initrd (-i)" \
+refused "kvmrun: -drive is QEMU's spelling: use --disk PATH[,ro][,serial=ID]" \
     -drive file=x.img
 refused "kvmrun: --api-sock is Firecracker's spelling: use --api PATH (kvmrun ctl is its client)" \
     --api-sock "$T/fc.sock"

@@ -52,13 +52,16 @@ struct parsed {
     const uint8_t *fadt, *madt, *dsdt;
 };
 
-static void parse(const struct guest_mem *mem, unsigned ncpus, struct parsed *p)
+static void parse_mmio(const struct guest_mem *mem, unsigned ncpus,
+                       const struct pc_mmio_dev *mmio, unsigned nmmio,
+                       struct parsed *p)
 {
     uint64_t rsdp_addr = 0, xsdt_addr;
     const uint8_t *rsdp, *xsdt;
 
-    assert_int_equal(
-        acpi_write_tables((struct guest_mem *)mem, ncpus, &rsdp_addr), 0);
+    assert_int_equal(acpi_write_tables((struct guest_mem *)mem, ncpus, mmio,
+                                       nmmio, &rsdp_addr),
+                     0);
     assert_int_equal(rsdp_addr, ARCH_ACPI_ADDR);
     assert_int_equal(scan_rsdp(mem), rsdp_addr);
     rsdp = mem_ptr(mem, rsdp_addr, 36);
@@ -74,6 +77,11 @@ static void parse(const struct guest_mem *mem, unsigned ncpus, struct parsed *p)
     p->madt = table(mem, le(xsdt + 44, 8), "APIC", 5);
     assert_int_equal(le(p->fadt + 40, 4), le(p->fadt + 140, 8));
     p->dsdt = table(mem, le(p->fadt + 140, 8), "DSDT", 2);
+}
+
+static void parse(const struct guest_mem *mem, unsigned ncpus, struct parsed *p)
+{
+    parse_mmio(mem, ncpus, NULL, 0, p);
 }
 
 /* A Generic Address Structure: SystemIO, 8 bits at offset 0, byte access. */
@@ -143,6 +151,44 @@ static void test_dsdt(void **state)
     assert_int_equal(sizeof(aml), 104);
     assert_int_equal(le(p.dsdt + 4, 4), 36 + sizeof(aml));
     assert_memory_equal(p.dsdt + 36, aml, sizeof(aml));
+}
+
+/* Two virtio-mmio devices: Device (VR00) and (VR01) after COM1 and the
+ * RTC in \_SB, byte for byte (iasl's output for the ASL in acpi.c), and
+ * the Scope's PkgLength grown to two bytes' worth of 227. */
+static void test_dsdt_virtio_mmio(void **state)
+{
+    static const struct pc_mmio_dev mmio[] = {{0xfeb00000, 16},
+                                              {0xfeb01000, 17}};
+    static const uint8_t vr01[] = {
+        0x5b, 0x82, 0x42, 0x04, 'V',  'R',  '0',  '1', /* Device (VR01), 66 */
+        0x08, '_',  'H',  'I',  'D',                   /* Name (_HID, */
+        0x0d, 'L',  'N',  'R',  'O',  '0',  '0',  '0',
+        '5',  0x00,                                     /* "LNRO0005" */
+        0x08, '_',  'U',  'I',  'D',  0x0a, 0x01,       /* Name (_UID, 1) */
+        0x08, '_',  'C',  'C',  'A',  0x01,             /* Name (_CCA, One) */
+        0x08, '_',  'C',  'R',  'S',                    /* Name (_CRS, */
+        0x11, 0x1a, 0x0a, 0x17,                         /* Buffer (23) { */
+        0x86, 0x09, 0x00, 0x01,                         /* Memory32Fixed RW */
+        0x00, 0x10, 0xb0, 0xfe, 0x00, 0x10, 0x00, 0x00, /* 0xfeb01000, 4K */
+        0x89, 0x06, 0x00, 0x03, 0x01, /* Interrupt (Consumer, Edge, High, */
+        0x11, 0x00, 0x00, 0x00,       /* Exclusive) {17} */
+        0x79, 0x00,                   /* end tag }) */
+    };
+    struct parsed p;
+    const uint8_t *aml;
+
+    parse_mmio(*state, 1, mmio, 2, &p);
+    aml = p.dsdt + 36;
+    assert_int_equal(le(p.dsdt + 4, 4), 36 + 12 + 3 + 5 + 84 + 2 * 68);
+    assert_int_equal(aml[12], 0x10); /* Scope */
+    assert_int_equal(aml[13], 0x43); /* PkgLength 227 = 0xe3: 0x40 | 3, */
+    assert_int_equal(aml[14], 0x0e); /* then 0xe */
+    assert_memory_equal(aml + 20 + 84 + 4, "VR00", 4);
+    assert_int_equal(le(aml + 20 + 84 + 49, 4), 0xfeb00000);
+    assert_int_equal(le(aml + 20 + 84 + 62, 4), 16);
+    assert_memory_equal(aml + 20 + 84 + 68, vr01, sizeof(vr01));
+    assert_int_equal(sizeof(vr01), 68);
 }
 
 /* EISA IDs as ACPI packs them: three 5-bit letters, then four hex digits,
@@ -254,8 +300,8 @@ static void test_bad_ncpus(void **state)
 {
     uint64_t rsdp = 0x1234;
 
-    assert_int_equal(acpi_write_tables(*state, 0, &rsdp), -EINVAL);
-    assert_int_equal(acpi_write_tables(*state, 256, &rsdp), -ERANGE);
+    assert_int_equal(acpi_write_tables(*state, 0, NULL, 0, &rsdp), -EINVAL);
+    assert_int_equal(acpi_write_tables(*state, 256, NULL, 0, &rsdp), -ERANGE);
     assert_non_null(strstr(kvmrun_last_error(), "256 vCPUs"));
     assert_int_equal(rsdp, 0x1234);
 }
@@ -267,7 +313,7 @@ static void test_area_not_ram(void **state)
 
     (void)state;
     assert_int_equal(mem_init(&small, 512 * 1024), 0);
-    assert_int_equal(acpi_write_tables(&small, 1, &rsdp), -ERANGE);
+    assert_int_equal(acpi_write_tables(&small, 1, NULL, 0, &rsdp), -ERANGE);
     assert_non_null(strstr(kvmrun_last_error(), "not guest RAM"));
     mem_fini(&small);
 }
@@ -277,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fadt),
         cmocka_unit_test(test_dsdt),
+        cmocka_unit_test(test_dsdt_virtio_mmio),
         cmocka_unit_test(test_dsdt_eisa_ids),
         cmocka_unit_test(test_madt_1),
         cmocka_unit_test(test_madt_4),

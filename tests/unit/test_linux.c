@@ -1016,7 +1016,7 @@ static void test_vmlinux_many_phdrs(void **state)
 /* expect_cmdline(APPEND, WANT): load_linux_cmdline(APPEND) is WANT. */
 static void expect_cmdline(const char *append, const char *want)
 {
-    char *s = load_linux_cmdline(append);
+    char *s = load_linux_cmdline(append, NULL);
 
     assert_non_null(s);
     assert_string_equal(s, want);
@@ -1048,9 +1048,40 @@ static void test_default_console(void **state)
     expect_cmdline("--console=x", "console=ttyS0 --console=x");
 }
 
+static void expect_extra(const char *append, const char *want)
+{
+    char *s = load_linux_cmdline(append, "virtio_mmio.device=4K@0xfeb00000:16");
+
+    assert_non_null(s);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* The machine's own parameters (virtio_mmio.device= for acpi=off) go
+ * after the user's kernel parameters, never among init's after "--";
+ * acpi=off is found as a whole kernel parameter only. */
+static void test_cmdline_extra(void **state)
+{
+    (void)state;
+    expect_extra(NULL, "console=ttyS0 virtio_mmio.device=4K@0xfeb00000:16");
+    expect_extra("acpi=off",
+                 "console=ttyS0 acpi=off virtio_mmio.device=4K@0xfeb00000:16");
+    expect_extra("console=hvc0 acpi=off  -- init=x",
+                 "console=hvc0 acpi=off virtio_mmio.device=4K@0xfeb00000:16"
+                 "  -- init=x");
+    expect_extra("-- a",
+                 "console=ttyS0 virtio_mmio.device=4K@0xfeb00000:16 -- a");
+    assert_true(load_linux_cmdline_has("quiet acpi=off", "acpi=off"));
+    assert_false(load_linux_cmdline_has("acpi=offx", "acpi=off"));
+    assert_false(load_linux_cmdline_has("x=\"acpi=off\"", "acpi=off"));
+    assert_false(load_linux_cmdline_has("-- acpi=off", "acpi=off"));
+    assert_false(load_linux_cmdline_has(NULL, "acpi=off"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cmdline_extra),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_load_valid),
         cmocka_unit_test(test_no_initrd),

@@ -99,7 +99,7 @@ static void check_mptable(struct guest_mem *mem, unsigned ncpus)
     struct counts c;
     unsigned len;
 
-    assert_int_equal(mptable_write(mem, ncpus), 0);
+    assert_int_equal(mptable_write(mem, ncpus, NULL, 0), 0);
     mpf = scan_mpf(mem);
     assert_ptr_equal(mpf, mem_ptr(mem, ARCH_MPTABLE_ADDR, 16));
     assert_int_equal(mpf[9], 4);
@@ -145,10 +145,47 @@ static void test_mptable_255(void **state)
     check_mptable(*state, 255);
 }
 
+/* Two MMIO devices' GSIs: routed after the ISA IRQs, before the local
+ * interrupts, edge and active high, IRQ = pin = GSI, on the IOAPIC. */
+static void test_mmio_routes(void **state)
+{
+    static const struct pc_mmio_dev mmio[] = {{0xfeb00000, 16},
+                                              {0xfeb01000, 17}};
+    const uint8_t *mpf, *mpc, *e;
+    unsigned ncpus = 2, n;
+
+    assert_int_equal(mptable_write(*state, ncpus, mmio, 2), 0);
+    mpf = scan_mpf(*state);
+    mpc = mem_ptr(*state, le(mpf + 4, 4), 44);
+    n = (unsigned)le(mpc + 34, 2);
+    assert_int_equal(n, ncpus + 2 + 15 + 2 + 2);
+    assert_int_equal(le(mpc + 4, 2), 44 + 20 * ncpus + 8 * (2 + 15 + 2 + 2));
+    assert_int_equal(sum(mpc, (size_t)le(mpc + 4, 2)), 0);
+    e = mpc + 44 + 20 * ncpus + 8 * (2 + 15);
+    for (unsigned i = 0; i < 2; i++, e += 8) {
+        assert_int_equal(e[0], 3);           /* I/O interrupt */
+        assert_int_equal(e[1], 0);           /* INT */
+        assert_int_equal(le(e + 2, 2), 0x5); /* edge, active high */
+        assert_int_equal(e[4], 0);           /* the ISA bus */
+        assert_int_equal(e[5], 16 + i);      /* its IRQ */
+        assert_int_equal(e[6], ncpus);       /* the IOAPIC */
+        assert_int_equal(e[7], 16 + i);      /* its pin */
+    }
+    assert_int_equal(e[0], 4); /* then the local interrupts */
+}
+
+static void test_mmio_bad_gsi(void **state)
+{
+    static const struct pc_mmio_dev bad[] = {{0xfeb00000, 24}};
+
+    assert_int_equal(mptable_write(*state, 1, bad, 1), -EINVAL);
+    assert_non_null(strstr(kvmrun_last_error(), "GSI 24"));
+}
+
 static void test_bad_ncpus(void **state)
 {
-    assert_int_equal(mptable_write(*state, 0), -EINVAL);
-    assert_int_equal(mptable_write(*state, 256), -ERANGE);
+    assert_int_equal(mptable_write(*state, 0, NULL, 0), -EINVAL);
+    assert_int_equal(mptable_write(*state, 256, NULL, 0), -ERANGE);
     assert_non_null(strstr(kvmrun_last_error(), "256 vCPUs"));
 }
 
@@ -158,7 +195,7 @@ static void test_area_not_ram(void **state)
 
     (void)state;
     assert_int_equal(mem_init(&small, 512 * 1024), 0);
-    assert_int_equal(mptable_write(&small, 1), -ERANGE);
+    assert_int_equal(mptable_write(&small, 1, NULL, 0), -ERANGE);
     assert_non_null(strstr(kvmrun_last_error(), "not guest RAM"));
     mem_fini(&small);
 }
@@ -168,7 +205,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mptable_1),    cmocka_unit_test(test_mptable_4),
         cmocka_unit_test(test_mptable_255),  cmocka_unit_test(test_bad_ncpus),
-        cmocka_unit_test(test_area_not_ram),
+        cmocka_unit_test(test_area_not_ram), cmocka_unit_test(test_mmio_routes),
+        cmocka_unit_test(test_mmio_bad_gsi),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

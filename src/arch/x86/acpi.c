@@ -86,6 +86,7 @@
  *                 IRQNoFlags () {8}
  *             })
  *         }
+ *         (a Device (VRnn) per virtio-mmio device: aml_virtio_mmio)
  *     }
  *
  * \_S5 gives the SLP_TYP our sleep control register powers off on. In
@@ -120,28 +121,14 @@
         0x01, (port)&0xff, (port) >> 8, (port)&0xff, (port) >> 8, 0x01, (len), \
         0x22, (1u << (irq)) & 0xff, (1u << (irq)) >> 8, 0x79, 0x00
 
-static const uint8_t dsdt_aml[] = {
-    AML_NAME,
-    AML_ROOT,
-    '_',
-    'S',
-    '5',
-    '_',
-    AML_PACKAGE,
-    0x05,
-    0x02,
-    AML_BYTE,
-    ACPI_SLEEP_TYP_S5,
-    0x00,
-    /* PkgLength 91 = 2 (itself) + 5 ("\_SB_") + 45 (COM1) + 39 (RTC) */
-    AML_SCOPE,
-    0x4b,
-    0x05,
-    AML_ROOT,
-    '_',
-    'S',
-    'B',
-    '_',
+/* Name (\_S5, Package () { 5, 0 }): 12 bytes. */
+static const uint8_t dsdt_s5[] = {
+    AML_NAME, AML_ROOT,          '_',  'S', '5', '_', AML_PACKAGE, 0x05, 0x02,
+    AML_BYTE, ACPI_SLEEP_TYP_S5, 0x00,
+};
+
+/* \_SB's fixed devices, COM1 and the RTC: 45 + 39 bytes. */
+static const uint8_t dsdt_sb_fixed[] = {
     /* PkgLength 43 = 1 + 4 ("COM1") + 10 (_HID) + 6 (_UID) + 22 (_CRS) */
     AML_EXT,
     AML_DEVICE,
@@ -187,10 +174,167 @@ static const uint8_t dsdt_aml[] = {
     0x00,
     AML_CRS_IO_IRQ(PC_RTC_PORT, 2, PC_RTC_IRQ),
 };
-/* The hand-counted PkgLengths: \_S5 (12 bytes), then the Scope's opcode
- * and its 91 bytes. */
-_Static_assert(sizeof(dsdt_aml) == 12 + 1 + 91, "DSDT PkgLength");
-#define DSDT_LEN (HDR_LEN + sizeof(dsdt_aml))
+/* The hand-counted PkgLengths. */
+_Static_assert(sizeof(dsdt_s5) == 12, "\\_S5 PkgLength");
+_Static_assert(sizeof(dsdt_sb_fixed) == 2 + 43 + 2 + 37, "COM1, RTC PkgLength");
+
+/*
+ * AML built at run time, for the virtio-mmio devices the machine has:
+ *
+ *     Device (VR00)
+ *     {
+ *         Name (_HID, "LNRO0005")
+ *         Name (_UID, 0)
+ *         Name (_CCA, One)
+ *         Name (_CRS, ResourceTemplate ()
+ *         {
+ *             Memory32Fixed (ReadWrite, 0xFEB00000, 0x1000)
+ *             Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive)
+ *                 { 16 }
+ *         })
+ *     }
+ *
+ * as Firecracker and QEMU's microvm describe theirs: Linux's virtio_mmio
+ * driver matches LNRO0005, and without CMDLINE_DEVICES (Debian's
+ * kernels) this is the only way an x86 guest finds the device. _CCA:
+ * DMA is cache-coherent. Memory32Fixed is a large resource item (0x86,
+ * length 9: read-write flag, base, length); the Extended Interrupt
+ * descriptor (0x89, length 6: flags, a table of one interrupt) has
+ * flags consumer (bit 0) and edge (bit 1), active high (bit 2 clear),
+ * exclusive (bit 3 clear).
+ */
+#define AML_STRING 0x0d
+#define AML_ONE 0x01
+#define AML_MEM32_FIXED 0x86
+#define AML_EXT_IRQ 0x89
+#define AML_END_TAG 0x79
+#define AML_IRQ_CONSUMER_EDGE 0x03
+#define AML_CRS_VIRTIO_LEN (12 + 9 + 2)
+/* The DSDT's body at most: the fixed part and 64-byte devices, far more
+ * than the machine's MMIO slots give. */
+#define ACPI_DSDT_MAX 2048
+
+/* An AML stream built into a caller's buffer; len past cap means it did
+ * not fit (nothing is written past cap). */
+struct aml {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void aml_put(struct aml *a, const void *bytes, size_t n)
+{
+    if (a->len + n <= a->cap)
+        memcpy(a->p + a->len, bytes, n);
+    a->len += n;
+}
+
+static void aml_byte(struct aml *a, uint8_t b)
+{
+    aml_put(a, &b, 1);
+}
+
+static void aml_dword(struct aml *a, uint32_t v)
+{
+    uint8_t b[4];
+
+    le_put(b, 4, v);
+    aml_put(a, b, 4);
+}
+
+/* Name (NAME, ...): the object follows. */
+static void aml_name(struct aml *a, const char name[4])
+{
+    aml_byte(a, AML_NAME);
+    aml_put(a, name, 4);
+}
+
+static void aml_string(struct aml *a, const char *s)
+{
+    aml_byte(a, AML_STRING);
+    aml_put(a, s, strlen(s) + 1);
+}
+
+/* A package's body starts here; aml_close() gives it its PkgLength. */
+static size_t aml_open(const struct aml *a)
+{
+    return a->len;
+}
+
+/*
+ * Puts the PkgLength of the body from start to the end before it. It
+ * counts itself and the body: one byte up to 63, else a lead byte with
+ * the count of bytes that follow in bits 7:6 and the length's bits 3:0,
+ * then its next bits 8 at a time (ACPI 6.3 section 20.2.4).
+ */
+static void aml_close(struct aml *a, size_t start)
+{
+    size_t body = a->len - start;
+    size_t n = body + 1 < 0x40 ? 1 : body + 2 < 0x1000 ? 2 : 3;
+    size_t total = body + n;
+    uint8_t lead[3] = {(uint8_t)total};
+
+    if (n > 1) {
+        lead[0] = (uint8_t)((n - 1) << 6 | (total & 0xf));
+        lead[1] = (uint8_t)(total >> 4);
+        lead[2] = (uint8_t)(total >> 12);
+    }
+    if (a->len + n <= a->cap) {
+        memmove(a->p + start + n, a->p + start, body);
+        memcpy(a->p + start, lead, n);
+    }
+    a->len += n;
+}
+
+/* Device (VRnn) for the virtio-mmio device uid at its window and GSI. */
+static void aml_virtio_mmio(struct aml *a, unsigned uid,
+                            const struct pc_mmio_dev *d)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char name[4] = {'V', 'R', hex[(uid >> 4) & 0xf], hex[uid & 0xf]};
+    size_t dev, crs;
+
+    aml_byte(a, AML_EXT);
+    aml_byte(a, AML_DEVICE);
+    dev = aml_open(a);
+    aml_put(a, name, 4);
+    aml_name(a, "_HID");
+    aml_string(a, "LNRO0005");
+    aml_name(a, "_UID");
+    aml_byte(a, AML_BYTE);
+    aml_byte(a, (uint8_t)uid);
+    aml_name(a, "_CCA");
+    aml_byte(a, AML_ONE);
+    aml_name(a, "_CRS");
+    aml_byte(a, AML_BUFFER);
+    crs = aml_open(a);
+    aml_byte(a, AML_BYTE);
+    aml_byte(a, AML_CRS_VIRTIO_LEN);
+    aml_put(a, (const uint8_t[]){AML_MEM32_FIXED, 9, 0, 1}, 4);
+    aml_dword(a, (uint32_t)d->base);
+    aml_dword(a, PC_MMIO_SLOT_SIZE);
+    aml_put(a, (const uint8_t[]){AML_EXT_IRQ, 6, 0, AML_IRQ_CONSUMER_EDGE, 1},
+            5);
+    aml_dword(a, d->gsi);
+    aml_put(a, (const uint8_t[]){AML_END_TAG, 0}, 2);
+    aml_close(a, crs);
+    aml_close(a, dev);
+}
+
+/* The DSDT's body: \_S5, then Scope (\_SB) with its devices. */
+static void aml_dsdt(struct aml *a, const struct pc_mmio_dev *mmio,
+                     unsigned nmmio)
+{
+    size_t scope;
+
+    aml_put(a, dsdt_s5, sizeof(dsdt_s5));
+    aml_byte(a, AML_SCOPE);
+    scope = aml_open(a);
+    aml_put(a, (const uint8_t[]){AML_ROOT, '_', 'S', 'B', '_'}, 5);
+    aml_put(a, dsdt_sb_fixed, sizeof(dsdt_sb_fixed));
+    for (unsigned i = 0; i < nmmio; i++)
+        aml_virtio_mmio(a, i, &mmio[i]);
+    aml_close(a, scope);
+}
 
 /* The tables' places in the area, RSDP first; 16-byte aligned each. */
 struct acpi_layout {
@@ -202,13 +346,13 @@ static uint64_t align16(uint64_t v)
     return (v + 15) & ~15ULL;
 }
 
-static void acpi_plan(struct acpi_layout *l, unsigned ncpus)
+static void acpi_plan(struct acpi_layout *l, unsigned ncpus, size_t aml_len)
 {
     l->rsdp = ARCH_ACPI_ADDR;
     l->xsdt = align16(l->rsdp + RSDP_LEN);
     l->fadt = align16(l->xsdt + XSDT_LEN);
     l->dsdt = align16(l->fadt + FADT_LEN);
-    l->madt = align16(l->dsdt + DSDT_LEN);
+    l->madt = align16(l->dsdt + HDR_LEN + aml_len);
     l->end = l->madt + MADT_LEN((uint64_t)ncpus);
 }
 
@@ -305,10 +449,11 @@ static void acpi_write_fadt(uint8_t *t, uint64_t dsdt)
     acpi_finish(t);
 }
 
-static void acpi_write_dsdt(uint8_t *t)
+static void acpi_write_dsdt(uint8_t *t, const uint8_t *aml, size_t len)
 {
-    acpi_header(t, "DSDT", DSDT_LEN, 2); /* revision 2: 64-bit integers */
-    memcpy(t + HDR_LEN, dsdt_aml, sizeof(dsdt_aml));
+    /* revision 2: 64-bit integers */
+    acpi_header(t, "DSDT", (uint32_t)(HDR_LEN + len), 2);
+    memcpy(t + HDR_LEN, aml, len);
     acpi_finish(t);
 }
 
@@ -363,8 +508,11 @@ static void acpi_write_madt(uint8_t *t, unsigned ncpus)
 }
 
 int acpi_write_tables(struct guest_mem *mem, unsigned ncpus,
+                      const struct pc_mmio_dev *mmio, unsigned nmmio,
                       uint64_t *rsdp_addr)
 {
+    uint8_t aml_buf[ACPI_DSDT_MAX];
+    struct aml aml = {aml_buf, 0, sizeof(aml_buf)};
     struct acpi_layout l;
     uint8_t *area;
 
@@ -375,7 +523,13 @@ int acpi_write_tables(struct guest_mem *mem, unsigned ncpus,
                        "ACPI tables: %u vCPUs, but xAPIC IDs allow "
                        "at most %u",
                        ncpus, ACPI_MAX_CPUS);
-    acpi_plan(&l, ncpus);
+    aml_dsdt(&aml, mmio, nmmio);
+    if (aml.len > aml.cap)
+        return err_set(ERANGE,
+                       "ACPI tables: the DSDT for %u MMIO devices "
+                       "needs %zu bytes, more than %zu",
+                       nmmio, aml.len, aml.cap);
+    acpi_plan(&l, ncpus, aml.len);
     if (l.end > ARCH_ACPI_END)
         return err_set(ERANGE,
                        "ACPI tables for %u vCPUs need %llu bytes, "
@@ -387,7 +541,7 @@ int acpi_write_tables(struct guest_mem *mem, unsigned ncpus,
         return err_set(ERANGE, "ACPI tables: %#llx-%#llx is not guest RAM",
                        ARCH_ACPI_ADDR, ARCH_ACPI_END - 1);
     memset(area, 0, ARCH_ACPI_END - ARCH_ACPI_ADDR);
-    acpi_write_dsdt(area + (l.dsdt - ARCH_ACPI_ADDR));
+    acpi_write_dsdt(area + (l.dsdt - ARCH_ACPI_ADDR), aml_buf, aml.len);
     acpi_write_fadt(area + (l.fadt - ARCH_ACPI_ADDR), l.dsdt);
     acpi_write_madt(area + (l.madt - ARCH_ACPI_ADDR), ncpus);
     acpi_write_xsdt(area + (l.xsdt - ARCH_ACPI_ADDR), l.fadt, l.madt);

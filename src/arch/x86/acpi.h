@@ -21,11 +21,14 @@
  * 0xe0000-0xfffff finds it, then an XSDT listing a hardware-reduced FADT
  * (with its DSDT holding \_S5) and a MADT with one local APIC per vCPU
  * (APIC ID = processor UID = index), the IOAPIC (ID ncpus) and the ISA
- * overrides. *rsdp_addr gets the RSDP's address (for the Linux boot
+ * overrides. The DSDT describes COM1, the RTC and each of the nmmio
+ * virtio-mmio devices mmio (LNRO0005, its window and its GSI, edge,
+ * active high). *rsdp_addr gets the RSDP's address (for the Linux boot
  * protocol's acpi_rsdp_addr). 0, -EINVAL for no vCPU, -ERANGE when the
  * vCPUs or tables don't fit or the area is not RAM.
  */
 int acpi_write_tables(struct guest_mem *mem, unsigned ncpus,
+                      const struct pc_mmio_dev *mmio, unsigned nmmio,
                       uint64_t *rsdp_addr);
 
 #endif

@@ -20,8 +20,13 @@
 #define MPC_ENTRY_LEN 8 /* every other entry type */
 #define MPC_NIRQ 15     /* ISA IRQs 0-15 but the cascade, 2 */
 #define MPC_NLINT 2
-#define MPC_LEN(n)                                                             \
-    (MPC_HDR_LEN + (n)*MPC_CPU_LEN + (2 + MPC_NIRQ + MPC_NLINT) * MPC_ENTRY_LEN)
+#define MPC_LEN(n, nmmio)                                                      \
+    (MPC_HDR_LEN + (n)*MPC_CPU_LEN +                                           \
+     (2 + MPC_NIRQ + (nmmio) + MPC_NLINT) * MPC_ENTRY_LEN)
+/* KVM's IOAPIC: pins 0-23. */
+#define MP_IOAPIC_PINS 24
+/* INTI flags: polarity bits 1:0 (1: active high), trigger 3:2 (1: edge). */
+#define MP_EDGE_HIGH 0x5
 
 #define MP_SPEC_REV 4          /* version 1.4 */
 #define MP_APIC_VERSION 0x14   /* what KVM's local APIC reports */
@@ -65,12 +70,13 @@ static uint8_t *mp_cpu(uint8_t *e, unsigned id)
 
 /* An I/O (type 3) or local (type 4) interrupt assignment, flags 0:
  * polarity and trigger conform to the bus (ISA: edge, active high). */
-static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind, uint8_t src_irq,
-                        uint8_t dst_id, uint8_t dst_pin)
+static uint8_t *mp_intr_flags(uint8_t *e, uint8_t type, uint8_t kind,
+                              uint16_t flags, uint8_t src_irq, uint8_t dst_id,
+                              uint8_t dst_pin)
 {
     e[0] = type;
     e[1] = kind;
-    le_put(e + 2, 2, 0);
+    le_put(e + 2, 2, flags);
     e[4] = MP_ISA_BUS;
     e[5] = src_irq;
     e[6] = dst_id;
@@ -78,8 +84,15 @@ static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind, uint8_t src_irq,
     return e + MPC_ENTRY_LEN;
 }
 
+static uint8_t *mp_intr(uint8_t *e, uint8_t type, uint8_t kind, uint8_t src_irq,
+                        uint8_t dst_id, uint8_t dst_pin)
+{
+    return mp_intr_flags(e, type, kind, 0, src_irq, dst_id, dst_pin);
+}
+
 /* The config table's entries; returns how many. */
-static unsigned mp_entries(uint8_t *e, unsigned ncpus)
+static unsigned mp_entries(uint8_t *e, unsigned ncpus,
+                           const struct pc_mmio_dev *mmio, unsigned nmmio)
 {
     uint8_t ioapic = (uint8_t)ncpus;
     unsigned n = 0;
@@ -104,22 +117,30 @@ static unsigned mp_entries(uint8_t *e, unsigned ncpus)
         e = mp_intr(e, MP_IOINTR, MP_INT, irq, ioapic, irq ? irq : 2);
         n++;
     }
+    /* An MMIO device's GSI past the ISA range: without a route Linux
+     * (acpi=off) has no IRQ for the pin virtio_mmio.device= names. Said
+     * to be on the ISA bus, as Firecracker's table does, but edge and
+     * active high explicitly. */
+    for (unsigned i = 0; i < nmmio; i++, n++)
+        e = mp_intr_flags(e, MP_IOINTR, MP_INT, MP_EDGE_HIGH,
+                          (uint8_t)mmio[i].gsi, ioapic, (uint8_t)mmio[i].gsi);
     /* Virtual wire mode: the 8259 on LINT0, NMI on LINT1, every CPU. */
     e = mp_intr(e, MP_LINTR, MP_EXTINT, 0, 0xff, 0);
     mp_intr(e, MP_LINTR, MP_NMI, 0, 0xff, 1);
     return n + MPC_NLINT;
 }
 
-static void mp_write_config(uint8_t *t, unsigned ncpus)
+static void mp_write_config(uint8_t *t, unsigned ncpus,
+                            const struct pc_mmio_dev *mmio, unsigned nmmio)
 {
-    unsigned len = MPC_LEN(ncpus);
+    unsigned len = MPC_LEN(ncpus, nmmio);
 
     memcpy(t, "PCMP", 4);
     le_put(t + 4, 2, len);
     t[6] = MP_SPEC_REV;
     memcpy(t + 8, "KVMRUN  ", 8);       /* OEM ID */
     memcpy(t + 16, "KVMRUN      ", 12); /* product ID */
-    le_put(t + 34, 2, mp_entries(t + MPC_HDR_LEN, ncpus));
+    le_put(t + 34, 2, mp_entries(t + MPC_HDR_LEN, ncpus, mmio, nmmio));
     le_put(t + 36, 4, ARCH_LAPIC_ADDR);
     mp_checksum(t, len, 7);
 }
@@ -135,7 +156,8 @@ static void mp_write_floating(uint8_t *f, uint64_t config)
     mp_checksum(f, MPF_LEN, 10);
 }
 
-int mptable_write(struct guest_mem *mem, unsigned ncpus)
+int mptable_write(struct guest_mem *mem, unsigned ncpus,
+                  const struct pc_mmio_dev *mmio, unsigned nmmio)
 {
     const uint64_t size = ARCH_MPTABLE_END - ARCH_MPTABLE_ADDR;
     uint8_t *area;
@@ -147,7 +169,13 @@ int mptable_write(struct guest_mem *mem, unsigned ncpus)
                        "MP table: %u vCPUs, but APIC IDs allow at "
                        "most %u",
                        ncpus, MPTABLE_MAX_CPUS);
-    if (MPF_LEN + MPC_LEN((uint64_t)ncpus) > size)
+    for (unsigned i = 0; i < nmmio; i++)
+        if (mmio[i].gsi < 16 || mmio[i].gsi >= MP_IOAPIC_PINS)
+            return err_set(EINVAL,
+                           "MP table: GSI %u is not an IOAPIC pin "
+                           "past the ISA IRQs (16-%u)",
+                           mmio[i].gsi, MP_IOAPIC_PINS - 1);
+    if (MPF_LEN + MPC_LEN((uint64_t)ncpus, nmmio) > size)
         return err_set(ERANGE,
                        "MP table for %u vCPUs does not fit in "
                        "%llu bytes",
@@ -157,7 +185,7 @@ int mptable_write(struct guest_mem *mem, unsigned ncpus)
         return err_set(ERANGE, "MP table: %#llx-%#llx is not guest RAM",
                        ARCH_MPTABLE_ADDR, ARCH_MPTABLE_END - 1);
     memset(area, 0, size);
-    mp_write_config(area + MPF_LEN, ncpus);
+    mp_write_config(area + MPF_LEN, ncpus, mmio, nmmio);
     mp_write_floating(area, ARCH_MPTABLE_ADDR + MPF_LEN);
     return 0;
 }

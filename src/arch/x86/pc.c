@@ -10,6 +10,8 @@
 #include "dev/rtc.h"
 #include "dev/serial.h"
 #include "machine.h"
+#include "virtio/blk_dev.h"
+#include "virtio/rng.h"
 
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
 /* A test-only device (tests/devices/dummy.c): tests/kvm/dummy_device. */
@@ -30,6 +32,10 @@ const struct machine_line machine_table[] = {
     {&absent_dev, PC_COM2_PORT, 0, "no COM2"},
     {&absent_dev, PC_COM3_PORT, 0, "no COM3"},
     {&absent_dev, PC_COM4_PORT, 0, "no COM4"},
+    /* virtio-mmio devices: an MMIO slot each, in this order (docs/virtio.md).
+     */
+    {&virtio_blk_dev, 0, 0, NULL},
+    {&virtio_rng_dev, 0, 0, NULL},
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
     {&dummy_dev, 0, 0, NULL},
 #endif

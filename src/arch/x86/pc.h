@@ -3,6 +3,8 @@
 #ifndef KVMRUN_PC_H
 #define KVMRUN_PC_H
 
+#include <stdint.h>
+
 #include "kvmrun.h"
 
 /* Ports (what Linux and firmware expect of a PC, and QEMU's choices for
@@ -36,5 +38,12 @@
 #define PC_MMIO_SLOT_SIZE 0x1000ULL
 #define PC_MMIO_SLOTS 8
 #define PC_MMIO_SLOT_GSI 16
+
+/* A device in an MMIO slot, as the guest's tables describe it (ACPI's
+ * LNRO0005 devices, the MP table's routes, virtio_mmio.device=). */
+struct pc_mmio_dev {
+    uint64_t base; /* its PC_MMIO_SLOT_SIZE window */
+    unsigned gsi;
+};
 
 #endif
