@@ -232,7 +232,7 @@ static void report_paused(struct kvmrun_vm *vm)
         kvmrun_vcpu_dump_regs(v, regs, sizeof(regs));
         fprintf(stderr, "%s\n", regs);
     }
-    char uart[256];
+    char uart[640]; /* the UART, and a virtio console */
 
     kvmrun_vm_describe_serial(vm, uart, sizeof(uart));
     fprintf(stderr, "kvmrun: %s\n", uart);
@@ -524,6 +524,7 @@ static int run(const struct options *o, int sfd)
     cfg.mem_size = o->mem_size;
     cfg.ncpus = o->ncpus;
     cfg.irqchip = o->irqchip;
+    cfg.console = o->console;
     cfg.log = log_stderr;
     cfg.disks = o->disks;
     cfg.ndisks = o->ndisks;

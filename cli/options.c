@@ -59,6 +59,12 @@ static const char usage_text[] =
     "                      & 0xf000, IP = ADDR & 0xffff\n"
     "      --serial FILE   write the serial port's output to FILE "
     "(default: stdout)\n"
+    "      --console DEV   the console on stdin and stdout: serial (the "
+    "UART, the\n"
+    "                      guest's ttyS0; default) or virtio (a virtio "
+    "console, hvc0:\n"
+    "                      Linux gets console=hvc0; the UART's output "
+    "still shows)\n"
     "      --disk PATH[,ro][,serial=ID][,cache=none|writeback]"
     "[,engine=io_uring|sync]\n"
     "                      a virtio-blk disk on the raw image PATH (a "
@@ -151,6 +157,9 @@ static const char usage_text[] =
     "the keys,\n"
     "Ctrl-A Ctrl-A sends Ctrl-A. The 16550 raises IRQ 4 when the guest "
     "enables it.\n"
+    "With --console virtio, stdin goes to a virtio console (hvc0, a "
+    "virtio-mmio\n"
+    "device) instead, with the same keys; its output goes to stdout.\n"
     "\n"
     "Signals: SIGUSR1 stops the VM (status 0); SIGINT, SIGTERM and SIGHUP\n"
     "stop it with status 128 + the signal number; SIGUSR2 pauses every "
@@ -185,6 +194,7 @@ enum {
     OPT_LOAD = 256,
     OPT_ENTRY,
     OPT_SERIAL,
+    OPT_CONSOLE,
     OPT_NO_IRQCHIP,
     OPT_PIDFILE,
     OPT_CHECK_KVM,
@@ -211,6 +221,7 @@ static const struct option long_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"entry", required_argument, NULL, OPT_ENTRY},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"console", required_argument, NULL, OPT_CONSOLE},
     {"no-irqchip", no_argument, NULL, OPT_NO_IRQCHIP},
     {"pidfile", required_argument, NULL, OPT_PIDFILE},
     {"api", required_argument, NULL, OPT_API},
@@ -308,7 +319,6 @@ static const struct options_foreign foreign_options[] = {
     {"--root-drive", "firectl", OPTIONS_DISK},
     {"-p", "kvmtool", OPTIONS_APPEND},
     {"--params", "kvmtool", OPTIONS_APPEND},
-    {"--console", "kvmtool", OPTIONS_STDIO},
 };
 
 #define OPTIONS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -491,6 +501,23 @@ static int options_cpus(struct options *o, const char *arg)
     return options_bad("--cpus", why);
 }
 
+/* --console serial|virtio (kvmtool's spelling and values). */
+static int options_console(struct options *o, const char *arg)
+{
+    char why[96];
+
+    if (strcmp(arg, "serial") == 0) {
+        o->console = KVMRUN_CONSOLE_SERIAL;
+        return -1;
+    }
+    if (strcmp(arg, "virtio") == 0) {
+        o->console = KVMRUN_CONSOLE_VIRTIO;
+        return -1;
+    }
+    snprintf(why, sizeof(why), "'%s' is not serial or virtio", arg);
+    return options_bad("--console", why);
+}
+
 /* --disk: parsed here, the image opened (and checked) with the VM. */
 static int options_disk(struct options *o, const char *arg)
 {
@@ -552,6 +579,8 @@ static int options_one(int c, struct options *o)
     case OPT_SERIAL:
         o->serial = optarg;
         return -1;
+    case OPT_CONSOLE:
+        return options_console(o, optarg);
     case OPT_NO_IRQCHIP:
         o->irqchip = false;
         o->irqchip_set = true;

@@ -27,6 +27,7 @@ struct options {
     uint64_t entry;
     bool entry_set;
     const char *serial; /* NULL: stdout */
+    enum kvmrun_console console; /* --console: what stdin types into */
     const char *pidfile;
     const char *api; /* --api: the control socket's path */
     bool irqchip;

@@ -90,6 +90,12 @@ enum kvmrun_log_level {
 typedef void (*kvmrun_log_fn)(void *opaque, enum kvmrun_log_level level,
                               const char *line);
 
+/* Which device is the user's console: gets kvmrun_serial_input()'s bytes. */
+enum kvmrun_console {
+    KVMRUN_CONSOLE_SERIAL, /* the UART (COM1, the guest's ttyS0) */
+    KVMRUN_CONSOLE_VIRTIO, /* a virtio console (hvc0); the UART stays */
+};
+
 struct kvmrun_config {
     const char *kvm_device; /* path of the KVM device; NULL: /dev/kvm */
     uint64_t mem_size;      /* guest RAM in bytes, a multiple of 4 KiB,
@@ -107,10 +113,17 @@ struct kvmrun_config {
     const struct kvmrun_disk *disks;
     unsigned ndisks;
     int rng; /* 1: a virtio-rng device (the host's getrandom) */
+    /* KVMRUN_CONSOLE_VIRTIO adds a virtio console, whose output goes to
+     * console_fd (-1: nowhere) through a buffer as the UART's does; the
+     * UART keeps writing to serial_fd. Linux then defaults to
+     * console=hvc0. */
+    enum kvmrun_console console;
+    int console_fd;
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,
- * serial output to stdout, log to stderr, re-kicks every 10 ms. */
+ * serial output to stdout, log to stderr, re-kicks every 10 ms, the UART
+ * as the console (console_fd stdout, for a virtio console). */
 void kvmrun_config_init(struct kvmrun_config *cfg);
 
 /* How a VM ended: the reason first, then what was reported. */
@@ -229,8 +242,9 @@ void kvmrun_vm_destroy(struct kvmrun_vm *vm);
 
 /*
  * The UART's output is held in a 64 KiB buffer that a thread of the
- * library writes to serial_fd, so that no vCPU waits for its reader.
- * Waits until what the UART took before this call is written: as long as
+ * library writes to serial_fd, so that no vCPU waits for its reader (a
+ * virtio console's likewise, to console_fd). Waits until what the UART
+ * (and the virtio console) took before this call is written: as long as
  * the reader takes some of it at least every second, up to 2 s in all.
  * Returns 0, or -ETIMEDOUT with kvmrun_last_error() saying how many bytes
  * are still held (they stay, and are written if the reader comes back).
@@ -310,7 +324,8 @@ int kvmrun_load_multiboot_file(struct kvmrun_vm *vm, const char *path,
  * MADT) and MP table that describe every vCPU; fills *boot for long mode
  * with RSI = the zero page. The command line is append (NULL: empty) with
  * "console=ttyS0 " put first when none of its kernel parameters is a
- * console= (as kvmtool does: without one Linux prints nowhere).
+ * console= (as kvmtool does: without one Linux prints nowhere);
+ * "console=hvc0 " with KVMRUN_CONSOLE_VIRTIO.
  */
 int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
                            const char *append, const char *initrd_path,
@@ -363,7 +378,9 @@ int kvmrun_vm_start(struct kvmrun_vm *vm);
 
 /* Offers bytes to the UART's receiver (what a user types): returns how
  * many it took, as many as its 16-byte FIFO had room for; offer the rest
- * again later. Raises IRQ 4 when the guest enabled it. */
+ * again later. Raises IRQ 4 when the guest enabled it. With
+ * KVMRUN_CONSOLE_VIRTIO the virtio console takes them instead, as many as
+ * its 1 KiB input buffer holds, for the guest's receive buffers. */
 size_t kvmrun_serial_input(struct kvmrun_vm *vm, const void *buf, size_t len);
 
 /* A file descriptor that polls readable once the VM has ended. */
@@ -524,7 +541,8 @@ const char *kvmrun_gpr_name(unsigned i);
 const char *kvmrun_vcpu_state(struct kvmrun_vcpu *vcpu);
 
 /* One line on the UART: its registers, unread input, interrupt line (for
- * diagnosing a guest that waits for input). Returns snprintf's count. */
+ * diagnosing a guest that waits for input), and on the virtio console if
+ * there is one. Returns snprintf's count. */
 int kvmrun_vm_describe_serial(struct kvmrun_vm *vm, char *buf, size_t len);
 
 /* Host pointer to guest-physical [gpa, gpa + len) if it is all RAM, else

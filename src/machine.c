@@ -394,11 +394,14 @@ void machine_load(struct kvmrun_vm *vm, const struct snap_image *img)
     }
 }
 
-/* ---- The console: the first device that offers one ---- */
+/* ---- The console: the last device that offers one ---- */
 
+/* The UART, always there, comes first in the table; a virtio console,
+ * made only when the user chose it (--console virtio), after it. The
+ * user's console is the last: it takes what is typed. */
 static struct machine_dev *machine_console(struct kvmrun_vm *vm)
 {
-    for (unsigned i = 0; i < vm->machine.ndevs; i++)
+    for (unsigned i = vm->machine.ndevs; i-- > 0;)
         if (vm->machine.devs[i].desc->console)
             return &vm->machine.devs[i];
     return NULL;
@@ -411,18 +414,42 @@ size_t kvmrun_serial_input(struct kvmrun_vm *vm, const void *buf, size_t len)
     return d ? d->desc->console->input(d->state, buf, len) : 0;
 }
 
+/* Every console's output: the UART's still shows with a virtio console.
+ * The first failure is the one told. */
 int kvmrun_vm_flush_output(struct kvmrun_vm *vm)
 {
-    struct machine_dev *d = machine_console(vm);
+    char why[256] = "";
+    int r = 0, rd;
 
-    return d ? d->desc->console->flush(d->state) : 0;
+    for (unsigned i = 0; i < vm->machine.ndevs; i++) {
+        struct machine_dev *d = &vm->machine.devs[i];
+
+        if (!d->desc->console || (rd = d->desc->console->flush(d->state)) == 0)
+            continue;
+        if (r == 0)
+            snprintf(why, sizeof(why), "%s", kvmrun_last_error());
+        r = r ? r : rd;
+    }
+    return r ? err_set(-r, "%s", why) : 0;
 }
 
 int kvmrun_vm_describe_serial(struct kvmrun_vm *vm, char *buf, size_t len)
 {
-    struct machine_dev *d = machine_console(vm);
+    size_t n = 0;
 
-    if (d)
-        return d->desc->console->describe(d->state, buf, len);
-    return snprintf(buf, len, "no console device");
+    for (unsigned i = 0; i < vm->machine.ndevs; i++) {
+        struct machine_dev *d = &vm->machine.devs[i];
+        int k;
+
+        if (!d->desc->console)
+            continue;
+        if (n && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "; ");
+        k = d->desc->console->describe(d->state, n < len ? buf + n : NULL,
+                                       n < len ? len - n : 0);
+        n += k > 0 ? (size_t)k : 0;
+    }
+    if (n == 0)
+        return snprintf(buf, len, "no console device");
+    return (int)n;
 }

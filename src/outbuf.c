@@ -119,6 +119,31 @@ bool outbuf_put(struct outbuf *ob, uint8_t byte)
     return queued;
 }
 
+size_t outbuf_put_some(struct outbuf *ob, const uint8_t *data, size_t len)
+{
+    size_t n, off, first;
+    bool wake;
+
+    pthread_mutex_lock(&ob->lock);
+    if (outbuf_discarding(ob)) {
+        pthread_mutex_unlock(&ob->lock);
+        return len;
+    }
+    n = outbuf_free(ob) < len ? outbuf_free(ob) : len;
+    off = (size_t)(ob->head & (ob->size - 1));
+    first = ob->size - off < n ? ob->size - off : n;
+    memcpy(ob->buf + off, data, first);
+    memcpy(ob->buf, data + first, n - first);
+    ob->head += n;
+    wake = n && ob->idle;
+    if (wake)
+        ob->idle = false;
+    pthread_mutex_unlock(&ob->lock);
+    if (wake)
+        outbuf_wake(ob);
+    return n;
+}
+
 bool outbuf_room(struct outbuf *ob)
 {
     bool room;

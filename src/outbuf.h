@@ -93,6 +93,13 @@ void *outbuf_thread(void *ob);
  */
 bool outbuf_put(struct outbuf *ob, uint8_t byte);
 
+/*
+ * Queues as many of the len bytes at data as fit; never blocks and never
+ * drops: returns how many were taken (len when output is discarded), the
+ * rest being the caller's to offer again once outbuf_room() said so.
+ */
+size_t outbuf_put_some(struct outbuf *ob, const uint8_t *data, size_t len);
+
 /* True while at least `low` bytes are free (or output is discarded);
  * false arms client.room, called once when there is room again. */
 bool outbuf_room(struct outbuf *ob);

@@ -26,6 +26,8 @@ void kvmrun_config_init(struct kvmrun_config *cfg)
     cfg->ncpus = 1;
     cfg->irqchip = 1;
     cfg->serial_fd = STDOUT_FILENO;
+    cfg->console = KVMRUN_CONSOLE_SERIAL;
+    cfg->console_fd = STDOUT_FILENO;
 }
 
 static int vm_check_config(const struct kvmrun_config *cfg)

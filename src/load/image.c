@@ -343,7 +343,13 @@ int kvmrun_load_linux_file(struct kvmrun_vm *vm, const char *path,
     if (fd < 0)
         return fd;
     extra = image_mmio_cmdline(vm, append);
-    cmdline = extra ? load_linux_cmdline(append, extra) : NULL;
+    cmdline = extra
+                  ? load_linux_cmdline(append,
+                                       vm->cfg.console == KVMRUN_CONSOLE_VIRTIO
+                                           ? LOAD_LINUX_CONSOLE_VIRTIO
+                                           : LOAD_LINUX_CONSOLE,
+                                       extra)
+                  : NULL;
     free(extra);
     if (!cmdline) {
         close(fd);

@@ -499,10 +499,11 @@ bool load_linux_cmdline_has(const char *cmdline, const char *word)
     return found;
 }
 
-char *load_linux_cmdline(const char *append, const char *extra)
+char *load_linux_cmdline(const char *append, const char *default_console,
+                         const char *extra)
 {
     const char *a = append ? append : "";
-    const char *head = LOAD_LINUX_CONSOLE;
+    const char *head = default_console;
     size_t k, len;
     bool console;
     char *s;

@@ -223,17 +223,21 @@ int load_linux(const struct load_ctx *ctx, const uint8_t *image, size_t len,
  * UART every VM has (as kvmtool does; without a console= the kernel
  * prints nowhere a user sees). */
 #define LOAD_LINUX_CONSOLE "console=ttyS0"
+/* ... and the virtio console's, when the user chose it. */
+#define LOAD_LINUX_CONSOLE_VIRTIO "console=hvc0"
 
 /*
  * The command line a Linux guest is given for the user's append (NULL:
  * none): append itself when one of the kernel's parameters (the words
  * before a "--", outside double quotes) is console=..., else
- * LOAD_LINUX_CONSOLE first, then append; extra (NULL or "": none), the
- * machine's own kernel parameters (virtio_mmio.device=...), goes after
- * append's and before a "--" (init's arguments). A malloc'd string, or
+ * default_console (LOAD_LINUX_CONSOLE, or _VIRTIO for the virtio
+ * console) first, then append; extra (NULL or "": none), the machine's
+ * own kernel parameters (virtio_mmio.device=...), goes after append's
+ * and before a "--" (init's arguments). A malloc'd string, or
  * NULL (out of memory).
  */
-char *load_linux_cmdline(const char *append, const char *extra);
+char *load_linux_cmdline(const char *append, const char *default_console,
+                         const char *extra);
 
 /* Whether word is one of the kernel's parameters in cmdline (NULL:
  * none), whole: "acpi=off". */

@@ -322,6 +322,15 @@ int vq_pop(struct vq *vq, struct vq_chain *chain)
     return 1;
 }
 
+int vq_unpop(struct vq *vq)
+{
+    if (!vq->ready || vq->last_avail_idx == vq->used_idx)
+        return err_set(EINVAL, "queue %u: giving back a chain not taken",
+                       vq->index);
+    vq->last_avail_idx--;
+    return 0;
+}
+
 /*
  * The element is written before used->idx, which is stored with release
  * order: it pairs with the driver's read barrier after it reads idx, so

@@ -103,6 +103,15 @@ int vq_start(struct vq *vq, const struct guest_mem *mem);
 int vq_pop(struct vq *vq, struct vq_chain *chain);
 
 /*
+ * Gives back the chain the last vq_pop() took, not yet pushed: the next
+ * pop walks it again (from the ring, checked again). For a device that
+ * cannot take a chain whole now (a console whose output buffer is full)
+ * and leaves it on the queue until it can. 0, or -EINVAL if every chain
+ * popped was pushed (a device bug).
+ */
+int vq_unpop(struct vq *vq);
+
+/*
  * Returns chain head to the driver with len bytes written, visible to the
  * driver (used->idx) at return. 0, or -EINVAL if head is not a descriptor
  * index or more chains would be returned than were popped (a device bug).

@@ -24,14 +24,14 @@ done
 # The root filesystem: busybox and the script its init runs.
 mkdir -p "$T/root/bin"
 cp /bin/busybox "$T/root/bin/busybox"
-ln -s busybox "$T/root/bin/sh"
+for a in sh cat mkdir dd md5sum sync; do ln -s busybox "$T/root/bin/$a"; done
 echo "made on the host" >"$T/root/from-host.txt"
 cat >"$T/root/check.sh" <<'CHECK'
 set -e
 [ "$(cat /from-host.txt)" = "made on the host" ] || { echo "VBLK-FAIL host file"; exit 1; }
 echo "written in the guest" >/guest.txt
 mkdir /dir
-dd if=/bin/busybox of=/dir/big bs=64k count=16 2>/dev/null
+dd if=/bin/busybox of=/dir/big bs=64k count=16
 md5sum /dir/big >/dir/big.md5
 sync
 CHECK
@@ -64,6 +64,7 @@ grep -q virtio_rng /sys/class/misc/hw_random/rng_current || fail "rng source"
 [ "$(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | wc -c)" = 64 ] ||
     fail "/dev/hwrng"
 echo "VBLK-RNG-OK"
+mkdir -p /tmp
 yes "acknowledged, flushed, kill -9" | head -c 4096 >/tmp/p
 dd if=/tmp/p of=/dev/vdb bs=4096 seek=256 count=1 conv=fsync 2>/dev/null ||
     fail "write to vdb"
@@ -107,3 +108,19 @@ want=$(debugfs -R "cat /dir/big.md5" "$T/root.img" 2>/dev/null | cut -d' ' -f1)
 yes "acknowledged, flushed, kill -9" | head -c 4096 >"$T/p"
 dd if="$T/raw.img" bs=4096 skip=256 count=1 2>/dev/null | cmp -s - "$T/p" ||
     fail "the flushed write is not in the image after kill -9"
+
+# acpi=off: the devices are on the kernel's command line instead of in
+# the DSDT (this kernel, without VIRTIO_MMIO_CMDLINE_DEVICES, only shows
+# them to /proc/cmdline); the guest reboots (no ACPI power-off).
+cat >"$T/cmdline.sh" <<'TEST'
+echo "CMDLINE: $(cat /proc/cmdline)"
+reboot -f
+TEST
+"$ROOT/tests/linux/addfiles" "$LINUX_I" "$T/initrd2" "$T/cmdline.sh:test.sh"
+run_kvmrun_bounded "${LINUX_TIMEOUT:-240}" -m 256M -k "$LINUX_K" \
+    -i "$T/initrd2" -a "console=ttyS0 quiet panic=-1 acpi=off -- x" \
+    --disk "$T/raw.img" --rng
+tr -d '\r' <"$OUT" >"$T/out2" && mv "$T/out2" "$OUT"
+expect_status 8
+grep -qx "CMDLINE: console=ttyS0 quiet panic=-1 acpi=off virtio_mmio.device=4K@0xfeb00000:16 virtio_mmio.device=4K@0xfeb01000:17 -- x" "$OUT" ||
+    fail "acpi=off: the command line does not name the two devices"

@@ -1016,7 +1016,7 @@ static void test_vmlinux_many_phdrs(void **state)
 /* expect_cmdline(APPEND, WANT): load_linux_cmdline(APPEND) is WANT. */
 static void expect_cmdline(const char *append, const char *want)
 {
-    char *s = load_linux_cmdline(append, NULL);
+    char *s = load_linux_cmdline(append, LOAD_LINUX_CONSOLE, NULL);
 
     assert_non_null(s);
     assert_string_equal(s, want);
@@ -1048,9 +1048,28 @@ static void test_default_console(void **state)
     expect_cmdline("--console=x", "console=ttyS0 --console=x");
 }
 
+/* With the virtio console (--console virtio) the default is hvc0; a
+ * console= of the user's still wins. */
+static void test_default_console_virtio(void **state)
+{
+    char *s;
+
+    (void)state;
+    s = load_linux_cmdline("quiet", LOAD_LINUX_CONSOLE_VIRTIO, NULL);
+    assert_string_equal(s, "console=hvc0 quiet");
+    free(s);
+    s = load_linux_cmdline(NULL, LOAD_LINUX_CONSOLE_VIRTIO, NULL);
+    assert_string_equal(s, "console=hvc0");
+    free(s);
+    s = load_linux_cmdline("console=ttyS0", LOAD_LINUX_CONSOLE_VIRTIO, NULL);
+    assert_string_equal(s, "console=ttyS0");
+    free(s);
+}
+
 static void expect_extra(const char *append, const char *want)
 {
-    char *s = load_linux_cmdline(append, "virtio_mmio.device=4K@0xfeb00000:16");
+    char *s = load_linux_cmdline(append, LOAD_LINUX_CONSOLE,
+                                 "virtio_mmio.device=4K@0xfeb00000:16");
 
     assert_non_null(s);
     assert_string_equal(s, want);
@@ -1103,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_vmlinux_overlaps),
         cmocka_unit_test(test_vmlinux_many_phdrs),
         cmocka_unit_test(test_default_console),
+        cmocka_unit_test(test_default_console_virtio),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
