@@ -42,7 +42,6 @@ bench-progs: $(BENCH_PROGS)
 bench: all bench-progs
 	@tests/linux/stage $(BUILD)/linux
 	@bench/blk --stage $(BUILD)
-	@bench/console --stage $(BUILD)
 	@SANDBOX=$(SANDBOX) \
 	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio)" \
 	    tests/on-kvm $(BUILD) bench/run $(BUILD)
