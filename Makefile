@@ -32,11 +32,10 @@ CPPFLAGS := -Iinclude -Isrc -MMD -MP
 LDFLAGS := -pthread $(SANFLAGS) $(EXTRA_LDFLAGS)
 # The control socket's JSON (src/control*.c); zlib's crc32 for snapshot
 # files (src/snapfile.c); liburing for the disks' io_uring engine
-# (src/blkio_uring.c), from liburing.a in every build: Debian 12's
-# liburing.so.2.3 does not export io_uring_register_restrictions() and
-# io_uring_enable_rings(), which the engine needs. Not libseccomp: the
-# seccomp filters are compiled at build time (see SECCOMP_GEN below).
-LDFLAGS += -ljansson -lz -l:liburing.a
+# (src/blkio_uring.c; the calls Debian 12's liburing.so lacks go through
+# the system call itself). Not libseccomp: the seccomp filters are
+# compiled at build time (see SECCOMP_GEN below).
+LDFLAGS += -ljansson -lz -luring
 # The kvmrun command is linked statically, like Firecracker and kvmtool:
 # no ld.so at start, and only the parts of libc it calls are resident
 # instead of libc.so's shared pages (1.2 MiB of it, with fault-around).

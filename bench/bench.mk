@@ -41,7 +41,9 @@ bench-progs: $(BENCH_PROGS)
 
 bench: all bench-progs
 	@tests/linux/stage $(BUILD)/linux
-	@SANDBOX=$(SANDBOX) SANDBOX_COPY="$$(bench/qemu-files)" \
+	@bench/blk --stage $(BUILD)
+	@SANDBOX=$(SANDBOX) \
+	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio)" \
 	    tests/on-kvm $(BUILD) bench/run $(BUILD)
 
 # bench/boot-soak: 100 Linux boots in a row with 1 and 2 vCPUs, each under

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
 #include <liburing.h>
 
 #include "blkio.h"
@@ -34,6 +36,20 @@ static const struct io_uring_restriction uring_rules[] = {
 };
 
 /*
+ * io_uring_register(2) itself: Debian 12's liburing.so.2.3 does not
+ * export io_uring_register_restrictions() nor io_uring_enable_rings()
+ * (only its static library has them), and kvmrun links the shared one
+ * like its other libraries. 0 or -errno, as liburing's calls return.
+ */
+static int uring_register(struct io_uring *ring, unsigned op, const void *arg,
+                          unsigned n)
+{
+    long r = syscall(__NR_io_uring_register, ring->ring_fd, op, arg, n);
+
+    return r < 0 ? -errno : (int)r;
+}
+
+/*
  * The ring starts disabled (IORING_SETUP_R_DISABLED, Linux 5.10) so that
  * its restrictions can be registered before anything runs; then its
  * eventfd, then it is enabled. Where any step fails, io_uring is not to
@@ -56,16 +72,15 @@ static int uring_open(struct blkio *e)
         return err_set(-r, "io_uring_setup: %s", strerror(-r));
     }
     step = "IORING_REGISTER_RESTRICTIONS";
-    r = io_uring_register_restrictions(
-        &u->ring, (struct io_uring_restriction *)uring_rules,
-        sizeof(uring_rules) / sizeof(uring_rules[0]));
+    r = uring_register(&u->ring, IORING_REGISTER_RESTRICTIONS, uring_rules,
+                       sizeof(uring_rules) / sizeof(uring_rules[0]));
     if (r == 0) {
         step = "IORING_REGISTER_EVENTFD";
         r = io_uring_register_eventfd(&u->ring, e->event_fd);
     }
     if (r == 0) {
         step = "IORING_REGISTER_ENABLE_RINGS";
-        r = io_uring_enable_rings(&u->ring);
+        r = uring_register(&u->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
     }
     if (r < 0) {
         io_uring_queue_exit(&u->ring);
