@@ -174,12 +174,37 @@ wait_bounded() {
         kill -USR2 "$PID"
         sleep 3
         kill -KILL "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
+        reap_bounded "$PID"
         eval "${WB_HANG:-:}"
         fail "$2: kvmrun still running after $1 s"
     fi
     wait "$PID"
     STATUS=$?
+}
+
+# reap_bounded PID: reaps a process sent SIGKILL, waiting at most 10 s:
+# one stuck in the kernel (uninterruptible, e.g. in a nested KVM_RUN) is
+# described (state, wait channel, kernel stacks) and left, so that the
+# test fails instead of hanging the suite.
+reap_bounded() {
+    rb_n=0
+    while [ -e "/proc/$1" ] && [ "$rb_n" -lt 100 ]; do
+        rb_state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+        [ "$rb_state" = Z ] && break
+        sleep 0.1
+        rb_n=$((rb_n + 1))
+    done
+    if [ -e "/proc/$1" ] && [ "$rb_state" != Z ]; then
+        echo "pid $1 survives SIGKILL (state $rb_state):"
+        for rb_t in /proc/"$1"/task/*; do
+            echo "  task $(cat "$rb_t/comm" 2>/dev/null):" \
+                "wchan $(cat "$rb_t/wchan" 2>/dev/null)"
+            sed 's/^/    /' "$rb_t/stack" 2>/dev/null | head -n 12
+        done
+        return 1
+    fi
+    wait "$1" 2>/dev/null
+    return 0
 }
 
 # linux_wait: waits for the kvmrun linux_start started (at most
