@@ -355,6 +355,8 @@ FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
 FUZZ_SRCS_virtio_blk := src/virtio/blk_req.c src/virtio/virtqueue.c \
                         src/mem.c src/error.c
+FUZZ_SRCS_virtio_net := src/virtio/net_req.c src/virtio/virtqueue.c \
+                        src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
            $(wildcard tests/fuzz/fuzz_*.c))

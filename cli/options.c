@@ -75,6 +75,12 @@ static const char usage_text[] =
     "      --rng           a virtio-rng device (the guest's /dev/hwrng) fed by "
     "the\n"
     "                      host's getrandom()\n"
+    "      --net tap=IFNAME[,mac=MAC][,vhost=on|off]\n"
+    "                      a virtio-net device on the existing tap IFNAME "
+    "(ip tuntap\n"
+    "                      add dev IFNAME mode tap); repeat for more. mac: "
+    "the guest's\n"
+    "                      address (default: a random local one)\n"
     "      --no-irqchip    no in-kernel interrupt controller: every HLT "
     "exits to\n"
     "                      kvmrun, which re-enters the guest (as in the "
@@ -82,8 +88,8 @@ static const char usage_text[] =
     "      --restore FILE  continue the VM saved in snapshot FILE (its "
     "memory, vCPUs\n"
     "                      and devices: no IMAGE, --kernel, -m, -c; the "
-    "same --disk\n"
-    "                      and --rng options as when it was saved)\n"
+    "same --disk,\n"
+    "                      --rng and --net options as when it was saved)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE as the guest starts "
     "(a regular\n"
     "                      file or none; removed at exit); if it cannot, "
@@ -196,6 +202,7 @@ enum {
     OPT_NO_SECCOMP,
     OPT_DISK,
     OPT_RNG,
+    OPT_NET,
 };
 
 static const struct option long_options[] = {
@@ -219,6 +226,7 @@ static const struct option long_options[] = {
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"disk", required_argument, NULL, OPT_DISK},
     {"rng", no_argument, NULL, OPT_RNG},
+    {"net", required_argument, NULL, OPT_NET},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -491,6 +499,24 @@ static int options_cpus(struct options *o, const char *arg)
     return options_bad("--cpus", why);
 }
 
+/* --net: parsed here, the tap opened with the VM. */
+static int options_net(struct options *o, const char *arg)
+{
+    char why[160];
+
+    if (o->nnets == OPTIONS_MAX_NETS) {
+        snprintf(why, sizeof(why), "'%s': at most %u network devices", arg,
+                 OPTIONS_MAX_NETS);
+        return options_bad("--net", why);
+    }
+    if (kvmrun_net_parse(arg, &o->nets[o->nnets]) < 0) {
+        fprintf(stderr, "kvmrun: --net %s: %s\n", arg, kvmrun_last_error());
+        return STATUS_SETUP;
+    }
+    o->nnets++;
+    return -1;
+}
+
 /* --disk: parsed here, the image opened (and checked) with the VM. */
 static int options_disk(struct options *o, const char *arg)
 {
@@ -573,6 +599,8 @@ static int options_one(int c, struct options *o)
     case OPT_RNG:
         o->rng = true;
         return -1;
+    case OPT_NET:
+        return options_net(o, optarg);
     case 'v':
         o->verbose = true;
         return -1;
@@ -631,6 +659,7 @@ static int options_check_kvm_alone(const struct options *o)
                         : o->api        ? "--api"
                         : o->ndisks     ? "--disk"
                         : o->rng        ? "--rng"
+                        : o->nnets      ? "--net"
                                         : NULL;
 
     if (!o->check_kvm || !clash)

@@ -7,9 +7,12 @@
 
 #include "kvmrun.h"
 #include "kvmrun_disk.h"
+#include "kvmrun_net.h"
 
 /* --disk options at most: the machine has 8 MMIO slots. */
 #define OPTIONS_MAX_DISKS 8
+/* --net options at most: likewise. */
+#define OPTIONS_MAX_NETS 8
 
 struct options {
     const char *image;  /* NULL: the built-in demo guest */
@@ -38,7 +41,9 @@ struct options {
     bool seccomp;                                /* false: --no-seccomp */
     struct kvmrun_disk disks[OPTIONS_MAX_DISKS]; /* --disk, in order */
     unsigned ndisks;
-    bool rng; /* --rng */
+    bool rng;                                 /* --rng */
+    struct kvmrun_net nets[OPTIONS_MAX_NETS]; /* --net, in order */
+    unsigned nnets;
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */

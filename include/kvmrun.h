@@ -78,6 +78,7 @@ extern "C" {
 struct kvmrun_vm;
 struct kvmrun_vcpu;
 struct kvmrun_disk;
+struct kvmrun_net;
 
 enum kvmrun_log_level {
     KVMRUN_LOG_ERROR,
@@ -107,6 +108,10 @@ struct kvmrun_config {
     const struct kvmrun_disk *disks;
     unsigned ndisks;
     int rng; /* 1: a virtio-rng device (the host's getrandom) */
+    /* virtio-net devices on taps (kvmrun_net.h), in order (eth0, ...);
+     * the array must outlive the VM. */
+    const struct kvmrun_net *nets;
+    unsigned nnets;
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,

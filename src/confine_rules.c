@@ -31,6 +31,7 @@
 #include "confine_rules.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <sched.h>
 #include <stdio.h>
@@ -255,6 +256,14 @@ static const unsigned long confine_kvm_virtio_process[] = {
     KVM_IRQFD,
 };
 
+/* virtio-net (src/virtio/net.c): the tap's offloads follow the guest's
+ * features, set on the device's I/O thread at DRIVER_OK (and by a
+ * restore on the main thread). The tap itself is opened and attached
+ * before confinement; its frames are readv and writev. */
+static const unsigned long confine_tap[] = {
+    TUNSETOFFLOAD,
+};
+
 /* The VM's and KVM's fds: platform state for snapshots, capabilities,
  * the MSR list a snapshot saves. */
 static const unsigned long confine_kvm_vm[] = {
@@ -302,6 +311,7 @@ static const struct confine_ioctls confine_ioctl_groups[] = {
     CONFINE_IOCTLS("KVM virtio interrupts", CONFINE_PROCESS,
                    confine_kvm_virtio_process),
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
+    CONFINE_IOCTLS("tap offloads", CONFINE_PROCESS, confine_tap),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),
 #if CONFINE_SANITIZER

@@ -322,6 +322,18 @@ int vq_pop(struct vq *vq, struct vq_chain *chain)
     return 1;
 }
 
+/* The last n chains popped go back: the next pops take them again. */
+int vq_unpop(struct vq *vq, unsigned n)
+{
+    if (n > (uint16_t)(vq->last_avail_idx - vq->used_idx))
+        return err_set(EINVAL,
+                       "queue %u: giving back %u chains, more than are "
+                       "taken",
+                       vq->index, n);
+    vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+    return 0;
+}
+
 /*
  * The element is written before used->idx, which is stored with release
  * order: it pairs with the driver's read barrier after it reads idx, so

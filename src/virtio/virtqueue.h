@@ -103,6 +103,14 @@ int vq_start(struct vq *vq, const struct guest_mem *mem);
 int vq_pop(struct vq *vq, struct vq_chain *chain);
 
 /*
+ * Gives back the last n chains popped and not pushed (a device that took
+ * more buffers than a packet needed, or could not send one yet): the next
+ * pops return them again, so a snapshot finds them still available. 0,
+ * or -EINVAL if fewer than n are taken.
+ */
+int vq_unpop(struct vq *vq, unsigned n);
+
+/*
  * Returns chain head to the driver with len bytes written, visible to the
  * driver (used->idx) at return. 0, or -EINVAL if head is not a descriptor
  * index or more chains would be returned than were popped (a device bug).

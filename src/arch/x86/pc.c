@@ -11,6 +11,7 @@
 #include "dev/serial.h"
 #include "machine.h"
 #include "virtio/blk_dev.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
@@ -36,6 +37,7 @@ const struct machine_line machine_table[] = {
      */
     {&virtio_blk_dev, 0, 0, NULL},
     {&virtio_rng_dev, 0, 0, NULL},
+    {&virtio_net_dev, 0, 0, NULL},
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
     {&dummy_dev, 0, 0, NULL},
 #endif
