@@ -561,8 +561,41 @@ static int rest_events(struct kvmrun_vcpu *v, const struct snap_blob *b)
     return r < 0 ? r : 0;
 }
 
+/* IA32_TSC_DEADLINE (Intel SDM vol. 4); the uapi headers do not name
+ * MSRs. */
+#define SNAP_MSR_TSC_DEADLINE 0x6e0
+
+/*
+ * The TSC-deadline timer again, once the LAPIC is set: KVM ignores a
+ * deadline written while the LVT timer is not in TSC-deadline mode,
+ * which it is not before KVM_SET_LAPIC, so the deadline set with the
+ * other MSRs is lost and a tickless guest waits for a timer that never
+ * fires (seen: a restored Linux's `sleep 1` never returned). QEMU writes
+ * it last for the same reason.
+ */
+static int rest_tsc_deadline(struct kvmrun_vcpu *v, const struct snap_blob *b)
+{
+    uint32_t n = (uint32_t)(b->len / sizeof(struct kvm_msr_entry));
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e;
+    } req = {{.nmsrs = 1}, {0}};
+
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(&req.e, b->data + i * sizeof(req.e), sizeof(req.e));
+        if (req.e.index != SNAP_MSR_TSC_DEADLINE)
+            continue;
+        /* 0: this KVM refused it with the others already (logged). */
+        int r = KVM_VCPU_IOCTL(v->fd, v->index, KVM_SET_MSRS, &req);
+
+        return r < 0 ? r : 0;
+    }
+    return 0;
+}
+
 /* In the order KVM needs: special registers (APIC base, modes) before the
- * rest; the LAPIC after its base; events and run state last. */
+ * rest; the LAPIC after its base; the TSC deadline after the LAPIC;
+ * events and run state last. */
 static int rest_vcpu(struct kvmrun_vcpu *v, const struct snap_blob *s)
 {
     int r;
@@ -573,6 +606,7 @@ static int rest_vcpu(struct kvmrun_vcpu *v, const struct snap_blob *s)
         (r = rest_fpu(v, &s[SNAP_VCPU_XSAVE], &s[SNAP_VCPU_FPU])) ||
         (r = REST_SET(v, &s[SNAP_VCPU_XCRS], KVM_SET_XCRS)) ||
         (r = REST_SET(v, &s[SNAP_VCPU_LAPIC], KVM_SET_LAPIC)) ||
+        (r = rest_tsc_deadline(v, &s[SNAP_VCPU_MSRS])) ||
         (r = rest_events(v, &s[SNAP_VCPU_EVENTS])) ||
         (r = REST_SET(v, &s[SNAP_VCPU_MP_STATE], KVM_SET_MP_STATE)))
         return r;

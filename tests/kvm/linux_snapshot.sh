@@ -2,8 +2,9 @@
 # linux_snapshot.sh: a Linux guest saved through the control socket while
 # its shell waits at the serial console, then stopped; restored from the
 # file by a new kvmrun (kvmrun --restore), its shell runs a command typed
-# there, prints the result and powers off (status 0): registers, memory,
-# kvmclock, the irqchip and the UART all came back.
+# there (a sleep first), prints the result and powers off (status 0):
+# registers, memory, kvmclock, the irqchip, the LAPIC timer and the UART
+# all came back.
 . "$(dirname "$0")/../lib.sh"
 linux_setup
 
@@ -35,7 +36,9 @@ expect_status 0
 PID=$!
 exec 3>"$T/in2"
 sleep 1
-echo 'echo "restored: $((6 * 7))"; poweroff -f' >&3
+# sleep: the restored guest's timer fires (the TSC deadline is set again
+# after the LAPIC).
+echo 'sleep 1; echo "restored: $((6 * 7))"; poweroff -f' >&3
 wait_bounded 120 "the restored guest"
 exec 3>&-
 tr -d '\r' <"$OUT" >"$T/out2" && mv "$T/out2" "$OUT"
