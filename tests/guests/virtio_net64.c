@@ -14,6 +14,10 @@
  *    over several, num_buffers says how many.
  * Prints "virtio-net: ok" and powers off; a failed check exits through
  * debug-exit with its number (kvmrun's status (n << 1) | 1).
+ *
+ * Built with VNET_LOOP (virtio_net_loop64.c, for snapshots): after the
+ * first exchange, ARP exchanges forever, "virtio-net: round N" every 16,
+ * each round checking that the device's MAC is still the first one read.
  */
 #include "guestlib.h"
 
@@ -311,6 +315,15 @@ int guest_main(unsigned long vcpu, unsigned long ncpus)
     nbuf = arp_exchange(20);
     check(nbuf == 1, 27, "one buffer without MRG_RXBUF");
     g_printf("virtio-net: arp reply from 10.0.2.1\n");
+#ifdef VNET_LOOP
+    for (unsigned round = 1;; round++) {
+        for (unsigned i = 0; i < 6; i++)
+            check(rd8(VIRTIO_MMIO_CONFIG + i) == mac[i], 60, "the same MAC");
+        arp_exchange(61);
+        if (round % 16 == 0)
+            g_printf("virtio-net: round %u\n", round);
+    }
+#endif
 
     hostile_tx();
     nbuf = arp_exchange(30);

@@ -34,9 +34,15 @@ mkdir -p /tmp
 ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up || fail "ifconfig eth0"
 ping -c 3 -w 60 10.0.2.1 >/dev/null || fail "ping 10.0.2.1"
 echo "NET-PING-OK"
-nc -l -p 5000 >/tmp/h2g &
+# nc's stdin: a fifo held open and never written, so that it half-closes
+# only when the sender does (at EOF of /dev/null it would at once).
+mkfifo /tmp/hold
+nc -l -p 5000 </tmp/hold >/tmp/h2g &
+listener=\$!
+exec 3>/tmp/hold
 echo "NET-READY"
-wait \$! || fail "nc -l"
+wait \$listener || fail "nc -l"
+exec 3>&-
 echo "NET-H2G \$(md5sum </tmp/h2g | cut -d' ' -f1) \$(wc -c </tmp/h2g)"
 rm -f /tmp/h2g
 dd if=/dev/urandom of=/tmp/g2h bs=1M count=$MB 2>/dev/null
@@ -76,10 +82,15 @@ for cpus in 1 2; do
     wait_line NET-READY
     timeout 300 busybox nc 10.0.2.15 5000 <"$T/h2g" ||
         fail "$cpus vCPUs: sending to the guest"
-    timeout 300 busybox nc -l -p 5001 >"$T/g2h" &
+    # Its stdin held open, as the guest's listener's (test.sh).
+    rm -f "$T/hold"
+    mkfifo "$T/hold"
+    timeout 300 busybox nc -l -p 5001 <"$T/hold" >"$T/g2h" &
     LISTENER=$!
+    exec 3>"$T/hold"
     wait_line NET-G2H-SENT
     wait "$LISTENER" || fail "$cpus vCPUs: receiving from the guest"
+    exec 3>&-
     kill -KILL "$PID"
     wait "$PID"
     tr -d '\r' <"$OUT" >"$T/out2" && mv "$T/out2" "$OUT"
