@@ -44,6 +44,7 @@ struct options {
     bool rng;                                 /* --rng */
     struct kvmrun_net nets[OPTIONS_MAX_NETS]; /* --net, in order */
     unsigned nnets;
+    uint64_t vsock_cid; /* --vsock cid=N; 0: none */
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */

@@ -112,6 +112,9 @@ struct kvmrun_config {
      * the array must outlive the VM. */
     const struct kvmrun_net *nets;
     unsigned nnets;
+    /* A virtio-vsock device on the kernel's vhost-vsock with this CID
+     * (3 to 2^32 - 2); 0: none. */
+    uint64_t vsock_cid;
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,16 @@ static const unsigned long confine_tap[] = {
     TUNSETOFFLOAD,
 };
 
+/* vhost=on (src/virtio/net.c) and --vsock (src/virtio/vsock.c): the I/O
+ * thread hands the queues to vhost-net or vhost-vsock at the end of each pause
+ * (activate's, a restore's) and takes them back at each start of one. Owner,
+ * features offered and memory table are set before confinement. */
+static const unsigned long confine_vhost[] = {
+    VHOST_SET_FEATURES,   VHOST_SET_VRING_NUM,   VHOST_SET_VRING_ADDR,
+    VHOST_SET_VRING_BASE, VHOST_GET_VRING_BASE,  VHOST_SET_VRING_KICK,
+    VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND, VHOST_VSOCK_SET_RUNNING,
+};
+
 /* The VM's and KVM's fds: platform state for snapshots, capabilities,
  * the MSR list a snapshot saves. */
 static const unsigned long confine_kvm_vm[] = {
@@ -312,6 +323,7 @@ static const struct confine_ioctls confine_ioctl_groups[] = {
                    confine_kvm_virtio_process),
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
     CONFINE_IOCTLS("tap offloads", CONFINE_PROCESS, confine_tap),
+    CONFINE_IOCTLS("vhost-net", CONFINE_PROCESS, confine_vhost),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),
 #if CONFINE_SANITIZER

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -38,6 +39,7 @@
 #include "kvmrun_net.h"
 #include "virtio/device.h"
 #include "virtio/net_req.h"
+#include "virtio/vhost.h"
 
 #define VNET_RXQ 0
 #define VNET_TXQ 1
@@ -91,6 +93,11 @@ struct vnet {
     struct iovec tx_iov[VNET_SEGS];
     struct iovec tx_out[VNET_SEGS + 1];
     uint64_t tx_packets, tx_dropped, rx_packets, rx_dropped;
+    /* vhost=on: the kernel's vhost-net serves both queues; the I/O thread
+     * starts it after each pause (activate's too) and stops it at each. */
+    int vhost_fd;
+    uint64_t vhost_features; /* what /dev/vhost-net offers */
+    bool vhost_running;
 };
 
 /* The section: the tap it was on, the address the guest knows, counts. */
@@ -458,6 +465,78 @@ static unsigned vnet_inflight(void *opaque)
     return 0;
 }
 
+/* ---- vhost=on: the kernel's vhost-net ---- */
+
+static int vnet_vhost_ring(struct vnet *n, unsigned q, struct vq *vq)
+{
+    struct vhost_vring_file backend = {q, n->tap_fd};
+
+    if (vhost_ring_start(n->vhost_fd, n->tap, q, vq, n->kick_fd[q],
+                         n->v.irq_fd) < 0)
+        return -1;
+    if (ioctl(n->vhost_fd, VHOST_NET_SET_BACKEND, &backend) < 0) {
+        err_errno(errno, "%s: vhost: VHOST_NET_SET_BACKEND", n->tap);
+        return -1;
+    }
+    return 0;
+}
+
+/* The queues go to vhost as they stand (the kicks pending in the kick
+ * eventfds included: vhost looks at them at once). */
+static void vnet_vhost_start(struct vnet *n)
+{
+    if (n->vhost_running || !n->rxq || !n->txq || n->broken)
+        return;
+    vnet_sync_offload(n);
+    if (n->broken)
+        return;
+    n->vhost_running = true;
+    if (vhost_set_features(n->vhost_fd, n->tap,
+                           n->features & n->vhost_features) < 0 ||
+        vnet_vhost_ring(n, VNET_RXQ, n->rxq) < 0 ||
+        vnet_vhost_ring(n, VNET_TXQ, n->txq) < 0)
+        vnet_fail(n);
+}
+
+/* Stops vhost and takes the queues' state back, exact: a snapshot or a
+ * reset sees what vhost did. */
+static void vnet_vhost_stop(struct vnet *n)
+{
+    struct vq *vqs[2] = {n->rxq, n->txq};
+
+    if (!n->vhost_running)
+        return;
+    n->vhost_running = false;
+    for (unsigned q = 0; q < 2; q++) {
+        struct vhost_vring_file none = {q, -1};
+
+        if (ioctl(n->vhost_fd, VHOST_NET_SET_BACKEND, &none) < 0) {
+            err_errno(errno, "%s: vhost: VHOST_NET_SET_BACKEND", n->tap);
+            vnet_fail(n);
+        }
+        if (vhost_ring_stop(n->vhost_fd, n->tap, q, vqs[q]) < 0)
+            vnet_fail(n);
+    }
+}
+
+/* The I/O thread's client callbacks: every pause stops vhost (a paused
+ * VM has nothing in flight), its end starts it again. */
+static void vnet_quiesce(void *opaque)
+{
+    struct vnet *n = opaque;
+
+    if (n->vhost_fd >= 0)
+        vnet_vhost_stop(n);
+}
+
+static void vnet_resume(void *opaque)
+{
+    struct vnet *n = opaque;
+
+    if (n->vhost_fd >= 0)
+        vnet_vhost_start(n);
+}
+
 /* ---- The transport's callbacks (a vCPU thread, the transport's lock) ---- */
 
 static int vnet_activate(void *dev, uint64_t features, struct vq *const *vqs,
@@ -583,6 +662,10 @@ static void vnet_fini(struct vdev *v)
     if (n->client_registered)
         iothread_client_del(&v->io, n);
     n->client_registered = false;
+    if (n->vhost_fd >= 0)
+        close(n->vhost_fd); /* vhost lets go of the tap and the rings */
+    n->vhost_fd = -1;
+    n->vhost_running = false;
     if (n->out_fd >= 0)
         close(n->out_fd);
     if (n->tap_fd >= 0)
@@ -593,13 +676,16 @@ static void vnet_fini(struct vdev *v)
 static int vnet_register(struct vnet *n)
 {
     static iothread_fn *const fn[2] = {vnet_on_rx_kick, vnet_on_tx_kick};
-    struct iothread_client c = {n->v.name, NULL, vnet_inflight, NULL, n};
+    struct iothread_client c = {n->v.name, vnet_quiesce, vnet_inflight,
+                                vnet_resume, n};
     int rc;
 
     for (unsigned q = 0; q < 2; q++) {
         n->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (n->kick_fd[q] < 0)
             return err_errno(errno, "eventfd");
+        if (n->vhost_fd >= 0)
+            continue; /* vhost polls the kicks */
         rc = iothread_add(&n->v.io, n->kick_fd[q], IOTHREAD_WORK, fn[q], n);
         if (rc < 0)
             return rc;
@@ -623,6 +709,16 @@ static void vnet_pick_mac(struct vnet *n, const struct kvmrun_net *o)
     n->mac[0] = (uint8_t)((n->mac[0] & 0xfe) | 0x02);
 }
 
+/* The tap's name in vhost's messages: "tap0: /dev/vhost-net: ...". */
+static int vnet_vhost_open(struct vnet *n, const struct guest_mem *mem)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), "tap %s: vhost=on", n->tap);
+    return vhost_open("/dev/vhost-net", name, "vhost_net, or use vhost=off",
+                      mem, &n->vhost_features);
+}
+
 static int vnet_init(struct vdev *v, const struct dev_ctx *ctx)
 {
     struct vnet *n = (struct vnet *)v;
@@ -630,14 +726,12 @@ static int vnet_init(struct vdev *v, const struct dev_ctx *ctx)
     int rc;
 
     n->tap_fd = n->out_fd = n->kick_fd[0] = n->kick_fd[1] = -1;
+    n->vhost_fd = -1;
     snprintf(n->tap, sizeof(n->tap), "%s", o->tap);
-    if (o->vhost)
-        return err_set(ENOTSUP,
-                       "tap %s: vhost=on: vhost-net is not "
-                       "supported yet (use vhost=off)",
-                       n->tap);
     vnet_pick_mac(n, o);
-    if ((rc = vnet_open_tap(n)) < 0 || (rc = vnet_register(n)) < 0) {
+    if ((rc = vnet_open_tap(n)) < 0 ||
+        (o->vhost && (rc = n->vhost_fd = vnet_vhost_open(n, ctx->mem)) < 0) ||
+        (rc = vnet_register(n)) < 0) {
         vnet_fini(v);
         return rc;
     }
@@ -650,6 +744,7 @@ static int vnet_init(struct vdev *v, const struct dev_ctx *ctx)
         .queue_max = {VNET_QUEUE_SIZE, VNET_QUEUE_SIZE},
         .ops = &vnet_ops,
         .opaque = n,
+        .irq_direct = n->vhost_fd >= 0,
     };
     return 0;
 }

@@ -103,6 +103,13 @@ int vq_start(struct vq *vq, const struct guest_mem *mem);
 int vq_pop(struct vq *vq, struct vq_chain *chain);
 
 /*
+ * Another party (the kernel's vhost) served the queue from where this
+ * one stood: takes its next available index and the used index it left
+ * in the ring, so that pops, pushes and a snapshot go on from there.
+ */
+void vq_resync(struct vq *vq, uint16_t last_avail_idx);
+
+/*
  * Gives back the last n chains popped and not pushed (a device that took
  * more buffers than a packet needed, or could not send one yet): the next
  * pops return them again, so a snapshot finds them still available. 0,

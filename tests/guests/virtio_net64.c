@@ -29,6 +29,11 @@
 #define BASE 0xfeb00000u
 #define QSIZE 16
 #define SPINS 400000000u
+/* A receive wait: short, so that a request is sent again soon. The host
+ * drops the first replies while the tap's carrier comes up (the kernel's
+ * linkwatch activates the tap's queue up to a second after kvmrun
+ * attaches it). */
+#define RX_SPINS 20000000u
 #define BUF 2048
 #define SMALL 32
 
@@ -147,9 +152,9 @@ static void make_avail(unsigned q, struct ring *r, uint16_t head)
 
 /* Waits for the next used element of r: its index into the used ring,
  * or -1 after a bounded wait. */
-static int next_used(struct ring *r)
+static int next_used(struct ring *r, uint32_t spins)
 {
-    for (uint32_t i = 0; i < SPINS; i++) {
+    for (uint32_t i = 0; i < spins; i++) {
         if (*(volatile uint16_t *)&r->used.idx != r->last_used) {
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             return r->last_used++ % QSIZE;
@@ -183,7 +188,7 @@ static void send(const struct virtio_net_hdr_v1 *hdr, unsigned hlen,
     txr.desc[1].len = len;
     txr.desc[1].flags = 0;
     make_avail(1, &txr, 0);
-    check(next_used(&txr) >= 0, code, "transmit returned");
+    check(next_used(&txr, SPINS) >= 0, code, "transmit returned");
 }
 
 /* An ARP request for 10.0.2.1 from 10.0.2.15 at mac. */
@@ -215,7 +220,7 @@ static unsigned receive(uint8_t *out, unsigned *nbuf, uint8_t code)
     uint16_t num = 0;
 
     for (unsigned k = 0; k < want; k++) {
-        int u = next_used(&rxr);
+        int u = next_used(&rxr, k ? SPINS : RX_SPINS);
         uint32_t id, len;
 
         if (u < 0)
@@ -244,7 +249,7 @@ static unsigned arp_exchange(uint8_t code)
     static struct virtio_net_hdr_v1 hdr;
     static uint8_t frame[BUF];
 
-    for (unsigned tries = 0; tries < 20; tries++) {
+    for (unsigned tries = 0; tries < 100; tries++) {
         unsigned n = arp_request(txbuf), nbuf, len;
 
         fill(&hdr, 0, sizeof(hdr));

@@ -1,6 +1,7 @@
 #!/bin/sh
 # linux_virtio_net.sh: Debian's kernel with its virtio_net driver on a
-# --net tap device, with 1 and 2 vCPUs: the guest (10.0.2.15) and the
+# --net tap device, with 1 and 2 vCPUs, without and with vhost-net
+# (vhost=on: where /dev/vhost-net exists; the test VM loads vhost_net): the guest (10.0.2.15) and the
 # host's side of the tap (10.0.2.1) ping each other, then a TCP transfer
 # each way (busybox nc; NET_MB MiB, 16 by default) arrives with the
 # sender's md5. In a network namespace of its own inside the test VM
@@ -61,27 +62,34 @@ wait_line() {
         wl_n=$((wl_n + 1))
         [ "$wl_n" -le "$((${LINUX_TIMEOUT:-300} * 10))" ] || {
             kill -KILL "$PID"
-            fail "$cpus vCPUs: no $1 in ${LINUX_TIMEOUT:-300} s"
+            fail "vhost=$vhost, $cpus vCPUs: no $1 in ${LINUX_TIMEOUT:-300} s"
         }
-        kill -0 "$PID" 2>/dev/null || fail "$cpus vCPUs: kvmrun ended early"
+        kill -0 "$PID" 2>/dev/null || fail "vhost=$vhost, $cpus vCPUs: kvmrun ended early"
         sleep 0.1
     done
-    grep NET-FAIL "$OUT" && { kill -KILL "$PID"; fail "$cpus vCPUs: the guest's checks failed"; }
+    grep NET-FAIL "$OUT" && { kill -KILL "$PID"; fail "vhost=$vhost, $cpus vCPUs: the guest's checks failed"; }
     return 0
 }
 
-for cpus in 1 2; do
+runs="off:1 off:2"
+if [ -c /dev/vhost-net ]; then
+    runs="$runs on:1 on:2"
+elif [ "${KVMRUN_SANDBOX:-0}" = 1 ]; then
+    fail "no /dev/vhost-net in the test VM (tests/sandbox/run loads vhost_net)"
+fi
+for run in $runs; do
+    vhost=${run%:*} cpus=${run#*:}
     rm -f "$T/g2h"
     "$KVMRUN" -c "$cpus" -m 256M -k "$LINUX_K" -i "$T/initrd" \
         -a "console=ttyS0 quiet panic=-1" \
-        --net tap=kvmrunt0,mac=52:54:00:12:34:56 \
+        --net tap=kvmrunt0,mac=52:54:00:12:34:56,vhost=$vhost \
         </dev/null >"$OUT" 2>"$ERR" &
     PID=$!
     wait_line NET-PING-OK
-    busybox ping -c 3 -w 60 10.0.2.15 >/dev/null || fail "$cpus vCPUs: ping 10.0.2.15"
+    busybox ping -c 3 -w 60 10.0.2.15 >/dev/null || fail "vhost=$vhost, $cpus vCPUs: ping 10.0.2.15"
     wait_line NET-READY
     timeout 300 busybox nc 10.0.2.15 5000 <"$T/h2g" ||
-        fail "$cpus vCPUs: sending to the guest"
+        fail "vhost=$vhost, $cpus vCPUs: sending to the guest"
     # Its stdin held open, as the guest's listener's (test.sh).
     rm -f "$T/hold"
     mkfifo "$T/hold"
@@ -89,16 +97,16 @@ for cpus in 1 2; do
     LISTENER=$!
     exec 3>"$T/hold"
     wait_line NET-G2H-SENT
-    wait "$LISTENER" || fail "$cpus vCPUs: receiving from the guest"
+    wait "$LISTENER" || fail "vhost=$vhost, $cpus vCPUs: receiving from the guest"
     exec 3>&-
     kill -KILL "$PID"
     wait "$PID"
     tr -d '\r' <"$OUT" >"$T/out2" && mv "$T/out2" "$OUT"
     grep -qx "NET-H2G $h2g $((MB * 1048576))" "$OUT" ||
-        fail "$cpus vCPUs: host to guest: the guest's md5 or size differs (want $h2g)"
+        fail "vhost=$vhost, $cpus vCPUs: host to guest: the guest's md5 or size differs (want $h2g)"
     want=$(sed -n 's/^NET-G2H-MD5 //p' "$OUT")
     [ "$(md5sum <"$T/g2h" | cut -d' ' -f1)" = "$want" ] ||
-        fail "$cpus vCPUs: guest to host: the md5 differs from the guest's"
+        fail "vhost=$vhost, $cpus vCPUs: guest to host: the md5 differs from the guest's"
     [ -z "$(grep -v "^kvmrun: virtio-net.0: rx" "$ERR")" ] ||
-        fail "$cpus vCPUs: kvmrun reported errors"
+        fail "vhost=$vhost, $cpus vCPUs: kvmrun reported errors"
 done

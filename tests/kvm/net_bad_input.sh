@@ -47,8 +47,10 @@ refused "kvmrun: --net tap=kvmrunt0,vhost=maybe: vhost 'maybe': not on or off" \
     --net tap=kvmrunt0,vhost=maybe
 refused "kvmrun: --net tap=a-name-too-long-for-linux: tap 'a-name-too-long-for-linux': longer than 15 bytes (an interface name)" \
     --net tap=a-name-too-long-for-linux
-refused "kvmrun: virtio-net.0: tap kvmrunt0: vhost=on: vhost-net is not supported yet (use vhost=off)" \
-    --net tap=kvmrunt0,vhost=on
+if [ ! -e /dev/vhost-net ]; then
+    refused "kvmrun: virtio-net.0: tap kvmrunt0: vhost=on: /dev/vhost-net: No such file or directory (load vhost_net, or use vhost=off)" \
+        --net tap=kvmrunt0,vhost=on
+fi
 
 # A tap another kvmrun holds (its guest waits in hlt): refused, and the
 # first one goes on until stopped; then the tap is free.

@@ -13,6 +13,7 @@
 #include "virtio/blk_dev.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
 /* A test-only device (tests/devices/dummy.c): tests/kvm/dummy_device. */
@@ -38,6 +39,7 @@ const struct machine_line machine_table[] = {
     {&virtio_blk_dev, 0, 0, NULL},
     {&virtio_rng_dev, 0, 0, NULL},
     {&virtio_net_dev, 0, 0, NULL},
+    {&virtio_vsock_dev, 0, 0, NULL},
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
     {&dummy_dev, 0, 0, NULL},
 #endif
