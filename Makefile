@@ -236,6 +236,11 @@ $(BUILD)/tests/kvm/%: $(BUILD)/obj/tests/kvm/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
 
+# Both ends of the vsock test: static, since the guest's initramfs runs it.
+$(BUILD)/tests/kvm/vsock_tool: $(BUILD)/obj/tests/kvm/vsock_tool.o
+	@mkdir -p $(dir $@)
+	$(CC) -static -o $@ $^
+
 # The kick storm linked with a kick.c that breaks the protocol on purpose
 # (immediate_exit cleared after the drain): tests/kvm/kick_protocol_broken.sh
 # checks that the storm catches it.
