@@ -6,8 +6,6 @@
 #include <stdint.h>
 
 #include "kvmrun.h"
-#include "kvmrun_disk.h"
-#include "kvmrun_net.h"
 
 /* --disk options at most: the machine has 8 MMIO slots. */
 #define OPTIONS_MAX_DISKS 8

@@ -77,8 +77,67 @@ extern "C" {
 
 struct kvmrun_vm;
 struct kvmrun_vcpu;
-struct kvmrun_disk;
-struct kvmrun_net;
+
+/* Disks: a virtio-blk disk as a user names it (--disk), for cfg.disks.
+ * The serial (GET_ID) has at most 20 bytes, not NUL-terminated on the
+ * wire when it has 20. */
+#define KVMRUN_DISK_SERIAL_MAX 20
+#define KVMRUN_DISK_PATH_MAX 4096
+
+enum kvmrun_disk_cache {
+    KVMRUN_DISK_WRITEBACK, /* the host's page cache; guest flushes are
+                              fdatasync (QEMU's default) */
+    KVMRUN_DISK_NONE,      /* O_DIRECT: no host cache */
+};
+
+enum kvmrun_disk_engine {
+    KVMRUN_DISK_AUTO,     /* io_uring where it can be had, else sync */
+    KVMRUN_DISK_IO_URING, /* io_uring or an error */
+    KVMRUN_DISK_SYNC,     /* a pool of threads making the system calls */
+};
+
+struct kvmrun_disk {
+    char path[KVMRUN_DISK_PATH_MAX];
+    int ro; /* read-only: the guest sees VIRTIO_BLK_F_RO */
+    char serial[KVMRUN_DISK_SERIAL_MAX + 1]; /* "": none */
+    enum kvmrun_disk_cache cache;
+    enum kvmrun_disk_engine engine;
+};
+
+/*
+ * Parses PATH[,ro][,serial=ID][,cache=none|writeback]
+ * [,engine=io_uring|sync] into *disk (defaults: read-write, no serial,
+ * writeback, auto). A comma in PATH is written twice (",,"), as in
+ * QEMU. The serial is printable ASCII of at most 20 bytes. Returns 0, or
+ * -EINVAL with kvmrun_last_error() saying in one line what is wrong (an
+ * empty path, an unknown or repeated key, a bad value, a serial too
+ * long), without the option's name: the caller prefixes it.
+ */
+int kvmrun_disk_parse(const char *text, struct kvmrun_disk *disk);
+
+/* "writeback", "none"; "auto", "io_uring", "sync". */
+const char *kvmrun_disk_cache_name(enum kvmrun_disk_cache cache);
+const char *kvmrun_disk_engine_name(enum kvmrun_disk_engine engine);
+
+/* Network devices: a virtio-net device as a user names it (--net), for
+ * cfg.nets. A tap's name has at most 15 bytes (IFNAMSIZ with its NUL). */
+#define KVMRUN_NET_IFNAME_MAX 15
+
+struct kvmrun_net {
+    char tap[KVMRUN_NET_IFNAME_MAX + 1]; /* an existing tap device */
+    uint8_t mac[6];                      /* the guest's address */
+    int has_mac;                         /* 0: a random local one */
+    int vhost;                           /* 1: the kernel's vhost-net */
+};
+
+/*
+ * Parses tap=IFNAME[,mac=MAC][,vhost=on|off] into *net (defaults: a
+ * random locally administered MAC, vhost off). MAC is six hex bytes
+ * with colons, unicast and not all zeros. Returns 0, or -EINVAL with
+ * kvmrun_last_error() saying in one line what is wrong, without the
+ * option's name: the caller prefixes it.
+ */
+int kvmrun_net_parse(const char *text, struct kvmrun_net *net);
 
 enum kvmrun_log_level {
     KVMRUN_LOG_ERROR,
@@ -103,12 +162,12 @@ struct kvmrun_config {
     void *log_opaque;
     unsigned rekick_ms; /* re-kick a vCPU that has not acknowledged a
                            kick after this long; 0: 10 ms */
-    /* virtio-blk disks (kvmrun_disk.h), in the order the guest numbers
+    /* virtio-blk disks (struct kvmrun_disk), in the order the guest numbers
      * them (vda, vdb, ...); the array must outlive the VM. */
     const struct kvmrun_disk *disks;
     unsigned ndisks;
     int rng; /* 1: a virtio-rng device (the host's getrandom) */
-    /* virtio-net devices on taps (kvmrun_net.h), in order (eth0, ...);
+    /* virtio-net devices on taps (struct kvmrun_net), in order (eth0, ...);
      * the array must outlive the VM. */
     const struct kvmrun_net *nets;
     unsigned nnets;

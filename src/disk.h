@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kvmrun_disk.h"
+#include "kvmrun.h"
 
 struct disk {
     struct kvmrun_disk opt;

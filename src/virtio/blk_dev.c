@@ -11,7 +11,7 @@
 #include "disk.h"
 #include "error.h"
 #include "kvmrun.h"
-#include "kvmrun_disk.h"
+#include "kvmrun.h"
 #include "virtio/blk.h"
 #include "virtio/device.h"
 

@@ -36,7 +36,7 @@
 
 #include "error.h"
 #include "kvmrun.h"
-#include "kvmrun_net.h"
+#include "kvmrun.h"
 #include "virtio/device.h"
 #include "virtio/net_req.h"
 #include "virtio/vhost.h"

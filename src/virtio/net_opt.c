@@ -1,5 +1,5 @@
 /* net_opt.c: --net's text: tap=IFNAME[,mac=MAC][,vhost=on|off]. */
-#include "kvmrun_net.h"
+#include "kvmrun.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -15,7 +15,7 @@ mkfifo "$T/in1" "$T/in2"
 PID=$!
 exec 3>"$T/in1" # kvmrun's console stays open, and quiet
 i=0
-until grep -q '(kvmrun demo) # ' "$OUT"; do
+until grep -qF '(kvmrun demo) # ' "$OUT"; do
     i=$((i + 1))
     [ "$i" -le 2400 ] || { kill -KILL "$PID"; fail "no prompt in 240 s"; }
     kill -0 "$PID" 2>/dev/null || fail "kvmrun ended before the prompt"

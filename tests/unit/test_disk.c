@@ -21,7 +21,7 @@
 
 #include "disk.h"
 #include "kvmrun.h"
-#include "kvmrun_disk.h"
+#include "kvmrun.h"
 
 static struct kvmrun_disk parse_ok(const char *text)
 {

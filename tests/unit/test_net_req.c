@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "kvmrun.h"
-#include "kvmrun_net.h"
+#include "kvmrun.h"
 #include "virtio/net_req.h"
 
 #define CAP 8
