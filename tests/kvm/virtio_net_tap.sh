@@ -24,7 +24,9 @@ sysctl -qw net.ipv6.conf.kvmrunt0.disable_ipv6=1 2>/dev/null
 ip addr add 10.0.2.1/24 dev kvmrunt0 || fail "ip addr add"
 ip link set kvmrunt0 up || fail "ip link set up"
 
-run_kvmrun_bounded 30 -k "$GUESTS/virtio_net64.elf" \
+# A hang shows what the tap saw (the guest's frames and the replies).
+WB_HANG='grep kvmrunt0 /proc/net/dev; ip -s link show kvmrunt0'
+run_kvmrun_bounded 60 -k "$GUESTS/virtio_net64.elf" \
     --net tap=kvmrunt0,mac=52:54:00:12:34:56
 expect_status 0
 expect_stdout "virtio-net: mac 52:54:0:12:34:56
