@@ -86,7 +86,8 @@ for run in $runs; do
         </dev/null >"$OUT" 2>"$ERR" &
     PID=$!
     wait_line NET-PING-OK
-    busybox ping -c 3 -w 60 10.0.2.15 >/dev/null || fail "vhost=$vhost, $cpus vCPUs: ping 10.0.2.15"
+    busybox ping -c 3 -w 60 10.0.2.15 >/dev/null ||
+        fail "vhost=$vhost, $cpus vCPUs: ping 10.0.2.15 (the tap: $(grep kvmrunt0 /proc/net/dev))"
     wait_line NET-READY
     timeout 300 busybox nc 10.0.2.15 5000 <"$T/h2g" ||
         fail "vhost=$vhost, $cpus vCPUs: sending to the guest"
