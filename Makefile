@@ -235,6 +235,13 @@ $(BUILD)/tests/kvm/%: $(BUILD)/obj/tests/kvm/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS)
 
+# Both ends of the vsock test: static, since the guest's initramfs runs
+# it, and never sanitized (the runtimes are not there).
+$(BUILD)/tests/kvm/vsock_tool: tests/kvm/vsock_tool.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -static \
+	    -o $@ $<
+
 # The kick storm linked with a kick.c that breaks the protocol on purpose
 # (immediate_exit cleared after the drain): tests/kvm/kick_protocol_broken.sh
 # checks that the storm catches it.
@@ -354,6 +361,8 @@ FUZZ_SRCS_snapshot := src/snapfile.c src/error.c
 FUZZ_LIBS_snapshot := -lz
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/mem.c src/error.c
 FUZZ_SRCS_virtio_blk := src/virtio/blk_req.c src/virtio/virtqueue.c \
+                        src/mem.c src/error.c
+FUZZ_SRCS_virtio_net := src/virtio/net_req.c src/virtio/virtqueue.c \
                         src/mem.c src/error.c
 fuzz_srcs = $(or $(FUZZ_SRCS_$(1)),$(FUZZ_SRCS))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\

@@ -549,6 +549,9 @@ static int run(const struct options *o, int sfd)
     cfg.disks = o->disks;
     cfg.ndisks = o->ndisks;
     cfg.rng = o->rng;
+    cfg.nets = o->nets;
+    cfg.nnets = o->nnets;
+    cfg.vsock_cid = o->vsock_cid;
     if (dev && dev[0]) /* empty is unset, as for most variables */
         cfg.kvm_device = dev;
     if (!o->check_kvm && paths_open_serial(o->serial, &cfg.serial_fd) < 0)

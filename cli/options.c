@@ -1,9 +1,11 @@
 /* options.c: kvmrun's command line, parsed into a struct. */
 #include "options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvmrun.h"
@@ -81,6 +83,16 @@ static const char usage_text[] =
     "      --rng           a virtio-rng device (the guest's /dev/hwrng) fed by "
     "the\n"
     "                      host's getrandom()\n"
+    "      --net tap=IFNAME[,mac=MAC][,vhost=on|off]\n"
+    "                      a virtio-net device on the existing tap IFNAME "
+    "(ip tuntap\n"
+    "                      add dev IFNAME mode tap); repeat for more. mac: "
+    "the guest's\n"
+    "                      address (default: a random local one)\n"
+    "      --vsock cid=N   a virtio-vsock device on the kernel's "
+    "vhost-vsock: host\n"
+    "                      programs reach the guest with AF_VSOCK to CID N "
+    "(3 or more)\n"
     "      --no-irqchip    no in-kernel interrupt controller: every HLT "
     "exits to\n"
     "                      kvmrun, which re-enters the guest (as in the "
@@ -88,8 +100,9 @@ static const char usage_text[] =
     "      --restore FILE  continue the VM saved in snapshot FILE (its "
     "memory, vCPUs\n"
     "                      and devices: no IMAGE, --kernel, -m, -c; the "
-    "same --disk\n"
-    "                      and --rng options as when it was saved)\n"
+    "same --disk,\n"
+    "                      --rng, --net and --vsock options as when it was "
+    "saved)\n"
     "      --pidfile FILE  write kvmrun's pid to FILE as the guest starts "
     "(a regular\n"
     "                      file or none; removed at exit); if it cannot, "
@@ -212,6 +225,8 @@ enum {
     OPT_GDB_WAIT,
     OPT_DISK,
     OPT_RNG,
+    OPT_NET,
+    OPT_VSOCK,
 };
 
 static const struct option long_options[] = {
@@ -238,6 +253,8 @@ static const struct option long_options[] = {
     {"gdb-wait", no_argument, NULL, OPT_GDB_WAIT},
     {"disk", required_argument, NULL, OPT_DISK},
     {"rng", no_argument, NULL, OPT_RNG},
+    {"net", required_argument, NULL, OPT_NET},
+    {"vsock", required_argument, NULL, OPT_VSOCK},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -524,6 +541,52 @@ static int options_console(struct options *o, const char *arg)
     }
     snprintf(why, sizeof(why), "'%s' is not serial or virtio", arg);
     return options_bad("--console", why);
+/* --vsock cid=N: a guest's CID is 3 to 2^32 - 2 (0-2 are the
+ * hypervisor's, the local and the host's; 2^32 - 1 is VMADDR_CID_ANY). */
+static int options_vsock(struct options *o, const char *arg)
+{
+    char why[160], *end;
+    unsigned long long cid;
+
+    if (o->vsock_cid)
+        return options_bad("--vsock", "given twice (one vsock device)");
+    if (strncmp(arg, "cid=", 4) != 0) {
+        snprintf(why, sizeof(why), "'%s': not cid=N", arg);
+        return options_bad("--vsock", why);
+    }
+    errno = 0;
+    cid = strtoull(arg + 4, &end, 10);
+    if (!arg[4] || *end || errno || arg[4] == '-') {
+        snprintf(why, sizeof(why), "'%s': not a number", arg + 4);
+        return options_bad("--vsock", why);
+    }
+    if (cid < 3 || cid > 0xfffffffeULL) {
+        snprintf(why, sizeof(why),
+                 "cid %llu: a guest's is 3 to 4294967294 (0-2 are the "
+                 "hypervisor's, the local and the host's)",
+                 cid);
+        return options_bad("--vsock", why);
+    }
+    o->vsock_cid = cid;
+    return -1;
+}
+
+/* --net: parsed here, the tap opened with the VM. */
+static int options_net(struct options *o, const char *arg)
+{
+    char why[160];
+
+    if (o->nnets == OPTIONS_MAX_NETS) {
+        snprintf(why, sizeof(why), "'%s': at most %u network devices", arg,
+                 OPTIONS_MAX_NETS);
+        return options_bad("--net", why);
+    }
+    if (kvmrun_net_parse(arg, &o->nets[o->nnets]) < 0) {
+        fprintf(stderr, "kvmrun: --net %s: %s\n", arg, kvmrun_last_error());
+        return STATUS_SETUP;
+    }
+    o->nnets++;
+    return -1;
 }
 
 /* --disk: parsed here, the image opened (and checked) with the VM. */
@@ -616,6 +679,10 @@ static int options_one(int c, struct options *o)
     case OPT_RNG:
         o->rng = true;
         return -1;
+    case OPT_NET:
+        return options_net(o, optarg);
+    case OPT_VSOCK:
+        return options_vsock(o, optarg);
     case 'v':
         o->verbose = true;
         return -1;
@@ -675,6 +742,8 @@ static int options_check_kvm_alone(const struct options *o)
                         : o->gdb        ? "--gdb"
                         : o->ndisks     ? "--disk"
                         : o->rng        ? "--rng"
+                        : o->nnets      ? "--net"
+                        : o->vsock_cid  ? "--vsock"
                                         : NULL;
 
     if (!o->check_kvm || !clash)

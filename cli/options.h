@@ -6,10 +6,11 @@
 #include <stdint.h>
 
 #include "kvmrun.h"
-#include "kvmrun.h"
 
 /* --disk options at most: the machine has 8 MMIO slots. */
 #define OPTIONS_MAX_DISKS 8
+/* --net options at most: likewise. */
+#define OPTIONS_MAX_NETS 8
 
 struct options {
     const char *image;  /* NULL: the built-in demo guest */
@@ -41,7 +42,10 @@ struct options {
     bool seccomp;                                /* false: --no-seccomp */
     struct kvmrun_disk disks[OPTIONS_MAX_DISKS]; /* --disk, in order */
     unsigned ndisks;
-    bool rng; /* --rng */
+    bool rng;                                 /* --rng */
+    struct kvmrun_net nets[OPTIONS_MAX_NETS]; /* --net, in order */
+    unsigned nnets;
+    uint64_t vsock_cid; /* --vsock cid=N; 0: none */
 };
 
 /* Exit statuses of kvmrun itself (odd statuses are the guest's own). */

@@ -119,6 +119,26 @@ int kvmrun_disk_parse(const char *text, struct kvmrun_disk *disk);
 const char *kvmrun_disk_cache_name(enum kvmrun_disk_cache cache);
 const char *kvmrun_disk_engine_name(enum kvmrun_disk_engine engine);
 
+/* Network devices: a virtio-net device as a user names it (--net), for
+ * cfg.nets. A tap's name has at most 15 bytes (IFNAMSIZ with its NUL). */
+#define KVMRUN_NET_IFNAME_MAX 15
+
+struct kvmrun_net {
+    char tap[KVMRUN_NET_IFNAME_MAX + 1]; /* an existing tap device */
+    uint8_t mac[6];                      /* the guest's address */
+    int has_mac;                         /* 0: a random local one */
+    int vhost;                           /* 1: the kernel's vhost-net */
+};
+
+/*
+ * Parses tap=IFNAME[,mac=MAC][,vhost=on|off] into *net (defaults: a
+ * random locally administered MAC, vhost off). MAC is six hex bytes
+ * with colons, unicast and not all zeros. Returns 0, or -EINVAL with
+ * kvmrun_last_error() saying in one line what is wrong, without the
+ * option's name: the caller prefixes it.
+ */
+int kvmrun_net_parse(const char *text, struct kvmrun_net *net);
+
 enum kvmrun_log_level {
     KVMRUN_LOG_ERROR,
     KVMRUN_LOG_WARN,
@@ -159,6 +179,13 @@ struct kvmrun_config {
      * console=hvc0. */
     enum kvmrun_console console;
     int console_fd;
+    /* virtio-net devices on taps (struct kvmrun_net), in order (eth0, ...);
+     * the array must outlive the VM. */
+    const struct kvmrun_net *nets;
+    unsigned nnets;
+    /* A virtio-vsock device on the kernel's vhost-vsock with this CID
+     * (3 to 2^32 - 2); 0: none. */
+    uint64_t vsock_cid;
 };
 
 /* Fills *cfg with the defaults: /dev/kvm, 128 MiB, 1 vCPU, irqchip on,

@@ -31,7 +31,9 @@
 #include "confine_rules.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +263,24 @@ static const unsigned long confine_kvm_virtio_process[] = {
     KVM_IRQFD,
 };
 
+/* virtio-net (src/virtio/net.c): the tap's offloads follow the guest's
+ * features, set on the device's I/O thread at DRIVER_OK (and by a
+ * restore on the main thread). The tap itself is opened and attached
+ * before confinement; its frames are readv and writev. */
+static const unsigned long confine_tap[] = {
+    TUNSETOFFLOAD,
+};
+
+/* vhost=on (src/virtio/net.c) and --vsock (src/virtio/vsock.c): the I/O
+ * thread hands the queues to vhost-net or vhost-vsock at the end of each pause
+ * (activate's, a restore's) and takes them back at each start of one. Owner,
+ * features offered and memory table are set before confinement. */
+static const unsigned long confine_vhost[] = {
+    VHOST_SET_FEATURES,   VHOST_SET_VRING_NUM,   VHOST_SET_VRING_ADDR,
+    VHOST_SET_VRING_BASE, VHOST_GET_VRING_BASE,  VHOST_SET_VRING_KICK,
+    VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND, VHOST_VSOCK_SET_RUNNING,
+};
+
 /* The VM's and KVM's fds: platform state for snapshots, capabilities,
  * the MSR list a snapshot saves. */
 static const unsigned long confine_kvm_vm[] = {
@@ -309,6 +329,8 @@ static const struct confine_ioctls confine_ioctl_groups[] = {
                    confine_kvm_virtio_process),
     CONFINE_IOCTLS("KVM VM and system", CONFINE_PROCESS, confine_kvm_vm),
     CONFINE_IOCTLS("KVM debugging", CONFINE_PROCESS, confine_kvm_debug),
+    CONFINE_IOCTLS("tap offloads", CONFINE_PROCESS, confine_tap),
+    CONFINE_IOCTLS("vhost-net", CONFINE_PROCESS, confine_vhost),
     CONFINE_IOCTLS("terminal", CONFINE_PROCESS, confine_terminal),
     CONFINE_IOCTLS("terminal restore", CONFINE_VCPU, confine_terminal_restore),
 #if CONFINE_SANITIZER

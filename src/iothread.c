@@ -78,13 +78,19 @@ bool iothread_draining(const struct iothread *io)
     return io->state != IOTHREAD_RUNNING;
 }
 
-/* Arms (events EPOLLIN) or masks (none) the IOTHREAD_WORK handlers. The
+/* What a handler waits for: readable, or writable (IOTHREAD_OUT). */
+static uint32_t iothread_events(unsigned flags)
+{
+    return flags & IOTHREAD_OUT ? EPOLLOUT : EPOLLIN;
+}
+
+/* Arms (its events) or masks (none) the IOTHREAD_WORK handlers. The
  * thread's own, or under a barrier. */
 static void iothread_arm_work(struct iothread *io, bool on)
 {
     for (unsigned i = 0; i < IOTHREAD_MAX_HANDLERS; i++) {
         struct iothread_handler *h = &io->h[i];
-        struct epoll_event ev = {on ? EPOLLIN : 0,
+        struct epoll_event ev = {on ? iothread_events(h->flags) : 0,
                                  {.u64 = (uint64_t)h->gen << 32 | i}};
 
         if (h->fd >= 0 && h->flags & IOTHREAD_WORK)
@@ -315,7 +321,7 @@ static int iothread_find(const struct iothread *io, int fd)
 static int iothread_add_locked(struct iothread *io, int fd, unsigned flags,
                                iothread_fn *fn, void *opaque)
 {
-    struct epoll_event ev = {EPOLLIN, {0}};
+    struct epoll_event ev = {iothread_events(flags), {0}};
     int slot = iothread_find(io, fd);
     struct iothread_handler *h;
 

@@ -32,8 +32,10 @@
 
 /* Handler flags. */
 #define IOTHREAD_WORK 0x1u /* brings new requests: not run while draining */
+#define IOTHREAD_OUT 0x2u  /* run when fd is writable, not readable */
 
-/* Called on the I/O thread when fd is readable. It reads the fd itself. */
+/* Called on the I/O thread when fd is readable (or, with IOTHREAD_OUT,
+ * writable). It reads the fd itself. */
 typedef void iothread_fn(void *opaque);
 
 /*

@@ -115,7 +115,7 @@ static bool vcon_tx_one(struct vcon *c)
     while (!vcon_tx_copy(c, &ch)) {
         if (outbuf_room(&c->out))
             continue; /* drained meanwhile: no room call will come */
-        if (vq_unpop(c->vq[VCON_TXQ]) < 0)
+        if (vq_unpop(c->vq[VCON_TXQ], 1) < 0)
             vcon_broken(c, kvmrun_last_error());
         c->tx_blocked = true;
         c->tx_waits++;

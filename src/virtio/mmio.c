@@ -509,7 +509,10 @@ static uint32_t vmmio_read(struct vmmio *t, uint64_t off)
          * does not exist either. */
         return t->queue_sel < t->dev.nqueues && t->vq[t->queue_sel].ready;
     case VIRTIO_MMIO_INTERRUPT_STATUS:
-        return __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+        /* A kernel backend (vhost) raises the interrupt without us: the
+         * driver must look at its queues on every one. */
+        return __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST) |
+               (t->dev.irq_direct ? VIRTIO_MMIO_INT_VRING : 0);
     case VIRTIO_MMIO_STATUS:
         return vmmio_read_status(t);
     case VIRTIO_MMIO_CONFIG_GENERATION:

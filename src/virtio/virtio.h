@@ -2,6 +2,7 @@
 #ifndef KVMRUN_VIRTIO_H
 #define KVMRUN_VIRTIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "virtio/virtqueue.h"
@@ -50,6 +51,10 @@ struct virtio_dev {
     uint16_t queue_max[VIRTIO_MAX_QUEUES]; /* powers of two <= VQ_MAX_SIZE */
     const struct virtio_dev_ops *ops;
     void *opaque; /* the dev argument of every callback */
+    /* Used-buffer interrupts are written to the interrupt eventfd by
+     * another party (the kernel's vhost), not through
+     * vmmio_signal_used(): InterruptStatus always shows VRING. */
+    bool irq_direct;
 };
 
 #endif

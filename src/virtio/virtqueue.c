@@ -322,12 +322,25 @@ int vq_pop(struct vq *vq, struct vq_chain *chain)
     return 1;
 }
 
-int vq_unpop(struct vq *vq)
+void vq_resync(struct vq *vq, uint16_t last_avail_idx)
 {
-    if (!vq->ready || vq->last_avail_idx == vq->used_idx)
-        return err_set(EINVAL, "queue %u: giving back a chain not taken",
-                       vq->index);
-    vq->last_avail_idx--;
+    if (!vq->ready)
+        return;
+    vq->last_avail_idx = vq->avail_idx = last_avail_idx;
+    vq->used_idx = vq_load16(vq->used + offsetof(struct vring_used, idx),
+                             __ATOMIC_ACQUIRE);
+    vq->signalled_valid = false; /* the next check notifies */
+}
+
+/* The last n chains popped go back: the next pops take them again. */
+int vq_unpop(struct vq *vq, unsigned n)
+{
+    if (!vq->ready || n > (uint16_t)(vq->last_avail_idx - vq->used_idx))
+        return err_set(EINVAL,
+                       "queue %u: giving back %u chains, more than are "
+                       "taken",
+                       vq->index, n);
+    vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
     return 0;
 }
 

@@ -103,13 +103,19 @@ int vq_start(struct vq *vq, const struct guest_mem *mem);
 int vq_pop(struct vq *vq, struct vq_chain *chain);
 
 /*
- * Gives back the chain the last vq_pop() took, not yet pushed: the next
- * pop walks it again (from the ring, checked again). For a device that
- * cannot take a chain whole now (a console whose output buffer is full)
- * and leaves it on the queue until it can. 0, or -EINVAL if every chain
- * popped was pushed (a device bug).
+ * Another party (the kernel's vhost) served the queue from where this
+ * one stood: takes its next available index and the used index it left
+ * in the ring, so that pops, pushes and a snapshot go on from there.
  */
-int vq_unpop(struct vq *vq);
+void vq_resync(struct vq *vq, uint16_t last_avail_idx);
+
+/*
+ * Gives back the last n chains popped and not pushed (a device that took
+ * more buffers than a packet needed, or could not send one yet): the next
+ * pops return them again, so a snapshot finds them still available. 0,
+ * or -EINVAL if fewer than n are taken.
+ */
+int vq_unpop(struct vq *vq, unsigned n);
 
 /*
  * Returns chain head to the driver with len bytes written, visible to the

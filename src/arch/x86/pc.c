@@ -11,8 +11,10 @@
 #include "dev/serial.h"
 #include "machine.h"
 #include "virtio/blk_dev.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/console.h"
+#include "virtio/vsock.h"
 
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
 /* A test-only device (tests/devices/dummy.c): tests/kvm/dummy_device. */
@@ -38,6 +40,8 @@ const struct machine_line machine_table[] = {
     {&virtio_blk_dev, 0, 0, NULL},
     {&virtio_rng_dev, 0, 0, NULL},
     {&vcon_desc, 0, 0, NULL},
+    {&virtio_net_dev, 0, 0, NULL},
+    {&virtio_vsock_dev, 0, 0, NULL},
 #ifdef KVMRUN_TEST_DUMMY_DEVICE
     {&dummy_dev, 0, 0, NULL},
 #endif
