@@ -541,6 +541,8 @@ static int options_console(struct options *o, const char *arg)
     }
     snprintf(why, sizeof(why), "'%s' is not serial or virtio", arg);
     return options_bad("--console", why);
+}
+
 /* --vsock cid=N: a guest's CID is 3 to 2^32 - 2 (0-2 are the
  * hypervisor's, the local and the host's; 2^32 - 1 is VMADDR_CID_ANY). */
 static int options_vsock(struct options *o, const char *arg)
