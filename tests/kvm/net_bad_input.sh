@@ -13,6 +13,10 @@ if [ -z "${KVMRUN_NETNS:-}" ]; then
     KVMRUN_NETNS=1 exec unshare -n sh "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
+# iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
+# these run natively.
+ip -V 2>/dev/null | grep -q iproute2 ||
+    { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
 
 refused() {
     want=$1
