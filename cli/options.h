@@ -27,7 +27,7 @@ struct options {
     enum kvmrun_mode mode;
     uint64_t entry;
     bool entry_set;
-    const char *serial; /* NULL: stdout */
+    const char *serial;          /* NULL: stdout */
     enum kvmrun_console console; /* --console: what stdin types into */
     const char *pidfile;
     const char *api; /* --api: the control socket's path */

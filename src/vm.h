@@ -52,7 +52,7 @@ struct kvmrun_vm {
     bool booted;       /* kvmrun_boot() or a restore set the vCPUs up to start:
                           without it kvmrun_vm_start() refuses (a vCPU at the
                           reset vector of empty RAM ends in an internal error) */
-    uint64_t start_ns;              /* clock_now_ns() at kvmrun_vm_start() */
+    uint64_t start_ns; /* clock_now_ns() at kvmrun_vm_start() */
     struct sock_fprog *vcpu_filter; /* confine.c: NULL unless confined */
     struct kvmrun_gdb *gdb;         /* gdbstub.c: NULL without --gdb */
 };
