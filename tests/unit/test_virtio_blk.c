@@ -34,6 +34,7 @@
 #include "mem.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "vmmio_driver.h"
 #include "vring_driver.h"
 
 #define RAM (32ULL << 20)
@@ -90,20 +91,12 @@ static void m_report(void *machine, const char *line)
 
 static void wr(struct fx *fx, uint64_t off, uint32_t v)
 {
-    uint8_t d[4];
-    struct bus_access a = {off, d, 4, true, 0};
-
-    le_put(d, 4, v);
-    vmmio_access(&fx->t, &a);
+    vmdrv_wr(&fx->t, off, v);
 }
 
 static uint32_t rd(struct fx *fx, uint64_t off, unsigned size)
 {
-    uint8_t d[4] = {0};
-    struct bus_access a = {off, d, size, false, 0};
-
-    vmmio_access(&fx->t, &a);
-    return (uint32_t)le_get(d, size);
+    return vmdrv_rd(&fx->t, off, size);
 }
 
 static uint64_t cfg64(struct fx *fx, size_t off)
@@ -215,35 +208,13 @@ static void kick(struct fx *fx, unsigned q)
     assert_int_equal(write(vblk_kick_fd(&fx->b, q), &one, 8), 8);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Waits (interrupts, boundedly) until queue q's used index reaches
  * want; the driver asks for an interrupt at every completion. */
 static void wait_used(struct fx *fx, unsigned q, uint16_t want)
 {
-    uint64_t end = now_ms() + WAIT_MS;
-    struct pollfd p = {fx->irq, POLLIN, 0};
-    uint64_t v;
-
-    while (vdrv_used_idx(&fx->drv[q]) != want) {
-        uint64_t now = now_ms();
-
-        if (now >= end)
-            fail_msg("queue %u: used index %u, waited for %u", q,
-                     vdrv_used_idx(&fx->drv[q]), want);
-        vdrv_set_used_event(&fx->drv[q], vdrv_used_idx(&fx->drv[q]));
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (vdrv_used_idx(&fx->drv[q]) == want)
-            break;
-        if (poll(&p, 1, (int)(end - now)) == 1 && read(fx->irq, &v, 8) == 8)
-            rd(fx, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
-    }
+    if (!vmdrv_wait_used(&fx->t, &fx->drv[q], fx->irq, want, WAIT_MS))
+        fail_msg("queue %u: used index %u, waited for %u", q,
+                 vdrv_used_idx(&fx->drv[q]), want);
 }
 
 /* Runs one request in slot 0 and returns its status; *used its length. */

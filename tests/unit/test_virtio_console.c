@@ -33,6 +33,7 @@
 #include "outbuf.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
+#include "vmmio_driver.h"
 #include "vring_driver.h"
 
 #define RAM (32ULL << 20)
@@ -85,20 +86,12 @@ static int spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 
 static void wr(struct fx *fx, uint64_t off, uint32_t v)
 {
-    uint8_t d[4];
-    struct bus_access a = {off, d, 4, true, 0};
-
-    le_put(d, 4, v);
-    vmmio_access(&fx->t, &a);
+    vmdrv_wr(&fx->t, off, v);
 }
 
 static uint32_t rd(struct fx *fx, uint64_t off, unsigned size)
 {
-    uint8_t d[4] = {0};
-    struct bus_access a = {off, d, size, false, 0};
-
-    vmmio_access(&fx->t, &a);
-    return (uint32_t)le_get(d, size);
+    return vmdrv_rd(&fx->t, off, size);
 }
 
 static uint64_t offered(struct fx *fx)
@@ -182,47 +175,25 @@ static void kick(struct fx *fx, unsigned q)
     assert_int_equal(write(vcon_kick_fd(&fx->c, q), &one, 8), 8);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Waits (interrupts, boundedly) until queue q's used index reaches want. */
 static void wait_used(struct fx *fx, unsigned q, uint16_t want)
 {
-    uint64_t end = now_ms() + WAIT_MS;
-    struct pollfd p = {fx->irq, POLLIN, 0};
-    uint64_t v;
-
-    while (vdrv_used_idx(&fx->drv[q]) != want) {
-        uint64_t now = now_ms();
-
-        if (now >= end)
-            fail_msg("queue %u: used index %u, waited for %u", q,
-                     vdrv_used_idx(&fx->drv[q]), want);
-        vdrv_set_used_event(&fx->drv[q], vdrv_used_idx(&fx->drv[q]));
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (vdrv_used_idx(&fx->drv[q]) == want)
-            break;
-        if (poll(&p, 1, (int)(end - now)) == 1 && read(fx->irq, &v, 8) == 8)
-            rd(fx, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
-    }
+    if (!vmdrv_wait_used(&fx->t, &fx->drv[q], fx->irq, want, WAIT_MS))
+        fail_msg("queue %u: used index %u, waited for %u", q,
+                 vdrv_used_idx(&fx->drv[q]), want);
 }
 
 /* Reads exactly len bytes of the console's output, boundedly. */
 static void read_out(struct fx *fx, uint8_t *buf, size_t len)
 {
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = vmdrv_now_ms() + WAIT_MS;
     struct pollfd p = {fx->pipe[0], POLLIN, 0};
     size_t got = 0;
 
     while (got < len) {
         ssize_t n;
 
-        if (now_ms() >= end)
+        if (vmdrv_now_ms() >= end)
             fail_msg("output: %zu of %zu bytes", got, len);
         if (poll(&p, 1, 100) != 1)
             continue;
@@ -468,9 +439,9 @@ static void *reader(void *arg)
 {
     struct reader *r = arg;
     struct pollfd p = {r->fd, POLLIN, 0};
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = vmdrv_now_ms() + WAIT_MS;
 
-    while (r->got < r->len && now_ms() < end) {
+    while (r->got < r->len && vmdrv_now_ms() < end) {
         ssize_t n;
 
         if (poll(&p, 1, 100) != 1)
@@ -561,8 +532,9 @@ static void test_malformed(void **state)
     vdrv_post(&fx.drv[VCON_RXQ], 0);
     kick(&fx, VCON_RXQ);
     assert_int_equal(vcon_input(&fx.c, (const uint8_t *)"x", 1), 1);
-    for (uint64_t end = now_ms() + WAIT_MS;
-         !__atomic_load_n(&fx.nreports, __ATOMIC_SEQ_CST) && now_ms() < end;)
+    for (uint64_t end = vmdrv_now_ms() + WAIT_MS;
+         !__atomic_load_n(&fx.nreports, __ATOMIC_SEQ_CST) &&
+         vmdrv_now_ms() < end;)
         usleep(1000);
     assert_non_null(strstr(fx.report, "no device-writable byte"));
     assert_true(rd(&fx, VIRTIO_MMIO_STATUS, 4) & VIRTIO_CONFIG_S_NEEDS_RESET);
@@ -574,8 +546,9 @@ static void test_malformed(void **state)
     vdrv_desc(&fx.drv[VCON_TXQ], 1, BUF(VCON_TXQ, 1), 8, VRING_DESC_F_NEXT, 0);
     vdrv_post(&fx.drv[VCON_TXQ], 0);
     kick(&fx, VCON_TXQ);
-    for (uint64_t end = now_ms() + WAIT_MS;
-         !__atomic_load_n(&fx.nreports, __ATOMIC_SEQ_CST) && now_ms() < end;)
+    for (uint64_t end = vmdrv_now_ms() + WAIT_MS;
+         !__atomic_load_n(&fx.nreports, __ATOMIC_SEQ_CST) &&
+         vmdrv_now_ms() < end;)
         usleep(1000);
     assert_non_null(strstr(fx.report, "loop"));
 
