@@ -36,7 +36,6 @@
 
 #include "error.h"
 #include "kvmrun.h"
-#include "kvmrun.h"
 #include "virtio/device.h"
 #include "virtio/net_req.h"
 #include "virtio/vhost.h"

@@ -72,6 +72,8 @@ kill -KILL "$PID" "$HOLDER"
 wait "$PID"
 wait "$HOLDER"
 
+: >"$OUT.raw" # not the first run's lines meanwhile (wait_line)
+: >"$OUT"
 "$KVMRUN" --restore "$T/vm.snap" --vsock cid=$CID \
     </dev/null >"$OUT.raw" 2>"$ERR" &
 PID=$!
