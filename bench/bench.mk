@@ -50,8 +50,10 @@ bench-progs: $(BENCH_PROGS)
 bench: all bench-progs
 	@tests/linux/stage $(BUILD)/linux
 	@bench/blk --stage $(BUILD)
+	@bench/net --stage $(BUILD)
+	@bench/vsock --stage $(BUILD)
 	@SANDBOX=$(SANDBOX) \
-	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio)" \
+	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio iperf3)" \
 	    tests/on-kvm $(BUILD) bench/run $(BUILD)
 
 # bench/boot-soak: 100 Linux boots in a row with 1 and 2 vCPUs, each under
