@@ -16,6 +16,37 @@ vm_exits() {
         awk '{ n += $1; f = 1 } END { if (f) print n }'
 }
 
+# vm_exit_kinds PID: "NAME=N ..." for the kinds of exit and event the
+# kernel counts for the VM of process PID (debugfs kvm/PID-FD/: MMIO and
+# port I/O exits to the VMM or the kernel's devices, halts, interrupts
+# injected, ...), for -v's breakdown; empty without debugfs.
+VM_KINDS="exits mmio_exits io_exits halt_exits irq_exits irq_window_exits
+request_irq_exits signal_exits irq_injections insn_emulation hypercalls"
+vm_exit_kinds() {
+    for k in $VM_KINDS; do
+        cat "$kvmdbg/$1"-*/"$k" 2>/dev/null |
+            awk -v k="$k" '{ n += $1; f = 1 } END { if (f) printf "%s=%d ", k, n }'
+    done
+}
+
+# vm_kinds_delta BEFORE AFTER: AFTER - BEFORE, kind by kind.
+vm_kinds_delta() {
+    echo "$1 / $2" | awk '{
+        for (i = 1; i <= NF && $i != "/"; i++) { split($i, a, "="); b[a[1]] = a[2] }
+        for (i++; i <= NF; i++) { split($i, a, "="); printf "%s=%d ", a[1], a[2] - b[a[1]] }
+        print "" }'
+}
+
+# vm_idle_rate PID: the VM's exits per second over 2 s in which the
+# guest is told nothing (its own timers, the VMM's devices): empty if the
+# counters cannot be read.
+vm_idle_rate() {
+    vi_0=$(vm_exits "$1")
+    sleep 2
+    vi_1=$(vm_exits "$1")
+    [ -n "$vi_0" ] && [ -n "$vi_1" ] && echo $(((vi_1 - vi_0) / 2))
+}
+
 # vm_cpu_ms PID: the CPU time (user + system, guest time included, in ms)
 # of process PID's threads and of its vhost workers: kernel threads named
 # vhost-PID on kernels before 6.4 (from 6.4 on they are the process's own
