@@ -8,7 +8,8 @@
 
 BENCH_PROGS := $(BUILD)/bench/exit-cost $(BUILD)/bench/kick-latency \
                $(BUILD)/bench/boot $(BUILD)/bench/snapshot \
-               $(BUILD)/bench/control $(BUILD)/bench/chaos
+               $(BUILD)/bench/control $(BUILD)/bench/chaos \
+               $(BUILD)/bench/vsock-tool
 BENCH_COMMON := $(call obj,bench/bench.c bench/rawvm.c)
 
 $(BUILD)/bench/exit-cost: $(call obj,bench/exit-cost.c) $(BENCH_COMMON) \
@@ -36,14 +37,23 @@ $(BUILD)/bench/snapshot: $(call obj,bench/snapshot.c) $(BENCH_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS) -lm
 
+# bench/vsock's two ends: static (the guest's initramfs runs it too) and
+# never sanitized, as tests/kvm/vsock_tool.
+$(BUILD)/bench/vsock-tool: bench/vsock-tool.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
+	    -Wmissing-prototypes -Wstrict-prototypes -static -o $@ $<
+
 .PHONY: bench bench-progs
 bench-progs: $(BENCH_PROGS)
 
 bench: all bench-progs
 	@tests/linux/stage $(BUILD)/linux
 	@bench/blk --stage $(BUILD)
+	@bench/net --stage $(BUILD)
+	@bench/vsock --stage $(BUILD)
 	@SANDBOX=$(SANDBOX) \
-	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio)" \
+	    SANDBOX_COPY="$$(bench/qemu-files; command -v fio iperf3)" \
 	    tests/on-kvm $(BUILD) bench/run $(BUILD)
 
 # bench/boot-soak: 100 Linux boots in a row with 1 and 2 vCPUs, each under
