@@ -5,13 +5,7 @@
 # other, then A sends B 4 MiB over TCP (busybox nc) and B's md5 of what
 # arrived equals A's of what it sent. The bridge has no address and no
 # uplink, in a network namespace of the test's own: nothing leaves it.
-if [ -z "${KVMRUN_NETNS:-}" ]; then
-    if ! unshare -n true 2>/dev/null; then
-        echo "skip: no network namespace (unshare -n)"
-        exit 77
-    fi
-    KVMRUN_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 linux_setup
 LINUX_I=$BUILD/linux/initrd-net.gz

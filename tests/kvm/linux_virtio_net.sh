@@ -7,13 +7,7 @@
 # sender's md5. In a network namespace of its own inside the test VM
 # (which has no network device): nothing leaves it. nc, ping and tunctl
 # are busybox's (this host may have none).
-if [ -z "${KVMRUN_NETNS:-}" ]; then
-    if ! unshare -n true 2>/dev/null; then
-        echo "skip: no network namespace (unshare -n)"
-        exit 77
-    fi
-    KVMRUN_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 linux_setup
 LINUX_I=$BUILD/linux/initrd-net.gz

@@ -5,13 +5,7 @@
 # the reason, status 2, and the guest never runs (hello.bin prints
 # nothing). In a network namespace of its own: the host's network is
 # never touched.
-if [ -z "${KVMRUN_NETNS:-}" ]; then
-    if ! unshare -n true 2>/dev/null; then
-        echo "skip: no network namespace (unshare -n)"
-        exit 77
-    fi
-    KVMRUN_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 # iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
 # these run natively.

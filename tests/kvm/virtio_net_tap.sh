@@ -8,13 +8,7 @@
 # CSUM, a 70000-byte frame, a chain shorter than the header) are each
 # dropped, counted and reported, kvmrun stays up and the device still
 # works. In a network namespace of its own: the frames never leave it.
-if [ -z "${KVMRUN_NETNS:-}" ]; then
-    if ! unshare -n true 2>/dev/null; then
-        echo "skip: no network namespace (unshare -n)"
-        exit 77
-    fi
-    KVMRUN_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
+. "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 # iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
 # these run natively.
