@@ -1,7 +1,8 @@
 #!/bin/sh
 # net_bad_input.sh: --net given a missing tap, a tun (not a tap), a
-# non-tun interface, a tap another kvmrun (or another --net) holds, a bad
-# MAC, an unknown key, or vhost=on: one line naming the tap or value and
+# non-tun interface, a tap another kvmrun (or another --net) holds, a tap
+# owned by another user without CAP_NET_ADMIN, a bad MAC, an unknown key,
+# or vhost=on: one line naming the tap or value and
 # the reason, status 2, and the guest never runs (hello.bin prints
 # nothing). In a network namespace of its own: the host's network is
 # never touched.
@@ -45,6 +46,19 @@ refused "kvmrun: --net tap=kvmrunt0,vhost=maybe: vhost 'maybe': not on or off" \
     --net tap=kvmrunt0,vhost=maybe
 refused "kvmrun: --net tap=a-name-too-long-for-linux: tap 'a-name-too-long-for-linux': longer than 15 bytes (an interface name)" \
     --net tap=a-name-too-long-for-linux
+# A tap owned by another user, attached without CAP_NET_ADMIN (root with
+# it dropped from the bounding set): the kernel says EPERM.
+ip tuntap add dev kvmrunt2 mode tap user 65534 || fail "ip tuntap add (owned)"
+if command -v setpriv >/dev/null; then
+    printf '#!/bin/sh\nexec setpriv --bounding-set=-net_admin "%s" "$@"\n' \
+        "$KVMRUN" >"$T/kvmrun-noadmin"
+    chmod +x "$T/kvmrun-noadmin"
+    saved=$KVMRUN
+    KVMRUN=$T/kvmrun-noadmin
+    refused "kvmrun: virtio-net.0: tap kvmrunt2: not permitted (the tap's owner or group, or CAP_NET_ADMIN, may attach it)" \
+        --net tap=kvmrunt2
+    KVMRUN=$saved
+fi
 if [ ! -e /dev/vhost-net ]; then
     refused "kvmrun: virtio-net.0: tap kvmrunt0: vhost=on: /dev/vhost-net: No such file or directory (load vhost_net, or use vhost=off)" \
         --net tap=kvmrunt0,vhost=on
