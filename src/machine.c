@@ -336,7 +336,8 @@ static int machine_check_dev(const struct machine_dev *d,
     if (!s)
         return err_set(EINVAL,
                        "%s: no section for device %s: the snapshot's "
-                       "machine has no such device",
+                       "machine has no such device (restore with the "
+                       "device options the VM was started with)",
                        name, d->name);
     if (s->version != desc->snap_version)
         return err_set(EINVAL,
@@ -375,7 +376,8 @@ int machine_check_snapshot(const struct kvmrun_config *cfg,
         if (!machine_has_section(devs, n, &img->devs[i]))
             r = err_set(EINVAL,
                         "%s: a section for device %s, which this machine "
-                        "does not have",
+                        "does not have (restore with the device options "
+                        "the VM was started with)",
                         name, img->devs[i].name);
     free(devs);
     return r;

@@ -37,5 +37,5 @@ truncate -s 512K "$T/disk.img"
 refused "kvmrun: $T/vm.snap: virtio-blk.0 section: disk $T/disk.img: 524288 bytes now, 1048576 when the snapshot was taken; restore refused" \
     --disk "$T/disk.img" --rng
 truncate -s 1M "$T/disk.img"
-refused "kvmrun: $T/vm.snap: a section for device virtio-blk.0, which this machine does not have" \
+refused "kvmrun: $T/vm.snap: a section for device virtio-blk.0, which this machine does not have (restore with the device options the VM was started with)" \
     --rng

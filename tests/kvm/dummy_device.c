@@ -101,7 +101,8 @@ static void refuse(const char *other)
     r = kvmrun_vm_restore(&cfg, other, &vm);
     snprintf(want, sizeof(want),
              "%s: no section for device dummy: the snapshot's machine has "
-             "no such device",
+             "no such device (restore with the device options the VM was "
+             "started with)",
              other);
     EXPECT(r == -EINVAL && strcmp(kvmrun_last_error(), want) == 0,
            "restore of %s: %d, '%s'", other, r, kvmrun_last_error());

@@ -13,5 +13,5 @@ KVMRUN_BUILD=$BUILD "$BUILD/tests/kvm/dummy_device" "$T" "$T/usual.snap" ||
 run_kvmrun --restore "$T/dummy.snap"
 expect_status 2
 expect_stdout ""
-expect_stderr "kvmrun: $T/dummy.snap: a section for device dummy, which this machine does not have"
+expect_stderr "kvmrun: $T/dummy.snap: a section for device dummy, which this machine does not have (restore with the device options the VM was started with)"
 exit 0

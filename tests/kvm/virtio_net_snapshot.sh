@@ -49,4 +49,4 @@ grep -qx "virtio-net: round 16" "$OUT" &&
 run_kvmrun_bounded 20 --restore "$T/vm.snap"
 expect_status 2
 expect_stdout ""
-expect_stderr "kvmrun: $T/vm.snap: a section for device virtio-net.0, which this machine does not have"
+expect_stderr "kvmrun: $T/vm.snap: a section for device virtio-net.0, which this machine does not have (restore with the device options the VM was started with)"
