@@ -11,15 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 /* A reply may be long (stats of many vCPUs); snapshots may be slow. */
 #define CTL_REPLY_MAX (64u << 20)
-#define CTL_REPLY_TIMEOUT_MS 120000
+#define CTL_TIMEOUT_S 120 /* default: connecting, sending, the reply */
+#define CTL_TIMEOUT_MAX_S 86400
+
+/* --timeout=SECONDS, in ms: how long a connection, a send and the reply
+ * may each take. */
+static int ctl_timeout_ms = CTL_TIMEOUT_S * 1000;
 
 static const char ctl_usage[] =
-    "Usage: kvmrun ctl [--json] SOCKET COMMAND [ARG]\n"
+    "Usage: kvmrun ctl [--json] [--timeout=SECONDS] SOCKET COMMAND [ARG]\n"
     "Send one request to the control socket of a kvmrun started with "
     "--api SOCKET.\n"
     "\n"
@@ -42,10 +48,14 @@ static const char ctl_usage[] =
     "Other command names are sent as they are, with no argument.\n"
     "\n"
     "  --json          print the reply line as it came\n"
+    "  --timeout=S     give up after S seconds (default 120): on the "
+    "connection (a\n"
+    "                  socket that does not accept), the request or the "
+    "reply\n"
     "\n"
     "Exit status: 0 the reply was ok; 1 it was an error (printed on "
     "stderr);\n"
-    "2 bad usage, or no reply (socket unreachable, closed, 120 s "
+    "2 bad usage, or no reply (socket unreachable, closed, or the "
     "timeout).\n";
 
 static int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -129,6 +139,7 @@ static char *ctl_request(const char *cmd, const char *arg)
 static int ctl_connect(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {ctl_timeout_ms / 1000, 0};
     int fd;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -137,10 +148,21 @@ static int ctl_connect(const char *path)
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        ctl_fail("%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0) {
+        ctl_fail("%s: socket: %s", path, strerror(errno));
+        return -1;
+    }
+    /* A listener whose backlog is full makes connect() (and a send() to
+     * a full socket) wait: for the timeout at most, then EAGAIN. */
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (errno == EAGAIN)
+            ctl_fail("%s: not accepting connections: no room in %d s (a "
+                     "kvmrun that no longer serves its socket?)",
+                     path, ctl_timeout_ms / 1000);
+        else
+            ctl_fail("%s: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     return fd;
@@ -158,6 +180,9 @@ static int ctl_send(int fd, const char *path, const char *text)
 
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && errno == EAGAIN)
+            return ctl_fail("%s: sending: no room in %d s", path,
+                            ctl_timeout_ms / 1000);
         if (w < 0)
             return ctl_fail("%s: sending: %s", path, strerror(errno));
         done += (size_t)w;
@@ -185,9 +210,8 @@ static char *ctl_receive(int fd, const char *path)
             buf = bigger;
             cap *= 2;
         }
-        if (poll(&pfd, 1, CTL_REPLY_TIMEOUT_MS) == 0) {
-            ctl_fail("%s: no reply within %d s", path,
-                     CTL_REPLY_TIMEOUT_MS / 1000);
+        if (poll(&pfd, 1, ctl_timeout_ms) == 0) {
+            ctl_fail("%s: no reply within %d s", path, ctl_timeout_ms / 1000);
             break;
         }
         n = recv(fd, buf + len, cap - len - 1, 0);
@@ -508,6 +532,15 @@ int ctl_main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strncmp(argv[i], "--timeout=", 10) == 0) {
+            char *end;
+            long t = strtol(argv[i] + 10, &end, 10);
+
+            if (end == argv[i] + 10 || *end || t < 1 || t > CTL_TIMEOUT_MAX_S)
+                return ctl_fail("--timeout: '%s' is not a number of seconds "
+                                "from 1 to %d",
+                                argv[i] + 10, CTL_TIMEOUT_MAX_S);
+            ctl_timeout_ms = (int)t * 1000;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             fputs(ctl_usage, stdout);
@@ -518,7 +551,8 @@ int ctl_main(int argc, char **argv)
         }
     }
     if (argc - i < 2 || argc - i > 3)
-        return ctl_fail("usage: kvmrun ctl [--json] SOCKET COMMAND [ARG] "
+        return ctl_fail("usage: kvmrun ctl [--json] [--timeout=SECONDS] "
+                        "SOCKET COMMAND [ARG] "
                         "(see kvmrun ctl --help)");
     if (!(request =
               ctl_request(argv[i + 1], argc - i == 3 ? argv[i + 2] : NULL)))

@@ -13,7 +13,7 @@
 static const char usage_text[] =
     "Usage: kvmrun [OPTIONS] -k KERNEL [-i INITRD] [-a CMDLINE]\n"
     "       kvmrun [OPTIONS] [IMAGE]\n"
-    "       kvmrun ctl [--json] SOCKET COMMAND [ARG]   (kvmrun ctl --help)\n"
+    "       kvmrun ctl [--json] [--timeout=S] SOCKET COMMAND [ARG]\n"
     "Run a guest in a KVM virtual machine: a Linux kernel (bzImage or "
     "vmlinux) with\n"
     "its initrd, a multiboot kernel, an ELF executable, or raw x86 code. "

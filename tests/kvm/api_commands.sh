@@ -155,8 +155,8 @@ expect_stderr "kvmrun: --api $T/file: exists and is not a socket"
 
 # Usage errors of the client.
 ctl_expect 2 "$S"
-has_line "$CE" '^kvmrun ctl: usage: kvmrun ctl \[--json\] SOCKET COMMAND \[ARG\]'
+has_line "$CE" '^kvmrun ctl: usage: kvmrun ctl \[--json\] \[--timeout=SECONDS\] SOCKET COMMAND \[ARG\]'
 ctl_expect 2 --yaml "$S" status
 has_line "$CE" "^kvmrun ctl: unknown option '--yaml'"
 ctl_expect 0 --help
-has_line "$CO" '^Usage: kvmrun ctl \[--json\] SOCKET COMMAND \[ARG\]$'
+has_line "$CO" '^Usage: kvmrun ctl \[--json\] \[--timeout=SECONDS\] SOCKET COMMAND \[ARG\]$'

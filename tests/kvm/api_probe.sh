@@ -2,7 +2,8 @@
 # api_probe.sh: --api PATH takes a socket already there for stale only
 # when connecting to it is refused, and finds out without waiting: a live
 # server that never accepts (its backlog full) is refused at once, not
-# waited for; a socket kvmrun may not connect to (another user's: EACCES)
+# waited for (kvmrun ctl gives up on it after its --timeout); a socket
+# kvmrun may not connect to (another user's: EACCES)
 # is refused and left in place; a stale one is replaced.
 . "$(dirname "$0")/../lib.sh"
 
@@ -30,7 +31,16 @@ expect_status 2
 expect_stdout ""
 expect_stderr "kvmrun: --api $S: another process serves it"
 [ -S "$S" ] || fail "the live socket was removed"
+# kvmrun ctl gives up on it after its --timeout, saying why.
+timeout 30 "$KVMRUN" ctl --timeout=2 "$S" status >"$OUT" 2>"$ERR"
+STATUS=$?
+expect_status 2
+expect_stderr "kvmrun ctl: $S: not accepting connections: no room in 2 s (a kvmrun that no longer serves its socket?)"
 unlisten
+"$KVMRUN" ctl --timeout=0 "$S" status >"$OUT" 2>"$ERR"
+STATUS=$?
+expect_status 2
+expect_stderr "kvmrun ctl: --timeout: '0' is not a number of seconds from 1 to 86400"
 
 # The server gone, its socket is stale: replaced, served, removed.
 [ -S "$S" ] || fail "the stale socket is gone already"
