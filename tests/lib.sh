@@ -141,6 +141,23 @@ linux_setup() {
     fi
 }
 
+# vsock_setup: for the Linux tests on --vsock, after linux_setup: sets
+# LINUX_I to the initramfs with the network tools and TOOL to the host's
+# vsock_tool, failing when either is missing; skips the test (77) without
+# /dev/vhost-vsock, except in the test VM, which must have it.
+vsock_setup() {
+    LINUX_I=$BUILD/linux/initrd-net.gz
+    TOOL=$BUILD/tests/kvm/vsock_tool
+    [ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
+    [ -x "$TOOL" ] || fail "no $TOOL (make)"
+    if [ ! -c /dev/vhost-vsock ]; then
+        [ "${KVMRUN_SANDBOX:-0}" = 1 ] &&
+            fail "no /dev/vhost-vsock in the test VM (tests/sandbox/run loads vhost_vsock)"
+        echo "no /dev/vhost-vsock (modprobe vhost_vsock)"
+        exit 77
+    fi
+}
+
 # linux_start OUT NCPUS APPEND...: starts kvmrun on the staged Linux in the
 # background, its console in OUT (stderr in $ERR), a line typed at the
 # init's prompt (tests/linux/type-at-prompt). Sets PID (kvmrun's) and
