@@ -60,6 +60,18 @@ expect_stderr() {
     expect_file "$ERR" "$1" || fail "stderr is not: ${1:-(empty)}"
 }
 
+# expect_refused WANT ARGS...: kvmrun ARGS on hello.bin is refused before
+# the guest runs: status 2 (within 20 s), nothing on stdout (hello.bin
+# prints as soon as it runs), stderr exactly the line WANT.
+expect_refused() {
+    er_want=$1
+    shift
+    run_kvmrun_bounded 20 "$@" "$GUESTS/hello.bin"
+    expect_status 2
+    expect_stdout ""
+    expect_stderr "$er_want"
+}
+
 # expect_stderr_first LINE: the first line of stderr is exactly LINE.
 expect_stderr_first() {
     [ "$(head -n 1 "$ERR")" = "$1" ] || fail "stderr does not start: $1"
