@@ -573,40 +573,48 @@ static int options_vsock(struct options *o, const char *arg)
     return -1;
 }
 
-/* --net: parsed here, the tap opened with the VM. */
-static int options_net(struct options *o, const char *arg)
+/* A repeatable option (--net, --disk) given more than its max: the
+ * refusal, naming the one too many and what there are at most max of. */
+static int options_full(const char *option, const char *arg, unsigned max,
+                        const char *what)
 {
     char why[160];
 
-    if (o->nnets == OPTIONS_MAX_NETS) {
-        snprintf(why, sizeof(why), "'%s': at most %u network devices", arg,
-                 OPTIONS_MAX_NETS);
-        return options_bad("--net", why);
-    }
-    if (kvmrun_net_parse(arg, &o->nets[o->nnets]) < 0) {
-        fprintf(stderr, "kvmrun: --net %s: %s\n", arg, kvmrun_last_error());
+    snprintf(why, sizeof(why), "'%s': at most %u %s", arg, max, what);
+    return options_bad(option, why);
+}
+
+/* rc: the library's parse of a repeatable option's arg into its next slot;
+ * when it passed, *n counts the slot, else its error is the refusal. */
+static int options_added(const char *option, const char *arg, int rc,
+                         unsigned *n)
+{
+    if (rc < 0) {
+        fprintf(stderr, "kvmrun: %s %s: %s\n", option, arg,
+                kvmrun_last_error());
         return STATUS_SETUP;
     }
-    o->nnets++;
+    (*n)++;
     return -1;
+}
+
+/* --net: parsed here, the tap opened with the VM. */
+static int options_net(struct options *o, const char *arg)
+{
+    if (o->nnets == OPTIONS_MAX_NETS)
+        return options_full("--net", arg, OPTIONS_MAX_NETS, "network devices");
+    return options_added("--net", arg,
+                         kvmrun_net_parse(arg, &o->nets[o->nnets]), &o->nnets);
 }
 
 /* --disk: parsed here, the image opened (and checked) with the VM. */
 static int options_disk(struct options *o, const char *arg)
 {
-    char why[160];
-
-    if (o->ndisks == OPTIONS_MAX_DISKS) {
-        snprintf(why, sizeof(why), "'%s': at most %u disks", arg,
-                 OPTIONS_MAX_DISKS);
-        return options_bad("--disk", why);
-    }
-    if (kvmrun_disk_parse(arg, &o->disks[o->ndisks]) < 0) {
-        fprintf(stderr, "kvmrun: --disk %s: %s\n", arg, kvmrun_last_error());
-        return STATUS_SETUP;
-    }
-    o->ndisks++;
-    return -1;
+    if (o->ndisks == OPTIONS_MAX_DISKS)
+        return options_full("--disk", arg, OPTIONS_MAX_DISKS, "disks");
+    return options_added("--disk", arg,
+                         kvmrun_disk_parse(arg, &o->disks[o->ndisks]),
+                         &o->ndisks);
 }
 
 static int options_one(int c, struct options *o)

@@ -60,6 +60,18 @@ expect_stderr() {
     expect_file "$ERR" "$1" || fail "stderr is not: ${1:-(empty)}"
 }
 
+# expect_refused WANT ARGS...: kvmrun ARGS on hello.bin is refused before
+# the guest runs: status 2 (within 20 s), nothing on stdout (hello.bin
+# prints as soon as it runs), stderr exactly the line WANT.
+expect_refused() {
+    er_want=$1
+    shift
+    run_kvmrun_bounded 20 "$@" "$GUESTS/hello.bin"
+    expect_status 2
+    expect_stdout ""
+    expect_stderr "$er_want"
+}
+
 # expect_stderr_first LINE: the first line of stderr is exactly LINE.
 expect_stderr_first() {
     [ "$(head -n 1 "$ERR")" = "$1" ] || fail "stderr does not start: $1"
@@ -137,6 +149,23 @@ linux_setup() {
     then
         echo "this host's /dev/kvm does not boot Linux within 30 s" \
              "(nested?): make check SANDBOX=1 runs this test in the test VM"
+        exit 77
+    fi
+}
+
+# vsock_setup: for the Linux tests on --vsock, after linux_setup: sets
+# LINUX_I to the initramfs with the network tools and TOOL to the host's
+# vsock_tool, failing when either is missing; skips the test (77) without
+# /dev/vhost-vsock, except in the test VM, which must have it.
+vsock_setup() {
+    LINUX_I=$BUILD/linux/initrd-net.gz
+    TOOL=$BUILD/tests/kvm/vsock_tool
+    [ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
+    [ -x "$TOOL" ] || fail "no $TOOL (make)"
+    if [ ! -c /dev/vhost-vsock ]; then
+        [ "${KVMRUN_SANDBOX:-0}" = 1 ] &&
+            fail "no /dev/vhost-vsock in the test VM (tests/sandbox/run loads vhost_vsock)"
+        echo "no /dev/vhost-vsock (modprobe vhost_vsock)"
         exit 77
     fi
 }

@@ -16,8 +16,6 @@
 #include "virtio/blk_req.h"
 #include "virtio/virtqueue.h"
 
-#include <linux/virtio_ring.h>
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 * 1024)
@@ -25,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_POPS 512
 #define MAX_DISK (16u << 20)
 #define MAX_CAP 40
+
+#include "fuzz_ring.h"
 
 /*
  * Input: 16 bytes of header, then guest RAM from address 0.
@@ -41,18 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 static struct guest_mem mem;
 static uint8_t *disk;
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static bool in_ram(const void *p, size_t len)
-{
-    const uint8_t *b = p, *base = mem.map;
-
-    return b >= base && len <= RAM && (size_t)(b - base) <= RAM - len;
-}
 
 /* seg lies inside one of the chain's segments [from, to). */
 static bool inside_chain(const struct vq_chain *c, unsigned from, unsigned to,
@@ -85,7 +73,8 @@ static int fake_engine(const struct vblk_limits *lim, const struct vq_chain *c,
         for (unsigned i = 0; i < r->ndata; i++) {
             const struct iovec *s = &r->data[i];
 
-            if (!in_ram(s->iov_base, s->iov_len) || s->iov_len > lim->size_max)
+            if (!in_ram(&mem, s->iov_base, s->iov_len) ||
+                s->iov_len > lim->size_max)
                 abort();
             /* reads into writable buffers only, writes from readable
              * ones (the guest may alias them: positions are checked
@@ -161,7 +150,7 @@ static bool serve(struct vq *vq, const struct vblk_limits *lim,
 
         /* the status is the last writable byte */
         if (r.status_ptr != (uint8_t *)w->iov_base + w->iov_len - 1 ||
-            !in_ram(r.status_ptr, 1))
+            !in_ram(&mem, r.status_ptr, 1))
             abort();
     }
     status = r.kind == VBLK_REQ_IO
@@ -199,7 +188,7 @@ static void run(struct vq *vq, const struct vblk_limits *lim, uint8_t fail)
             continue;
         }
         for (unsigned i = 0; i < c.nread + c.nwrite; i++)
-            if (!in_ram(iov[i].iov_base, iov[i].iov_len))
+            if (!in_ram(&mem, iov[i].iov_base, iov[i].iov_len))
                 abort();
         if (!serve(vq, lim, &c, k, fail))
             return;
@@ -208,43 +197,18 @@ static void run(struct vq *vq, const struct vblk_limits *lim, uint8_t fail)
     }
 }
 
-static struct vq *start(const uint8_t *d)
-{
-    static struct vq vq;
-    struct vq_state st;
-    uint64_t f = (d[2] & 1 ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0) |
-                 (d[2] & 2 ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
-
-    vq_init(&vq, 0);
-    vq.num = d[0] & 0x80 ? d[1] : 1u << (d[0] & 15);
-    vq.desc_gpa = get16(d + 4);
-    vq.avail_gpa = get16(d + 6);
-    vq.used_gpa = get16(d + 8);
-    vq_set_features(&vq, f);
-    if (vq_start(&vq, &mem))
-        return NULL;
-    vq_save(&vq, &st);
-    st.last_avail_idx = st.used_idx = st.signalled_used = get16(d + 10);
-    if (vq_restore(&vq, &mem, &st))
-        abort();
-    return &vq;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vblk_limits lim;
     struct vq *vq;
-    size_t n;
 
     if (!mem.map && (mem_init(&mem, RAM) || !(disk = calloc(1, MAX_DISK))))
         abort();
     if (size < HEADER)
         return 0;
     limits(data, &lim);
-    n = size - HEADER < RAM ? size - HEADER : RAM;
-    memcpy(mem.map, data + HEADER, n);
-    memset((uint8_t *)mem.map + n, 0, RAM - n);
-    vq = start(data);
+    fuzz_ring_ram(&mem, data, size, HEADER);
+    vq = fuzz_ring_start(data, &mem);
     if (vq)
         run(vq, &lim, data[15]);
     return 0;

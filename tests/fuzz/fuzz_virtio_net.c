@@ -16,8 +16,6 @@
 #include "virtio/net_req.h"
 #include "virtio/virtqueue.h"
 
-#include <linux/virtio_ring.h>
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 * 1024)
@@ -25,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_POPS 512
 #define SEGS 16
 #define WINDOW 8
+
+#include "fuzz_ring.h"
 
 /*
  * Input: 16 bytes of header, then guest RAM from address 0.
@@ -36,18 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *   12-13 receive: the frames' length seed
  */
 static struct guest_mem mem;
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static bool in_ram(const void *p, size_t len)
-{
-    const uint8_t *b = p, *base = mem.map;
-
-    return b >= base && len <= RAM && (size_t)(b - base) <= RAM - len;
-}
 
 /* A transmit chain: what passes has a consistent header and frame. */
 static void tx_one(const struct vq_chain *c, const struct vnet_tx_caps *caps)
@@ -65,7 +53,7 @@ static void tx_one(const struct vq_chain *c, const struct vnet_tx_caps *caps)
         tx.nout < 1 || tx.nout > c->nread + 1)
         abort();
     for (unsigned i = 1; i < tx.nout; i++) {
-        if (!in_ram(out[i].iov_base, out[i].iov_len) || !out[i].iov_len)
+        if (!in_ram(&mem, out[i].iov_base, out[i].iov_len) || !out[i].iov_len)
             abort();
         sum += out[i].iov_len;
     }
@@ -100,7 +88,7 @@ static void run_tx(struct vq *vq, const struct vnet_tx_caps *caps)
         if (rc == 0)
             continue;
         for (unsigned i = 0; i < c.nread + c.nwrite; i++)
-            if (!in_ram(iov[i].iov_base, iov[i].iov_len))
+            if (!in_ram(&mem, iov[i].iov_base, iov[i].iov_len))
                 abort();
         tx_one(&c, caps);
         if (vq_push(vq, c.head, 0))
@@ -178,43 +166,18 @@ static void run_rx(struct vq *vq, bool mrg, uint16_t seed)
     }
 }
 
-static struct vq *start(const uint8_t *d)
-{
-    static struct vq vq;
-    struct vq_state st;
-    uint64_t f = (d[2] & 1 ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0) |
-                 (d[2] & 2 ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
-
-    vq_init(&vq, 0);
-    vq.num = d[0] & 0x80 ? d[1] : 1u << (d[0] & 15);
-    vq.desc_gpa = get16(d + 4);
-    vq.avail_gpa = get16(d + 6);
-    vq.used_gpa = get16(d + 8);
-    vq_set_features(&vq, f);
-    if (vq_start(&vq, &mem))
-        return NULL;
-    vq_save(&vq, &st);
-    st.last_avail_idx = st.used_idx = st.signalled_used = get16(d + 10);
-    if (vq_restore(&vq, &mem, &st))
-        abort();
-    return &vq;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vnet_tx_caps caps;
     struct vq *vq;
-    size_t n;
 
     if (!mem.map && mem_init(&mem, RAM))
         abort();
     if (size < HEADER)
         return 0;
-    n = size - HEADER < RAM ? size - HEADER : RAM;
-    memcpy(mem.map, data + HEADER, n);
-    memset((uint8_t *)mem.map + n, 0, RAM - n);
+    fuzz_ring_ram(&mem, data, size, HEADER);
     caps = (struct vnet_tx_caps){data[2] & 4, data[2] & 8, data[2] & 16};
-    vq = start(data);
+    vq = fuzz_ring_start(data, &mem);
     if (!vq)
         return 0;
     if (data[2] & 32)

@@ -15,8 +15,6 @@
 #include "mem.h"
 #include "virtio/virtqueue.h"
 
-#include <linux/virtio_ring.h>
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM (64 * 1024)
@@ -25,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Pops per input: more than a queue that fits in RAM can hold at once;
  * a ring that the used writes keep refilling stops here. */
 #define MAX_POPS 512
+
+#include "fuzz_ring.h"
 
 /*
  * Input: 12 bytes of header, then guest RAM from address 0 (the rest of
@@ -35,40 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *   4-9   descriptor table, available ring, used ring: 16-bit addresses
  *   10-11 the indices to start from (through vq_restore)
  */
-struct input {
-    uint32_t num;
-    uint64_t features;
-    unsigned cap;
-    uint64_t desc, avail, used;
-    uint16_t start;
-};
-
 static struct guest_mem mem;
 static uint8_t *before; /* RAM before a pop, to check a refusal wrote none */
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void parse(const uint8_t *d, struct input *in)
-{
-    in->num = d[0] & 0x80 ? d[1] : 1u << (d[0] & 15);
-    in->features = (d[2] & 1 ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0) |
-                   (d[2] & 2 ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
-    in->cap = 1 + d[3] % MAX_SEGS;
-    in->desc = get16(d + 4);
-    in->avail = get16(d + 6);
-    in->used = get16(d + 8);
-    in->start = get16(d + 10);
-}
-
-static bool in_ram(const void *p, size_t len)
-{
-    const uint8_t *b = p, *base = mem.map;
-
-    return b >= base && len <= RAM && (size_t)(b - base) <= RAM - len;
-}
 
 /* A refusal: a known code, one line naming the queue, nothing written,
  * and every later pop refused too. */
@@ -96,7 +64,7 @@ static void check_chain(const struct vq *vq, const struct vq_chain *c)
         abort();
     for (unsigned i = 0; i < c->nread + c->nwrite; i++) {
         if (c->iov[i].iov_len == 0 ||
-            !in_ram(c->iov[i].iov_base, c->iov[i].iov_len))
+            !in_ram(&mem, c->iov[i].iov_base, c->iov[i].iov_len))
             abort();
         *(i < c->nread ? &rd : &wr) += c->iov[i].iov_len;
     }
@@ -147,44 +115,19 @@ static void check_save(const struct vq *vq)
         abort();
 }
 
-static struct vq *start(const struct input *in)
-{
-    static struct vq vq;
-    struct vq_state st;
-
-    vq_init(&vq, 0);
-    vq.num = in->num;
-    vq.desc_gpa = in->desc;
-    vq.avail_gpa = in->avail;
-    vq.used_gpa = in->used;
-    vq_set_features(&vq, in->features);
-    if (vq_start(&vq, &mem))
-        return NULL;
-    vq_save(&vq, &st);
-    st.last_avail_idx = st.used_idx = st.signalled_used = in->start;
-    if (vq_restore(&vq, &mem, &st))
-        abort();
-    return &vq;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct input in;
     struct vq *vq;
-    size_t n;
 
     if (!mem.map && (mem_init(&mem, RAM) || !(before = malloc(RAM))))
         abort();
     if (size < HEADER)
         return 0;
-    parse(data, &in);
-    n = size - HEADER < RAM ? size - HEADER : RAM;
-    memcpy(mem.map, data + HEADER, n);
-    memset((uint8_t *)mem.map + n, 0, RAM - n);
-    vq = start(&in);
+    fuzz_ring_ram(&mem, data, size, HEADER);
+    vq = fuzz_ring_start(data, &mem);
     if (!vq)
         return 0;
-    run(vq, in.cap);
+    run(vq, 1 + data[3] % MAX_SEGS);
     check_save(vq);
     return 0;
 }

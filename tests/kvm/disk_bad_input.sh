@@ -5,34 +5,25 @@
 # the guest never runs (hello.bin prints nothing).
 . "$(dirname "$0")/../lib.sh"
 
-refused() {
-    want=$1
-    shift
-    run_kvmrun_bounded 20 "$@" "$GUESTS/hello.bin"
-    expect_status 2
-    expect_stdout ""
-    expect_stderr "$want"
-}
-
 truncate -s 1M "$T/disk.img"
-refused "kvmrun: virtio-blk.0: $T/none.img: No such file or directory" \
+expect_refused "kvmrun: virtio-blk.0: $T/none.img: No such file or directory" \
     --disk "$T/none.img"
-refused "kvmrun: virtio-blk.0: $T: is a directory; a disk is a regular file or a block device" \
+expect_refused "kvmrun: virtio-blk.0: $T: is a directory; a disk is a regular file or a block device" \
     --disk "$T"
-refused "kvmrun: --disk $T/disk.img,size=2: unknown option 'size=2' (known: ro, serial=ID, cache=none|writeback, engine=io_uring|sync)" \
+expect_refused "kvmrun: --disk $T/disk.img,size=2: unknown option 'size=2' (known: ro, serial=ID, cache=none|writeback, engine=io_uring|sync)" \
     --disk "$T/disk.img,size=2"
-refused "kvmrun: --disk $T/disk.img,cache=maybe: cache 'maybe': not none or writeback" \
+expect_refused "kvmrun: --disk $T/disk.img,cache=maybe: cache 'maybe': not none or writeback" \
     --disk "$T/disk.img,cache=maybe"
 truncate -s 1000 "$T/odd.img"
-refused "kvmrun: virtio-blk.1: $T/odd.img: size 1000 bytes is not a multiple of 512 (a sector)" \
+expect_refused "kvmrun: virtio-blk.1: $T/odd.img: size 1000 bytes is not a multiple of 512 (a sector)" \
     --disk "$T/disk.img" --disk "$T/odd.img"
 # The same image twice in one VM: the second open conflicts too.
-refused "kvmrun: virtio-blk.1: $T/disk.img: in use by another process (locked)" \
+expect_refused "kvmrun: virtio-blk.1: $T/disk.img: in use by another process (locked)" \
     --disk "$T/disk.img" --disk "$T/disk.img"
 if [ "$(id -u)" != 0 ]; then # root reads anything
     truncate -s 1M "$T/secret.img"
     chmod 000 "$T/secret.img"
-    refused "kvmrun: virtio-blk.0: $T/secret.img: Permission denied" \
+    expect_refused "kvmrun: virtio-blk.0: $T/secret.img: Permission denied" \
         --disk "$T/secret.img"
 fi
 
@@ -40,10 +31,10 @@ fi
 # the first one goes on until stopped.
 start_kvmrun --disk "$T/disk.img" "$GUESTS/hlt_loop.bin"
 first=$PID
-refused "kvmrun: virtio-blk.0: $T/disk.img: in use by another process (locked)" \
+expect_refused "kvmrun: virtio-blk.0: $T/disk.img: in use by another process (locked)" \
     --disk "$T/disk.img"
 # Read-only users share the image, but not with a writer.
-refused "kvmrun: virtio-blk.0: $T/disk.img: in use by another process (locked)" \
+expect_refused "kvmrun: virtio-blk.0: $T/disk.img: in use by another process (locked)" \
     --disk "$T/disk.img,ro"
 PID=$first
 kill -0 "$PID" || fail "the first kvmrun ended"

@@ -9,16 +9,7 @@
 # Loopback only: vsock traffic never leaves the machine.
 . "$(dirname "$0")/../lib.sh"
 linux_setup
-LINUX_I=$BUILD/linux/initrd-net.gz
-TOOL=$BUILD/tests/kvm/vsock_tool
-[ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
-[ -x "$TOOL" ] || fail "no $TOOL (make)"
-if [ ! -c /dev/vhost-vsock ]; then
-    [ "${KVMRUN_SANDBOX:-0}" = 1 ] &&
-        fail "no /dev/vhost-vsock in the test VM (tests/sandbox/run loads vhost_vsock)"
-    echo "no /dev/vhost-vsock (modprobe vhost_vsock)"
-    exit 77
-fi
+vsock_setup
 BYTES=$((${VSOCK_MB:-16} * 1048576))
 CID=42
 

@@ -13,38 +13,29 @@
 ip -V 2>/dev/null | grep -q iproute2 ||
     { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
 
-refused() {
-    want=$1
-    shift
-    run_kvmrun_bounded 20 "$@" "$GUESTS/hello.bin"
-    expect_status 2
-    expect_stdout ""
-    expect_stderr "$want"
-}
-
 ip tuntap add dev kvmrunt0 mode tap || fail "ip tuntap add (tap)"
 ip tuntap add dev kvmrunt1 mode tun || fail "ip tuntap add (tun)"
 
-refused "kvmrun: virtio-net.0: tap kvmrunt9: no such network interface (make it with ip tuntap add dev kvmrunt9 mode tap)" \
+expect_refused "kvmrun: virtio-net.0: tap kvmrunt9: no such network interface (make it with ip tuntap add dev kvmrunt9 mode tap)" \
     --net tap=kvmrunt9
-refused "kvmrun: virtio-net.0: tap kvmrunt1: not a tap device" \
+expect_refused "kvmrun: virtio-net.0: tap kvmrunt1: not a tap device" \
     --net tap=kvmrunt1
-refused "kvmrun: virtio-net.0: tap lo: not a tap device" --net tap=lo
-refused "kvmrun: virtio-net.1: tap kvmrunt0: in use by another process or another --net" \
+expect_refused "kvmrun: virtio-net.0: tap lo: not a tap device" --net tap=lo
+expect_refused "kvmrun: virtio-net.1: tap kvmrunt0: in use by another process or another --net" \
     --net tap=kvmrunt0 --net tap=kvmrunt0
-refused "kvmrun: --net tap=kvmrunt0,mac=01:00:5e:00:00:01: mac '01:00:5e:00:00:01': a multicast address (the first byte is odd)" \
+expect_refused "kvmrun: --net tap=kvmrunt0,mac=01:00:5e:00:00:01: mac '01:00:5e:00:00:01': a multicast address (the first byte is odd)" \
     --net tap=kvmrunt0,mac=01:00:5e:00:00:01
-refused "kvmrun: --net tap=kvmrunt0,mac=52:54:00:12:34: mac '52:54:00:12:34': not six hex bytes like 52:54:00:12:34:56" \
+expect_refused "kvmrun: --net tap=kvmrunt0,mac=52:54:00:12:34: mac '52:54:00:12:34': not six hex bytes like 52:54:00:12:34:56" \
     --net tap=kvmrunt0,mac=52:54:00:12:34
-refused "kvmrun: --net tap=kvmrunt0,mac=00:00:00:00:00:00: mac '00:00:00:00:00:00': all zeros" \
+expect_refused "kvmrun: --net tap=kvmrunt0,mac=00:00:00:00:00:00: mac '00:00:00:00:00:00': all zeros" \
     --net tap=kvmrunt0,mac=00:00:00:00:00:00
-refused "kvmrun: --net tap=kvmrunt0,queues=2: unknown option 'queues=2' (known: tap=IFNAME, mac=MAC, vhost=on|off)" \
+expect_refused "kvmrun: --net tap=kvmrunt0,queues=2: unknown option 'queues=2' (known: tap=IFNAME, mac=MAC, vhost=on|off)" \
     --net tap=kvmrunt0,queues=2
-refused "kvmrun: --net mac=52:54:00:12:34:56: 'mac=52:54:00:12:34:56': no tap=IFNAME" \
+expect_refused "kvmrun: --net mac=52:54:00:12:34:56: 'mac=52:54:00:12:34:56': no tap=IFNAME" \
     --net mac=52:54:00:12:34:56
-refused "kvmrun: --net tap=kvmrunt0,vhost=maybe: vhost 'maybe': not on or off" \
+expect_refused "kvmrun: --net tap=kvmrunt0,vhost=maybe: vhost 'maybe': not on or off" \
     --net tap=kvmrunt0,vhost=maybe
-refused "kvmrun: --net tap=a-name-too-long-for-linux: tap 'a-name-too-long-for-linux': longer than 15 bytes (an interface name)" \
+expect_refused "kvmrun: --net tap=a-name-too-long-for-linux: tap 'a-name-too-long-for-linux': longer than 15 bytes (an interface name)" \
     --net tap=a-name-too-long-for-linux
 # A tap owned by another user, attached without CAP_NET_ADMIN (root with
 # it dropped from the bounding set): the kernel says EPERM.
@@ -60,7 +51,7 @@ if command -v setpriv >/dev/null; then
     KVMRUN=$saved
 fi
 if [ ! -e /dev/vhost-net ]; then
-    refused "kvmrun: virtio-net.0: tap kvmrunt0: vhost=on: /dev/vhost-net: No such file or directory (load vhost_net, or use vhost=off)" \
+    expect_refused "kvmrun: virtio-net.0: tap kvmrunt0: vhost=on: /dev/vhost-net: No such file or directory (load vhost_net, or use vhost=off)" \
         --net tap=kvmrunt0,vhost=on
 fi
 
@@ -68,7 +59,7 @@ fi
 # first one goes on until stopped; then the tap is free.
 start_kvmrun --net tap=kvmrunt0 "$GUESTS/hlt_loop.bin"
 first=$PID
-refused "kvmrun: virtio-net.0: tap kvmrunt0: in use by another process or another --net" \
+expect_refused "kvmrun: virtio-net.0: tap kvmrunt0: in use by another process or another --net" \
     --net tap=kvmrunt0
 PID=$first
 kill -0 "$PID" || fail "the first kvmrun ended"

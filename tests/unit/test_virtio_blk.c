@@ -112,10 +112,7 @@ static uint32_t cfg32(struct fx *fx, size_t off)
 
 static uint64_t offered(struct fx *fx)
 {
-    wr(fx, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    uint64_t lo = rd(fx, VIRTIO_MMIO_DEVICE_FEATURES, 4);
-    wr(fx, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    return lo | (uint64_t)rd(fx, VIRTIO_MMIO_DEVICE_FEATURES, 4) << 32;
+    return vmdrv_offered(&fx->t);
 }
 
 /* Feature negotiation and nq queues, ready; DRIVER_OK unless told. */
@@ -123,35 +120,10 @@ static void driver_setup(struct fx *fx, uint64_t want, unsigned nq,
                          bool driver_ok)
 {
     fx->features = offered(fx) & want;
-    wr(fx, VIRTIO_MMIO_STATUS, 0);
-    wr(fx, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    wr(fx, VIRTIO_MMIO_STATUS,
-       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)fx->features);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(fx->features >> 32));
-    wr(fx, VIRTIO_MMIO_STATUS,
-       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-           VIRTIO_CONFIG_S_FEATURES_OK);
-    assert_true(rd(fx, VIRTIO_MMIO_STATUS, 4) & VIRTIO_CONFIG_S_FEATURES_OK);
+    vmdrv_negotiate(&fx->t, fx->features);
     for (unsigned q = 0; q < nq; q++) {
-        uint64_t base = RINGS(q);
-
-        memset(mem_ptr(&fx->mem, base, 0x10000), 0, 0x10000);
-        fx->drv[q] =
-            (struct vdrv){&fx->mem, NUM, base, base + 0x1000, base + 0x2000, 0};
+        vmdrv_queue(&fx->t, &fx->mem, &fx->drv[q], q, RINGS(q), NUM);
         fx->last_used[q] = 0;
-        wr(fx, VIRTIO_MMIO_QUEUE_SEL, q);
-        assert_int_equal(rd(fx, VIRTIO_MMIO_QUEUE_NUM_MAX, 4), NUM);
-        wr(fx, VIRTIO_MMIO_QUEUE_NUM, NUM);
-        wr(fx, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
-        wr(fx, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(base + 0x1000));
-        wr(fx, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(base + 0x2000));
-        wr(fx, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_READY, 1);
     }
     if (driver_ok)
         wr(fx, VIRTIO_MMIO_STATUS,
@@ -202,19 +174,14 @@ static void post(struct fx *fx, unsigned q, unsigned i, uint32_t type,
 
 static void kick(struct fx *fx, unsigned q)
 {
-    uint64_t one = 1;
-
-    /* What KVM_IOEVENTFD does on a QueueNotify write. */
-    assert_int_equal(write(vblk_kick_fd(&fx->b, q), &one, 8), 8);
+    vmdrv_kick(vblk_kick_fd(&fx->b, q));
 }
 
 /* Waits (interrupts, boundedly) until queue q's used index reaches
  * want; the driver asks for an interrupt at every completion. */
 static void wait_used(struct fx *fx, unsigned q, uint16_t want)
 {
-    if (!vmdrv_wait_used(&fx->t, &fx->drv[q], fx->irq, want, WAIT_MS))
-        fail_msg("queue %u: used index %u, waited for %u", q,
-                 vdrv_used_idx(&fx->drv[q]), want);
+    vmdrv_expect_used(&fx->t, &fx->drv[q], fx->irq, q, want, WAIT_MS);
 }
 
 /* Runs one request in slot 0 and returns its status; *used its length. */

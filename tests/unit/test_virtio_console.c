@@ -96,12 +96,7 @@ static uint32_t rd(struct fx *fx, uint64_t off, unsigned size)
 
 static uint64_t offered(struct fx *fx)
 {
-    uint64_t lo;
-
-    wr(fx, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    lo = rd(fx, VIRTIO_MMIO_DEVICE_FEATURES, 4);
-    wr(fx, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    return lo | (uint64_t)rd(fx, VIRTIO_MMIO_DEVICE_FEATURES, 4) << 32;
+    return vmdrv_offered(&fx->t);
 }
 
 #define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
@@ -113,32 +108,10 @@ static uint64_t offered(struct fx *fx)
 static void driver_setup(struct fx *fx, uint64_t want)
 {
     fx->features = offered(fx) & want;
-    wr(fx, VIRTIO_MMIO_STATUS, 0);
-    wr(fx, VIRTIO_MMIO_STATUS, S_ACK);
-    wr(fx, VIRTIO_MMIO_STATUS, S_DRV);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)fx->features);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(fx, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(fx->features >> 32));
-    wr(fx, VIRTIO_MMIO_STATUS, S_FOK);
-    assert_true(rd(fx, VIRTIO_MMIO_STATUS, 4) & VIRTIO_CONFIG_S_FEATURES_OK);
+    vmdrv_negotiate(&fx->t, fx->features);
     for (unsigned q = 0; q < VCON_NQUEUES; q++) {
-        uint64_t base = RINGS(q);
-
-        memset(mem_ptr(&fx->mem, base, 0x10000), 0, 0x10000);
-        fx->drv[q] =
-            (struct vdrv){&fx->mem, NUM, base, base + 0x1000, base + 0x2000, 0};
+        vmdrv_queue(&fx->t, &fx->mem, &fx->drv[q], q, RINGS(q), NUM);
         fx->last_used[q] = 0;
-        wr(fx, VIRTIO_MMIO_QUEUE_SEL, q);
-        assert_int_equal(rd(fx, VIRTIO_MMIO_QUEUE_NUM_MAX, 4), NUM);
-        wr(fx, VIRTIO_MMIO_QUEUE_NUM, NUM);
-        wr(fx, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
-        wr(fx, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(base + 0x1000));
-        wr(fx, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(base + 0x2000));
-        wr(fx, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-        wr(fx, VIRTIO_MMIO_QUEUE_READY, 1);
     }
     wr(fx, VIRTIO_MMIO_STATUS, S_OK);
 }
@@ -169,18 +142,13 @@ static void send(struct fx *fx, unsigned i, const char *text)
 
 static void kick(struct fx *fx, unsigned q)
 {
-    uint64_t one = 1;
-
-    /* What KVM_IOEVENTFD does on a QueueNotify write. */
-    assert_int_equal(write(vcon_kick_fd(&fx->c, q), &one, 8), 8);
+    vmdrv_kick(vcon_kick_fd(&fx->c, q));
 }
 
 /* Waits (interrupts, boundedly) until queue q's used index reaches want. */
 static void wait_used(struct fx *fx, unsigned q, uint16_t want)
 {
-    if (!vmdrv_wait_used(&fx->t, &fx->drv[q], fx->irq, want, WAIT_MS))
-        fail_msg("queue %u: used index %u, waited for %u", q,
-                 vdrv_used_idx(&fx->drv[q]), want);
+    vmdrv_expect_used(&fx->t, &fx->drv[q], fx->irq, q, want, WAIT_MS);
 }
 
 /* Reads exactly len bytes of the console's output, boundedly. */
