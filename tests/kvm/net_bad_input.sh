@@ -46,7 +46,7 @@ if command -v setpriv >/dev/null; then
     chmod +x "$T/kvmrun-noadmin"
     saved=$KVMRUN
     KVMRUN=$T/kvmrun-noadmin
-    refused "kvmrun: virtio-net.0: tap kvmrunt2: not permitted (the tap's owner or group, or CAP_NET_ADMIN, may attach it)" \
+    expect_refused "kvmrun: virtio-net.0: tap kvmrunt2: not permitted (the tap's owner or group, or CAP_NET_ADMIN, may attach it)" \
         --net tap=kvmrunt2
     KVMRUN=$saved
 fi
