@@ -153,6 +153,17 @@ linux_setup() {
     fi
 }
 
+# net_setup: for the Linux tests on --net taps, after linux_setup: sets
+# LINUX_I to the initramfs with the network tools (failing without it),
+# skips the test (77) without /dev/net/tun; brings lo up (the test runs in
+# a network namespace of its own, tests/netns.sh).
+net_setup() {
+    LINUX_I=$BUILD/linux/initrd-net.gz
+    [ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
+    [ -c /dev/net/tun ] || { echo "no /dev/net/tun (modprobe tun)"; exit 77; }
+    ip link set lo up
+}
+
 # vsock_setup: for the Linux tests on --vsock, after linux_setup: sets
 # LINUX_I to the initramfs with the network tools and TOOL to the host's
 # vsock_tool, failing when either is missing; skips the test (77) without

@@ -8,11 +8,8 @@
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 linux_setup
-LINUX_I=$BUILD/linux/initrd-net.gz
-[ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
-[ -c /dev/net/tun ] || { echo "no /dev/net/tun (modprobe tun)"; exit 77; }
+net_setup
 
-ip link set lo up
 for t in kvmrunb0 kvmrunb1; do
     ip tuntap add dev $t mode tap 2>/dev/null ||
         busybox tunctl -t $t >/dev/null || fail "cannot make the tap $t"

@@ -10,12 +10,9 @@
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
 linux_setup
-LINUX_I=$BUILD/linux/initrd-net.gz
-[ -f "$LINUX_I" ] || fail "no $LINUX_I (tests/linux/stage makes it)"
-[ -c /dev/net/tun ] || { echo "no /dev/net/tun (modprobe tun)"; exit 77; }
+net_setup
 MB=${NET_MB:-16}
 
-ip link set lo up
 if ! ip tuntap add dev kvmrunt0 mode tap 2>/dev/null; then
     busybox tunctl -t kvmrunt0 >/dev/null || fail "cannot make the tap kvmrunt0"
 fi
