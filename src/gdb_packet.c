@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hex.h"
+
 enum { RX_IDLE, RX_BODY, RX_SUM1, RX_SUM2, RX_SKIP, RX_SKIP_SUM };
 
 void gdbp_rx_init(struct gdbp_rx *rx)
@@ -11,17 +13,6 @@ void gdbp_rx_init(struct gdbp_rx *rx)
     rx->len = 0;
     rx->sum = 0;
     rx->buf[0] = 0;
-}
-
-static int gdbp_nibble(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static enum gdbp_event gdbp_idle(struct gdbp_rx *rx, uint8_t c)
@@ -85,12 +76,12 @@ enum gdbp_event gdbp_feed(struct gdbp_rx *rx, uint8_t c)
             rx->state = RX_IDLE;
         return GDBP_NONE;
     case RX_SUM1:
-        rx->given = (uint8_t)((n = gdbp_nibble(c)) < 0 ? 0 : n << 4);
+        rx->given = (uint8_t)((n = hex_digit(c)) < 0 ? 0 : n << 4);
         rx->state = n < 0 ? RX_IDLE : RX_SUM2;
         return n < 0 ? GDBP_BAD_CHECKSUM : GDBP_NONE;
     default:
         rx->state = RX_IDLE;
-        n = gdbp_nibble(c);
+        n = hex_digit(c);
         rx->buf[rx->len <= GDBP_MAX ? rx->len : GDBP_MAX] = 0;
         if (n < 0 || (uint8_t)(rx->given | n) != rx->sum)
             return GDBP_BAD_CHECKSUM;
@@ -132,7 +123,7 @@ int gdbp_hex_u64(const char **p, uint64_t *v)
     uint64_t x = 0;
     int n, digits = 0;
 
-    while ((n = gdbp_nibble((uint8_t)*s)) >= 0) {
+    while ((n = hex_digit((uint8_t)*s)) >= 0) {
         if (++digits > 16)
             return -1;
         x = x << 4 | (uint64_t)n;
@@ -148,8 +139,8 @@ int gdbp_hex_u64(const char **p, uint64_t *v)
 int gdbp_hex_decode(const char *hex, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n; i++) {
-        int hi = gdbp_nibble((uint8_t)hex[2 * i]);
-        int lo = hi < 0 ? -1 : gdbp_nibble((uint8_t)hex[2 * i + 1]);
+        int hi = hex_digit((uint8_t)hex[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit((uint8_t)hex[2 * i + 1]);
 
         if (lo < 0)
             return -1;

@@ -7,23 +7,13 @@
 #include <string.h>
 
 #include "error.h"
+#include "hex.h"
 
 #define NET_KNOWN "tap=IFNAME, mac=MAC, vhost=on|off"
 
 static bool net_is(const char *v, size_t len, const char *word)
 {
     return strlen(word) == len && memcmp(v, word, len) == 0;
-}
-
-static int net_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* 52:54:00:12:34:56: six bytes of two hex digits, colons between. */
@@ -37,7 +27,7 @@ static int net_parse_mac(const char *v, size_t len, struct kvmrun_net *n)
                        "52:54:00:12:34:56",
                        (int)len, v);
     for (unsigned i = 0; i < 6; i++) {
-        int hi = net_hex(v[3 * i]), lo = net_hex(v[3 * i + 1]);
+        int hi = hex_digit(v[3 * i]), lo = hex_digit(v[3 * i + 1]);
 
         if (hi < 0 || lo < 0 || (i < 5 && v[3 * i + 2] != ':'))
             return err_set(EINVAL,
