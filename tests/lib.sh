@@ -153,6 +153,24 @@ linux_setup() {
     fi
 }
 
+# need_iproute2: skips the test (77) where ip is not iproute2's: busybox's
+# (the test VM's) has no tuntap, so the tests that make taps with it run
+# natively.
+need_iproute2() {
+    ip -V 2>/dev/null | grep -q iproute2 ||
+        { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
+}
+
+# host_tap NAME: a tap NAME with the host's side at 10.0.2.1/24, up, and
+# no IPv6 (the kernel's own frames, router solicitations, would only delay
+# a guest's ARP exchange).
+host_tap() {
+    ip tuntap add dev "$1" mode tap || fail "ip tuntap add"
+    sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null
+    ip addr add 10.0.2.1/24 dev "$1" || fail "ip addr add"
+    ip link set "$1" up || fail "ip link set up"
+}
+
 # net_setup: for the Linux tests on --net taps, after linux_setup: sets
 # LINUX_I to the initramfs with the network tools (failing without it),
 # skips the test (77) without /dev/net/tun; brings lo up (the test runs in

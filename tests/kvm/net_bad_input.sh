@@ -8,10 +8,7 @@
 # never touched.
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
-# iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
-# these run natively.
-ip -V 2>/dev/null | grep -q iproute2 ||
-    { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
+need_iproute2
 
 ip tuntap add dev kvmrunt0 mode tap || fail "ip tuntap add (tap)"
 ip tuntap add dev kvmrunt1 mode tun || fail "ip tuntap add (tun)"

@@ -7,15 +7,9 @@
 # refused naming the device. In a network namespace of its own.
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
-# iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
-# these run natively.
-ip -V 2>/dev/null | grep -q iproute2 ||
-    { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
+need_iproute2
 
-ip tuntap add dev kvmrunt0 mode tap || fail "ip tuntap add"
-sysctl -qw net.ipv6.conf.kvmrunt0.disable_ipv6=1 2>/dev/null
-ip addr add 10.0.2.1/24 dev kvmrunt0 || fail "ip addr add"
-ip link set kvmrunt0 up || fail "ip link set up"
+host_tap kvmrunt0
 
 # wait_round N: waits (bounded) for the guest's "round N" line.
 wait_round() {

@@ -10,17 +10,9 @@
 # works. In a network namespace of its own: the frames never leave it.
 . "$(dirname "$0")/../netns.sh"
 . "$(dirname "$0")/../lib.sh"
-# iproute2's ip makes the taps; busybox's (the test VM's) has no tuntap:
-# these run natively.
-ip -V 2>/dev/null | grep -q iproute2 ||
-    { echo "no iproute2 ip here (ip tuntap): runs where there is one"; exit 77; }
+need_iproute2
 
-ip tuntap add dev kvmrunt0 mode tap || fail "ip tuntap add"
-# No IPv6: the kernel's own frames (router solicitations) would only
-# delay the guest's ARP exchange.
-sysctl -qw net.ipv6.conf.kvmrunt0.disable_ipv6=1 2>/dev/null
-ip addr add 10.0.2.1/24 dev kvmrunt0 || fail "ip addr add"
-ip link set kvmrunt0 up || fail "ip link set up"
+host_tap kvmrunt0
 
 # A hang shows what the tap saw (the guest's frames and the replies).
 WB_HANG='grep kvmrunt0 /proc/net/dev; ip -s link show kvmrunt0'
