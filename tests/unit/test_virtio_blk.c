@@ -83,8 +83,9 @@ static void m_report(void *machine, const char *line)
 {
     struct fx *fx = machine;
 
-    __atomic_fetch_add(&fx->nreports, 1, __ATOMIC_SEQ_CST);
+    /* The text first: the test reads it once it sees the count. */
     snprintf(fx->report, sizeof(fx->report), "%s", line);
+    __atomic_fetch_add(&fx->nreports, 1, __ATOMIC_SEQ_CST);
 }
 
 /* --- the driver's registers --------------------------------------------- */
