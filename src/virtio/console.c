@@ -711,20 +711,8 @@ static const struct dev_console vcon_desc_console = {
 
 /* VDEV_DESC's, plus the console hooks. */
 const struct dev_desc vcon_desc = {
-    .name = "virtio-console",
-    .size = sizeof(struct vcon_dev),
-    .count = vcon_count,
-    .mmio = vdev_mmio,
-    .mmio_slot = true,
-    .init = vcon_desc_init,
-    .fini = vdev_fini,
-    .start = vdev_start,
-    .quiesce = vdev_quiesce,
-    .resume = vdev_resume,
-    .snap_version = 1,
-    .snap_size = VDEV_SNAP_SIZE(sizeof(struct vcon_state)),
-    .save = vdev_save,
-    .check = vcon_desc_check,
-    .load = vdev_load,
+    VDEV_DESC_FIELDS("virtio-console", struct vcon_dev, vcon_count,
+                     vcon_desc_init, vcon_desc_check, 1,
+                     sizeof(struct vcon_state)),
     .console = &vcon_desc_console,
 };

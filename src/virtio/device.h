@@ -92,15 +92,19 @@ extern const struct dev_io vdev_mmio[];
  *
  *   const struct dev_desc vrng_desc = VDEV_DESC("virtio-rng", struct vrng,
  *       vrng_count, vrng_dev_init, vrng_dev_check, 1, 0);
+ *
+ * VDEV_DESC_FIELDS is the same without the braces, for a device that adds
+ * hooks of its own (the virtio console's .console).
  */
+#define VDEV_DESC_FIELDS(NAME, TYPE, COUNT, INIT, CHECK, VERSION, OWN_SIZE)    \
+    .name = (NAME), .size = sizeof(TYPE), .count = (COUNT), .mmio = vdev_mmio, \
+    .mmio_slot = true, .init = (INIT), .fini = vdev_fini, .start = vdev_start, \
+    .quiesce = vdev_quiesce, .resume = vdev_resume, .snap_version = (VERSION), \
+    .snap_size = VDEV_SNAP_SIZE(OWN_SIZE), .save = vdev_save,                  \
+    .check = (CHECK), .load = vdev_load
 #define VDEV_DESC(NAME, TYPE, COUNT, INIT, CHECK, VERSION, OWN_SIZE)           \
     {                                                                          \
-        .name = (NAME), .size = sizeof(TYPE), .count = (COUNT),                \
-        .mmio = vdev_mmio, .mmio_slot = true, .init = (INIT),                  \
-        .fini = vdev_fini, .start = vdev_start, .quiesce = vdev_quiesce,       \
-        .resume = vdev_resume, .snap_version = (VERSION),                      \
-        .snap_size = VDEV_SNAP_SIZE(OWN_SIZE), .save = vdev_save,              \
-        .check = (CHECK), .load = vdev_load,                                   \
+        VDEV_DESC_FIELDS(NAME, TYPE, COUNT, INIT, CHECK, VERSION, OWN_SIZE)    \
     }
 
 /* One line on stderr through the machine (not rate-limited): for the
